@@ -1,0 +1,2 @@
+/** shrink4j quantize module; see the project's docs/DESIGN.md for what it owns. */
+package dev.shrink4j.quantize;
