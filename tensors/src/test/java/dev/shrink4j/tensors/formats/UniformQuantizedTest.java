@@ -34,7 +34,7 @@ class UniformQuantizedTest {
             assertEquals(8 * 4 + 16 * 4 + 8 * 2, 8 * w.storageBytes()); // codes + 4 F16 scales + two 4-bit zeros (one byte) per row
             float[] y = new float[2];
             w.matvec(new float[] {1, 2, 3, 4}, y, FormatKernels.scalar());
-            assertArrayEquals(new float[] {-4 + 7 - 0.75f, 30}, y);
+            assertArrayEquals(new float[] {-4 + 7 - 0.75f, 90}, y);
         }
     }
 
