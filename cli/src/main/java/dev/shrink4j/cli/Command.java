@@ -1,0 +1,35 @@
+package dev.shrink4j.cli;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+/**
+ * One {@code shrink4j} subcommand. {@link Main} parses the options, handles {@code --help} and
+ * {@code --debug}, and maps exceptions to exit codes; a command only does its job.
+ */
+public interface Command {
+    /** The word after {@code shrink4j}, e.g. {@code inspect}. */
+    String name();
+
+    /** One line for the command list. */
+    String summary();
+
+    /** Positional arguments for the usage line, e.g. {@code "PATH"}; empty when none. */
+    String arguments();
+
+    /** The command's options ({@code --help} and {@code --debug} are added by Main). */
+    Options options();
+
+    /** Extra text printed after the options in {@code --help} (protocols, examples); may be empty. */
+    default String footer() {
+        return "";
+    }
+
+    /**
+     * Runs the command. Throw {@link UsageException} for bad flags or arguments (exit 2) and
+     * {@link dev.shrink4j.tensors.ShrinkException} for bad data (exit 1).
+     *
+     * @return the exit status, normally 0
+     */
+    int run(CommandLine cl, Console console) throws Exception;
+}

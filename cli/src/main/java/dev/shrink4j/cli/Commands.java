@@ -1,0 +1,13 @@
+package dev.shrink4j.cli;
+
+import java.util.List;
+
+/** The registry of subcommands, in the order {@code shrink4j --help} lists them. One line per command. */
+final class Commands {
+    private Commands() {}
+
+    static List<Command> all() {
+        return List.of(
+                new InspectCommand());
+    }
+}

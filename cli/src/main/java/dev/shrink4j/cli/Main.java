@@ -1,0 +1,94 @@
+package dev.shrink4j.cli;
+
+import dev.shrink4j.tensors.ShrinkException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Arrays;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+
+/**
+ * The {@code shrink4j} command. Exit codes: 0 success, 2 usage error, 1 bad data or failure. User
+ * errors print one line on stderr and no stack trace unless {@code --debug} is given.
+ */
+public final class Main {
+    public static final String VERSION = "0.1.0-SNAPSHOT";
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command line; returns the exit status instead of exiting (tests call this). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        boolean debug = Arrays.asList(args).contains("--debug");
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            printOverview(out);
+            return args.length == 0 ? 2 : 0;
+        }
+        if (args[0].equals("--version")) {
+            out.println("shrink4j " + VERSION);
+            return 0;
+        }
+        Command command = Commands.all().stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
+        if (command == null) {
+            err.println("shrink4j: unknown command '" + args[0] + "'; commands: "
+                    + String.join(", ", Commands.all().stream().map(Command::name).toList()) + " (see shrink4j --help)");
+            return 2;
+        }
+        Options options = command.options();
+        options.addOption(Option.builder().longOpt("help").desc("show this help").build());
+        options.addOption(Option.builder().longOpt("debug").desc("show stack traces on errors").build());
+        try {
+            CommandLine cl = new DefaultParser().parse(options, Arrays.copyOfRange(args, 1, args.length));
+            if (cl.hasOption("help")) {
+                printHelp(command, options, out);
+                return 0;
+            }
+            return command.run(cl, new Console(out, err));
+        } catch (ParseException | UsageException e) {
+            err.println("shrink4j " + command.name() + ": " + e.getMessage() + " (see shrink4j " + command.name() + " --help)");
+            if (debug) e.printStackTrace(err);
+            return 2;
+        } catch (ShrinkException e) {
+            err.println("shrink4j " + command.name() + ": " + e.getMessage());
+            if (debug) e.printStackTrace(err);
+            return 1;
+        } catch (OutOfMemoryError e) {
+            err.println("shrink4j " + command.name() + ": out of memory (" + e.getMessage() + "); raise -Xmx via SHRINK4J_JAVA_OPTS");
+            return 1;
+        } catch (Exception | AssertionError e) {
+            err.println("shrink4j " + command.name() + ": internal error: " + e + (debug ? "" : " (run with --debug for details)"));
+            if (debug) e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static void printOverview(PrintStream out) {
+        out.println("shrink4j " + VERSION + " — compress LLM checkpoints (quantize, prune, factorize)");
+        out.println();
+        out.println("usage: shrink4j COMMAND [OPTIONS] [ARGS]");
+        out.println();
+        out.println("commands:");
+        for (Command c : Commands.all()) {
+            out.printf("  %-10s %s%n", c.name(), c.summary());
+        }
+        out.println();
+        out.println("shrink4j COMMAND --help shows a command's options. Exit codes: 0 ok, 1 bad data or failure, 2 usage error.");
+    }
+
+    static void printHelp(Command c, Options options, PrintStream out) {
+        HelpFormatter f = HelpFormatter.builder().get();
+        StringWriter sw = new StringWriter();
+        PrintWriter pw = new PrintWriter(sw);
+        f.printHelp(pw, 100, "shrink4j " + c.name() + " [OPTIONS] " + c.arguments(), c.summary(), options, 2, 2, c.footer(), false);
+        pw.flush();
+        out.print(sw);
+    }
+}
