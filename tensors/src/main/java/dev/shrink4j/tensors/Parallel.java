@@ -70,13 +70,19 @@ public final class Parallel {
             body.run(0);
             return;
         }
+        // Failures are kept as thrown (join would wrap them) and rethrown on the caller.
+        Throwable[] failures = new Throwable[chunks];
         List<ForkJoinTask<?>> tasks = new ArrayList<>(chunks - 1);
         for (int i = 1; i < chunks; i++) {
             int c = i;
             tasks.add(new RecursiveAction() {
                 @Override
                 protected void compute() {
-                    body.run(c);
+                    try {
+                        body.run(c);
+                    } catch (Throwable t) {
+                        failures[c] = t;
+                    }
                 }
             });
         }
@@ -92,17 +98,25 @@ public final class Parallel {
         } catch (Throwable t) {
             failure = t;
         }
-        for (ForkJoinTask<?> t : tasks) {
-            try {
-                t.join();
-            } catch (Throwable e) {
-                if (failure == null) failure = e;
-                else failure.addSuppressed(e);
-            }
+        for (ForkJoinTask<?> t : tasks) t.join();
+        for (Throwable e : failures) {
+            if (e == null) continue;
+            if (failure == null) failure = e;
+            else failure.addSuppressed(e);
         }
         if (failure instanceof RuntimeException re) throw re;
         if (failure instanceof Error er) throw er;
         if (failure != null) throw new IllegalStateException(failure);
+    }
+
+    private static final Thread STRANGER = new Thread(() -> {});
+
+    /**
+     * True when pool workers may touch {@code segment}: false for a confined arena's memory, which
+     * only its owner thread may access. Kernels then run on the calling thread.
+     */
+    public static boolean shareable(java.lang.foreign.MemorySegment segment) {
+        return segment.isAccessibleBy(STRANGER);
     }
 
     /** A body run on the index range [from, to). */

@@ -98,7 +98,7 @@ public final class PanamaKernels implements Kernels {
     @Override
     public double sum(Tensor t) {
         KernelChecks.floating16or32(t, "sum");
-        return PanamaMatvec.sum(t, threads);
+        return PanamaMatvec.sum(t, Parallel.shareable(t.segment()) ? threads : 1);
     }
 
     // ------------------------------------------------------------ matvec
@@ -110,7 +110,7 @@ public final class PanamaKernels implements Kernels {
         int dIn = (int) w.shape().dim(1);
         java.util.Objects.checkFromIndexSize(xOff, dIn, x.length);
         java.util.Objects.checkFromIndexSize(yOff, dOut, y.length);
-        int t = (long) dOut * dIn < (1 << 16) ? 1 : threads;
+        int t = (long) dOut * dIn < (1 << 16) || !Parallel.shareable(w.segment()) ? 1 : threads;
         Parallel.forRange(dOut, 4, t, (r0, r1) -> PanamaMatvec.rows(w, r0, r1, dIn, x, xOff, y, yOff, accumulate));
     }
 
@@ -125,19 +125,19 @@ public final class PanamaKernels implements Kernels {
     @Override
     public void gemmABt(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                         float[] c, int cOff, int ldc, boolean accumulate) {
-        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.ReductionContiguous(b, bOff, ldb), c, cOff, ldc, accumulate);
+        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.ReductionContiguous(b, bOff, ldb), c, cOff, ldc, accumulate, true);
     }
 
     @Override
     public void gemmAB(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                        float[] c, int cOff, int ldc, boolean accumulate) {
-        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.IndexContiguous(b, bOff, ldb, null, 0), c, cOff, ldc, accumulate);
+        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.IndexContiguous(b, bOff, ldb, null, 0), c, cOff, ldc, accumulate, true);
     }
 
     @Override
     public void gemmAtB(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                         float[] c, int cOff, int ldc, boolean accumulate) {
-        gemm(m, n, k, new Panel.IndexContiguous(a, aOff, lda, null, 0), new Panel.IndexContiguous(b, bOff, ldb, null, 0), c, cOff, ldc, accumulate);
+        gemm(m, n, k, new Panel.IndexContiguous(a, aOff, lda, null, 0), new Panel.IndexContiguous(b, bOff, ldb, null, 0), c, cOff, ldc, accumulate, true);
     }
 
     @Override
@@ -145,7 +145,7 @@ public final class PanamaKernels implements Kernels {
         KernelChecks.matrix(w, "gemm weight");
         int n = (int) w.shape().dim(0);
         int k = (int) w.shape().dim(1);
-        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.Stored(w, false), c, cOff, ldc, accumulate);
+        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.Stored(w, false), c, cOff, ldc, accumulate, Parallel.shareable(w.segment()));
     }
 
     @Override
@@ -153,11 +153,11 @@ public final class PanamaKernels implements Kernels {
         KernelChecks.matrix(w, "gemm weight");
         int k = (int) w.shape().dim(0);
         int n = (int) w.shape().dim(1);
-        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.Stored(w, true), c, cOff, ldc, accumulate);
+        gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.Stored(w, true), c, cOff, ldc, accumulate, Parallel.shareable(w.segment()));
     }
 
-    private void gemm(int m, int n, int k, Panel a, Panel b, float[] c, int cOff, int ldc, boolean accumulate) {
-        int t = (long) m * n * k < PARALLEL_GEMM_WORK ? 1 : threads;
+    private void gemm(int m, int n, int k, Panel a, Panel b, float[] c, int cOff, int ldc, boolean accumulate, boolean shareable) {
+        int t = (long) m * n * k < PARALLEL_GEMM_WORK || !shareable ? 1 : threads;
         // Split the longer side of C so each worker's tiles are as square as possible.
         if (n >= m) {
             Parallel.forRange(n, PanamaGemm.NR, t, (j0, j1) -> PanamaGemm.gemm(0, m, j0, j1, k, a, b, c, cOff, ldc, accumulate, false));
