@@ -86,11 +86,11 @@ final class PanamaDgemm {
                         for (int jr = 0; jr < nc; jr += NR) {
                             int nr = Math.min(NR, nc - jr);
                             int co = cOff + (ic + ir) * ldc + jc + jr;
+                            double[] t = s.tile;
+                            kernel(kc, ap, ir * kc, bp, jr * kc, t);
                             if (mr == MR && nr == NR) {
-                                kernel(kc, ap, ir * kc, bp, jr * kc, c, co, ldc, alpha, bt);
+                                mergeTile(t, c, co, ldc, alpha, bt);
                             } else {
-                                double[] t = s.tile;
-                                kernel(kc, ap, ir * kc, bp, jr * kc, t, 0, NR, 1.0, 0.0);
                                 for (int r = 0; r < mr; r++) {
                                     for (int q = 0; q < nr; q++) {
                                         int o = co + r * ldc + q;
@@ -106,7 +106,8 @@ final class PanamaDgemm {
         }
     }
 
-    private static void kernel(int kc, double[] ap, int ao, double[] bp, int bo, double[] c, int co, int ldc, double alpha, double beta) {
+    /** t[MR × NR] = Apanel(MR × kc)·Bpanel(kc × NR). */
+    private static void kernel(int kc, double[] ap, int ao, double[] bp, int bo, double[] t) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = DoubleVector.zero(S);
         DoubleVector c10 = DoubleVector.zero(S), c11 = DoubleVector.zero(S);
         DoubleVector c20 = DoubleVector.zero(S), c21 = DoubleVector.zero(S);
@@ -144,26 +145,38 @@ final class PanamaDgemm {
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
-        store(c, co, c00, c01, alpha, beta);
-        store(c, co + ldc, c10, c11, alpha, beta);
-        store(c, co + 2 * ldc, c20, c21, alpha, beta);
-        store(c, co + 3 * ldc, c30, c31, alpha, beta);
-        store(c, co + 4 * ldc, c40, c41, alpha, beta);
-        store(c, co + 5 * ldc, c50, c51, alpha, beta);
-        store(c, co + 6 * ldc, c60, c61, alpha, beta);
-        store(c, co + 7 * ldc, c70, c71, alpha, beta);
+        // Plain stores into the tile (see PanamaGemm: merging into C here exceeds C2's inlining budget).
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
+        c20.intoArray(t, 2 * NR);
+        c21.intoArray(t, 2 * NR + L);
+        c30.intoArray(t, 3 * NR);
+        c31.intoArray(t, 3 * NR + L);
+        c40.intoArray(t, 4 * NR);
+        c41.intoArray(t, 4 * NR + L);
+        c50.intoArray(t, 5 * NR);
+        c51.intoArray(t, 5 * NR + L);
+        c60.intoArray(t, 6 * NR);
+        c61.intoArray(t, 6 * NR + L);
+        c70.intoArray(t, 7 * NR);
+        c71.intoArray(t, 7 * NR + L);
     }
 
-    private static void store(double[] c, int o, DoubleVector v0, DoubleVector v1, double alpha, double beta) {
-        if (alpha != 1.0) {
-            v0 = v0.mul(alpha);
-            v1 = v1.mul(alpha);
+    /** C[MR × NR tile at co] = alpha·t + beta·C (beta 0: C's old contents ignored). */
+    private static void mergeTile(double[] t, double[] c, int co, int ldc, double alpha, double beta) {
+        DoubleVector va = DoubleVector.broadcast(S, alpha);
+        DoubleVector vb = DoubleVector.broadcast(S, beta);
+        for (int r = 0; r < MR; r++, co += ldc) {
+            DoubleVector v0 = DoubleVector.fromArray(S, t, r * NR).mul(va);
+            DoubleVector v1 = DoubleVector.fromArray(S, t, r * NR + L).mul(va);
+            if (beta != 0) {
+                v0 = DoubleVector.fromArray(S, c, co).fma(vb, v0);
+                v1 = DoubleVector.fromArray(S, c, co + L).fma(vb, v1);
+            }
+            v0.intoArray(c, co);
+            v1.intoArray(c, co + L);
         }
-        if (beta != 0) {
-            v0 = DoubleVector.fromArray(S, c, o).fma(DoubleVector.broadcast(S, beta), v0);
-            v1 = DoubleVector.fromArray(S, c, o + L).fma(DoubleVector.broadcast(S, beta), v1);
-        }
-        v0.intoArray(c, o);
-        v1.intoArray(c, o + L);
     }
 }
