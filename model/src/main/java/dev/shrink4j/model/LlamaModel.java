@@ -61,7 +61,7 @@ public final class LlamaModel {
     /** As {@link #load(Path, Arena)}, with a loader for compressed linears named in the config. */
     public static LlamaModel load(Path dir, Arena arena, CompressedLinearLoader compressed) {
         ModelConfig config = ModelConfig.load(dir);
-        return new LlamaModel(config, MappedCheckpoint.open(dir, arena), compressed);
+        return new LlamaModel(config, CheckpointWeights.open(dir, arena), compressed);
     }
 
     /** A model over an existing weight source (checks every tensor's presence and shape). */
