@@ -8,7 +8,7 @@ import java.util.function.IntConsumer;
 
 /**
  * The block-by-block sequential pipeline of METHODS §1.2. Calibration sequences are embedded once
- * (Z₀, F32, one array per sequence); then for each block, inside its own confined arena:
+ * (Z₀, F32, one array per sequence); then for each block, inside its own (shared) arena:
  * <ol>
  *   <li>true-sequential (default): for each group [q,k,v] → [o] → [gate,up] → [down], run the block
  *       up to the group's input with the groups compressed so far, let the method observe it, and
@@ -79,7 +79,7 @@ public final class BlockPipeline {
             Layer original = model.layer(b);
             boolean process = b >= options.firstLayer() && b <= options.lastLayer();
             if (process) {
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {
                     compressBlock(b, original, z, T, perPass, method, arena);
                     method.blockDone(b, model.layer(b), arena);
                 }

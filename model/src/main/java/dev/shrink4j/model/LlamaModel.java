@@ -53,7 +53,10 @@ public final class LlamaModel {
         }
     }
 
-    /** Loads {@code dir} (config.json + safetensors) mapped into {@code arena}. */
+    /**
+     * Loads {@code dir} (config.json + safetensors) mapped into {@code arena}. Forward passes read
+     * weights from several threads, so the arena must be shared ({@link Arena#ofShared()}, global or auto).
+     */
     public static LlamaModel load(Path dir, Arena arena) {
         return load(dir, arena, null);
     }

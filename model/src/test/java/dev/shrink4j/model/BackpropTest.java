@@ -32,7 +32,7 @@ class BackpropTest {
             json.putObject("shrink4j").putArray("attention_removed").add(1);
         }
         ModelConfig c = ModelConfig.parse(json, "tiny");
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 7, arena));
             int batch = 2;
             int[] tokens = TinyModels.tokens(batch * 9, c.vocabSize(), 11);

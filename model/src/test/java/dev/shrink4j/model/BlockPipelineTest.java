@@ -53,7 +53,7 @@ class BlockPipelineTest {
     @Test
     void observedInputsAreTheDenseActivationsWhenNothingChanges() {
         ModelConfig c = ModelConfig.parse(TinyModels.config("LlamaForCausalLM"), "tiny");
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
             int[] seq = TinyModels.tokens(12, c.vocabSize(), 1);
             Calibration cal = Calibration.fromTokens(seq, "test", c, 3, 6, 42);
@@ -79,7 +79,7 @@ class BlockPipelineTest {
     @Test
     void trueSequentialGroupsSeeEarlierReplacements() {
         ModelConfig c = ModelConfig.parse(TinyModels.config("LlamaForCausalLM"), "tiny");
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
             Calibration cal = Calibration.fromTokens(TinyModels.tokens(40, c.vocabSize(), 2), "test", c, 2, 8, 1);
             Recorder seq = new Recorder(true, arena);
