@@ -8,6 +8,9 @@ final class Commands {
 
     static List<Command> all() {
         return List.of(
-                new InspectCommand());
+                new InspectCommand(),
+                new EvalCommand(),
+                new GenerateCommand(),
+                new SynthCommand());
     }
 }
