@@ -47,6 +47,9 @@ public class JlamaNativeQ4Bench {
 
     @Setup
     public void setup() {
+        // bench/run appends -Djlama.force_panama_tensor_operations=true to every fork; jlama reads the
+        // property when its operations provider first loads, which has not happened yet in this fork.
+        System.setProperty("jlama.force_panama_tensor_operations", "false");
         arena = Arena.ofShared();
         UniformQuantized w = (UniformQuantized) FormatBenchData.build(arena, "int4-g32-sym", size, size);
         ops = new NativeSimdTensorOperations();

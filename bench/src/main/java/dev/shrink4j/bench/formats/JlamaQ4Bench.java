@@ -51,6 +51,7 @@ public class JlamaQ4Bench {
 
     @Setup
     public void setup() {
+        System.setProperty("jlama.force_panama_tensor_operations", "true");
         arena = Arena.ofShared();
         ours = (UniformQuantized) FormatBenchData.build(arena, "int4-g32-sym", size, size);
         k = FormatKernels.panama().orElseThrow();
