@@ -49,10 +49,13 @@ public final class ScaleRun {
                     int[] tokens = TinyModels.tokens(n, c.vocabSize(), 1);
                     for (int rep = 0; rep < 2; rep++) {
                         long t0 = System.nanoTime();
+                        double c0 = cpuSeconds();
                         float[] h = model.hidden(tokens, 1);
                         float[] logits = model.logits(h, 0, n);
                         double s = (System.nanoTime() - t0) / 1e9;
-                        System.out.printf("forward 1x%d: %.2f s, %.1f tokens/s (logits %d)%n", n, s, n / s, logits.length);
+                        double cpu = cpuSeconds() - c0;
+                        System.out.printf("forward 1x%d: %.2f s wall, %.1f tokens/s; %.1f CPU-s, %.1f tokens per CPU-second (logits %d), kernels %s%n",
+                                n, s, n / s, cpu, n / cpu, logits.length, Gemm.kernels().name());
                     }
                 }
                 case "stream" -> {
@@ -60,9 +63,11 @@ public final class ScaleRun {
                     int T = args.length > 3 ? Integer.parseInt(args[3]) : 512;
                     Calibration cal = Calibration.fromTokens(TinyModels.tokens(200_000, c.vocabSize(), 2), "random", c, samples, T, 0);
                     long t0 = System.nanoTime();
+                    double c0 = cpuSeconds();
                     new BlockPipeline(model, BlockPipeline.Options.defaults()).run(cal, new HessianOnly());
                     double s = (System.nanoTime() - t0) / 1e9;
-                    System.out.printf("stream %dx%d through %d blocks with H per group: %.1f s%n", samples, T, c.numLayers(), s);
+                    System.out.printf("stream %dx%d through %d blocks with H per group: %.1f s wall, %.1f CPU-s%n", samples, T, c.numLayers(), s,
+                            cpuSeconds() - c0);
                 }
                 case "backward" -> {
                     int n = args.length > 2 ? Integer.parseInt(args[2]) : 512;
@@ -105,6 +110,10 @@ public final class ScaleRun {
             stats.remove(group);
             return Map.of();
         }
+    }
+
+    static double cpuSeconds() {
+        return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
     }
 
     static long rssAnonKiB() {
