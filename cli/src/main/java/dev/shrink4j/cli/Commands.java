@@ -8,6 +8,8 @@ final class Commands {
 
     static List<Command> all() {
         return List.of(
-                new InspectCommand());
+                new InspectCommand(),
+                new PruneCommand(),
+                new SparsityCommand());
     }
 }
