@@ -1,8 +1,10 @@
 package dev.shrink4j.cli;
 
+import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.prune.CalibrationNll;
@@ -65,7 +67,8 @@ final class PruneCommand implements Command {
                 attention submodules by calibration perplexity, written as a smaller dense model. Baselines:
                 width (FFN width only, same parameter count as 2ssp) and depth (whole blocks, greedy by
                 calibration perplexity, the nearest reachable sparsity).
-                Calibration: --calib FILE is tokenized without BOS and cut into consecutive --seq-len chunks.
+                Calibration: wanda/sparsegpt draw --samples windows of --seq-len tokens (BOS first) at seeded random
+                offsets; 2ssp/width/depth cut the text (no BOS) into consecutive chunks as the 2SSP reference does.
                 Example: shrink4j prune --method sparsegpt --pattern 2:4 --calib c4.txt IN OUT
                 """;
     }
@@ -76,7 +79,8 @@ final class PruneCommand implements Command {
         o.addOption(Option.builder().longOpt("method").hasArg().argName("M").desc(String.join("|", METHODS) + " (required)").build());
         o.addOption(Option.builder().longOpt("sparsity").hasArg().argName("S").desc("fraction of weights removed, in [0, 1) (0.5 or 50%)").build());
         o.addOption(Option.builder().longOpt("pattern").hasArg().argName("P").desc("unstructured (default), 2:4 or 4:8 (keep N of every M)").build());
-        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE").desc("calibration text (wanda, sparsegpt, 2ssp, width, depth)").build());
+        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, or self for the model's own seeded generations (wanda, sparsegpt, 2ssp, width, depth)").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("N").desc("seed of the calibration windows (default 0)").build());
         o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default 128; 32 for 2ssp/width, 1 for depth)").build());
         o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length (default min(2048, max_position_embeddings))").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("auto (csr for unstructured, nm for N:M), csr, nm or dense (zeros stored)").build());
@@ -146,7 +150,7 @@ final class PruneCommand implements Command {
 
         Map<String, Object> report = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        Set<Integer> skipped = Set.of();
+
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(in, arena);
             int seqLen = PruneSupport.intOption(cl, "seq-len", Math.min(2048, model.config().maxPositions()));
@@ -156,22 +160,31 @@ final class PruneCommand implements Command {
                 checkPattern(model, pattern);
             }
             Tokenizer tok = needsCalib || cl.hasOption("eval") ? PruneSupport.tokenizer(model) : null;
-            int[] calTokens = needsCalib ? PruneSupport.calibration(tok, calib, samples, seqLen) : null;
+            long seed = PruneSupport.seed(cl);
+            int[] calTokens = null;
+            if (needsCalib) {
+                boolean self = calib.toString().equals("self");
+                if (structured && !self) {
+                    calTokens = PruneSupport.calibration(tok, calib, samples, seqLen);
+                } else {
+                    Calibration c = self ? Calibration.selfGenerated(model, tok, samples, seqLen, seed)
+                            : Calibration.fromFile(calib, tok, model.config(), samples, seqLen, seed);
+                    calTokens = new int[c.sequences().length * seqLen];
+                    for (int i = 0; i < c.sequences().length; i++) {
+                        System.arraycopy(c.sequences()[i], 0, calTokens, i * seqLen, seqLen);
+                    }
+                }
+            }
             int calSamples = needsCalib ? calTokens.length / seqLen : 0;
-            int[] evalWindows = null;
-            int nEval = 0;
-            int evalLen = Math.min(seqLen, model.config().maxPositions());
+            int[] evalStream = null;
+            int evalLen = seqLen;
+            int maxWindows = PruneSupport.intOption(cl, "eval-windows", Integer.MAX_VALUE);
             if (cl.hasOption("eval")) {
                 Path ef = Path.of(cl.getOptionValue("eval"));
-                evalWindows = CalibrationNll.windows(tok.encode(PruneSupport.readText(ef, "--eval"), false), evalLen,
-                        model.config().bosTokenId(), PruneSupport.intOption(cl, "eval-windows", Integer.MAX_VALUE));
-                nEval = evalWindows.length / evalLen;
-                if (nEval == 0) {
-                    throw new ShrinkException("--eval " + ef + ": shorter than one window of " + (evalLen - 1) + " tokens");
-                }
-                double before = CalibrationNll.mean(model, evalWindows, nEval, evalLen, Set.of());
-                report.put("eval_before", evalEntry(ef, nEval, evalLen, before));
-                console.err().printf(Locale.ROOT, "dense: NLL %.4f, perplexity %.3f on %d windows of %s%n", before, Math.exp(before), nEval, ef);
+                evalStream = tok.encode(PruneSupport.readText(ef, "--eval"), false);
+                Perplexity.Result before = Perplexity.evaluate(model, evalStream, evalLen, maxWindows, null);
+                report.put("eval_before", evalEntry(ef, before));
+                console.err().printf(Locale.ROOT, "dense: NLL %.4f, perplexity %.3f on %d windows of %s%n", before.nll(), before.ppl(), before.windows(), ef);
             }
             Map<String, Object> provenance = new LinkedHashMap<>();
             provenance.put("method", method);
@@ -181,7 +194,8 @@ final class PruneCommand implements Command {
             }
             if (needsCalib) {
                 provenance.put("calibration", Map.of("file", calib.toString(), "samples", (long) calSamples, "seq_len", (long) seqLen,
-                        "bos", false, "layout", "consecutive chunks"));
+                        "seed", seed, "layout", structured && !calib.toString().equals("self")
+                                ? "consecutive chunks, no BOS (2SSP protocol)" : "seeded random windows, BOS first"));
             }
             provenance.put("tool_version", Main.VERSION);
             report.put("input", in.toString());
@@ -190,18 +204,27 @@ final class PruneCommand implements Command {
 
             try (CheckpointWriter writer = CheckpointWriter.create(out, CheckpointWriter.Options.defaults().withForce(cl.hasOption("force")))) {
                 if (structured) {
-                    skipped = runStructured(method, model, sparsity, calTokens, calSamples, seqLen, writer, provenance, report, console, arena);
+                    runStructured(method, model, sparsity, calTokens, calSamples, seqLen, writer, provenance, report, console, arena);
                 } else {
                     runLayerwise(method, model, sparsity, pattern, format, calTokens, calSamples, seqLen, cl, writer,
-                            provenance, report, console, evalWindows != null ? arena : null);
+                            provenance, report, console, evalStream != null ? arena : null);
                 }
                 PrunedCheckpoint.copySideFiles(in, writer);
                 writer.commit();
             }
-            if (evalWindows != null) {
-                double after = CalibrationNll.mean(model, evalWindows, nEval, evalLen, skipped);
-                report.put("eval_after", evalEntry(Path.of(cl.getOptionValue("eval")), nEval, evalLen, after));
-                console.err().printf(Locale.ROOT, "pruned: NLL %.4f, perplexity %.3f%n", after, Math.exp(after));
+            if (evalStream != null) {
+                // structured outputs are read back from disk; layer-wise ones are the in-memory pruned model,
+                // whose values were rounded to the stored dtype (identical to the written checkpoint)
+                Perplexity.Result after;
+                if (structured) {
+                    try (Arena back = Arena.ofShared()) {
+                        after = Perplexity.evaluate(LlamaModel.load(out, back), evalStream, evalLen, maxWindows, null);
+                    }
+                } else {
+                    after = Perplexity.evaluate(model, evalStream, evalLen, maxWindows, null);
+                }
+                report.put("eval_after", evalEntry(Path.of(cl.getOptionValue("eval")), after));
+                console.err().printf(Locale.ROOT, "pruned: NLL %.4f, perplexity %.3f%n", after.nll(), after.ppl());
             }
         }
         report.put("seconds", PruneSupport.seconds(t0));
@@ -212,15 +235,15 @@ final class PruneCommand implements Command {
         return 0;
     }
 
-    private static Map<String, Object> evalEntry(Path file, int windows, int seqLen, double nll) {
+    private static Map<String, Object> evalEntry(Path file, Perplexity.Result r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("text", file.toString());
-        m.put("windows", (long) windows);
-        m.put("seq_len", (long) seqLen);
-        m.put("tokens", (long) windows * (seqLen - 1));
+        m.put("windows", (long) r.windows());
+        m.put("seq_len", (long) r.seqLen());
+        m.put("tokens", r.tokens());
         m.put("bos", "prepended");
-        m.put("nll", nll);
-        m.put("ppl", Math.exp(nll));
+        m.put("nll", r.nll());
+        m.put("ppl", r.ppl());
         return m;
     }
 

@@ -48,6 +48,16 @@ final class PruneSupport {
         }
     }
 
+    /** {@code --seed}, default 0. */
+    static long seed(CommandLine cl) {
+        String v = cl.getOptionValue("seed", "0");
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--seed: expected an integer, got '" + v + "'");
+        }
+    }
+
     static String readText(Path file, String flag) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
