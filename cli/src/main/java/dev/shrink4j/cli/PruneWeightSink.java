@@ -3,15 +3,13 @@ package dev.shrink4j.cli;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.prune.NmPattern;
+import dev.shrink4j.prune.SparseStorage;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.formats.CompressedWeight;
-import dev.shrink4j.tensors.formats.CsrSparse;
-import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.io.CheckpointWriter;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,8 +60,8 @@ final class PruneWeightSink {
             }
             CompressedWeight cw = switch (format) {
                 case "dense" -> null;
-                case "csr" -> csr(arena, w, dOut, dIn, dtype);
-                case "nm" -> nm(arena, w, dOut, dIn, dtype);
+                case "csr" -> SparseStorage.csr(arena, w, dOut, dIn, dtype);
+                case "nm" -> SparseStorage.nm(arena, w, dOut, dIn, pattern, dtype);
                 default -> throw new IllegalStateException(format);
             };
             if (cw == null) {
@@ -79,58 +77,6 @@ final class PruneWeightSink {
             written.add(module + ".weight");
             return zeros;
         }
-    }
-
-    private static CsrSparse csr(Arena arena, float[] w, int dOut, int dIn, DType dtype) {
-        int nnz = 0;
-        int[] rowptr = new int[dOut + 1];
-        for (int j = 0; j < dOut; j++) {
-            for (int i = 0; i < dIn; i++) {
-                if (w[j * dIn + i] != 0f) {
-                    nnz++;
-                }
-            }
-            rowptr[j + 1] = nnz;
-        }
-        int[] cols = new int[nnz];
-        float[] vals = new float[nnz];
-        for (int j = 0, q = 0; j < dOut; j++) {
-            for (int i = 0; i < dIn; i++) {
-                if (w[j * dIn + i] != 0f) {
-                    cols[q] = i;
-                    vals[q++] = w[j * dIn + i];
-                }
-            }
-        }
-        Tensor v = Tensor.ofFloats(arena, Shape.of(nnz), vals);
-        if (dtype != DType.F32) {
-            v = v.convert(arena, dtype);
-        }
-        Tensor c = Tensor.allocate(arena, DType.I32, Shape.of(nnz));
-        MemorySegment.copy(cols, 0, c.segment(), Tensor.I32, 0, nnz);
-        Tensor r = Tensor.allocate(arena, DType.I32, Shape.of(dOut + 1));
-        MemorySegment.copy(rowptr, 0, r.segment(), Tensor.I32, 0, dOut + 1);
-        return new CsrSparse(dOut, dIn, v, c, r);
-    }
-
-    private NmSparse nm(Arena arena, float[] w, int dOut, int dIn, DType dtype) {
-        NmSparse packed = NmSparse.fromDense(arena, w, dOut, dIn, pattern.n(), pattern.m());
-        // fromDense stores F16; store the exact values in the source dtype instead
-        int k = packed.keptPerRow();
-        float[] vals = new float[dOut * k];
-        float[] row = new float[k];
-        int[] cols = new int[k];
-        for (int j = 0; j < dOut; j++) {
-            packed.readRow(j, row, cols);
-            for (int t = 0; t < k; t++) {
-                vals[j * k + t] = w[j * dIn + cols[t]];
-            }
-        }
-        Tensor v = Tensor.ofFloats(arena, Shape.of(dOut, k), vals);
-        if (dtype != DType.F32) {
-            v = v.convert(arena, dtype);
-        }
-        return new NmSparse(dOut, dIn, pattern.n(), pattern.m(), v, packed.indices());
     }
 
     Set<String> written() {
