@@ -86,7 +86,7 @@ final class PruneCommand implements Command {
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("auto (csr for unstructured, nm for N:M), csr, nm or dense (zeros stored)").build());
         o.addOption(Option.builder().longOpt("block-size").hasArg().argName("B").desc("SparseGPT column block (default 128)").build());
         o.addOption(Option.builder().longOpt("damp").hasArg().argName("D").desc("SparseGPT relative damping δ (default 0.01)").build());
-        o.addOption(Option.builder().longOpt("eval").hasArg().argName("FILE").desc("report perplexity before and after on this text (§9.2 windows)").build());
+        o.addOption(Option.builder().longOpt("eval").hasArg().argName("FILE").desc("report perplexity before and after on this text (§9.2 windows); repeatable").build());
         o.addOption(Option.builder().longOpt("eval-windows").hasArg().argName("N").desc("evaluate the first N windows only").build());
         o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md here").build());
         o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
@@ -176,15 +176,21 @@ final class PruneCommand implements Command {
                 }
             }
             int calSamples = needsCalib ? calTokens.length / seqLen : 0;
-            int[] evalStream = null;
+            List<Path> evalFiles = cl.hasOption("eval") ? java.util.Arrays.stream(cl.getOptionValues("eval")).map(Path::of).toList() : List.of();
+            List<int[]> evalStreams = new ArrayList<>();
             int evalLen = seqLen;
             int maxWindows = PruneSupport.intOption(cl, "eval-windows", Integer.MAX_VALUE);
-            if (cl.hasOption("eval")) {
-                Path ef = Path.of(cl.getOptionValue("eval"));
-                evalStream = tok.encode(PruneSupport.readText(ef, "--eval"), false);
-                Perplexity.Result before = Perplexity.evaluate(model, evalStream, evalLen, maxWindows, null);
-                report.put("eval_before", evalEntry(ef, before));
+            List<Object> evals = new ArrayList<>();
+            for (Path ef : evalFiles) {
+                int[] stream = tok.encode(PruneSupport.readText(ef, "--eval"), false);
+                evalStreams.add(stream);
+                Perplexity.Result before = Perplexity.evaluate(model, stream, evalLen, maxWindows, null);
+                Map<String, Object> e = evalEntry(ef, before);
+                evals.add(e);
                 console.err().printf(Locale.ROOT, "dense: NLL %.4f, perplexity %.3f on %d windows of %s%n", before.nll(), before.ppl(), before.windows(), ef);
+            }
+            if (!evals.isEmpty()) {
+                report.put("eval", evals);
             }
             Map<String, Object> provenance = new LinkedHashMap<>();
             provenance.put("method", method);
@@ -207,24 +213,25 @@ final class PruneCommand implements Command {
                     runStructured(method, model, sparsity, calTokens, calSamples, seqLen, writer, provenance, report, console, arena);
                 } else {
                     runLayerwise(method, model, sparsity, pattern, format, calTokens, calSamples, seqLen, cl, writer,
-                            provenance, report, console, evalStream != null ? arena : null);
+                            provenance, report, console, evalFiles.isEmpty() ? null : arena);
                 }
                 PrunedCheckpoint.copySideFiles(in, writer);
                 writer.commit();
             }
-            if (evalStream != null) {
-                // structured outputs are read back from disk; layer-wise ones are the in-memory pruned model,
-                // whose values were rounded to the stored dtype (identical to the written checkpoint)
-                Perplexity.Result after;
-                if (structured) {
-                    try (Arena back = Arena.ofShared()) {
-                        after = Perplexity.evaluate(LlamaModel.load(out, back), evalStream, evalLen, maxWindows, null);
-                    }
-                } else {
-                    after = Perplexity.evaluate(model, evalStream, evalLen, maxWindows, null);
+            // structured outputs are read back from disk; layer-wise ones are the in-memory pruned model,
+            // whose values were rounded to the stored dtype (identical to the written checkpoint)
+            try (Arena back = Arena.ofShared()) {
+                LlamaModel pruned = evalFiles.isEmpty() ? null : structured ? LlamaModel.load(out, back) : model;
+                for (int i = 0; i < evalFiles.size(); i++) {
+                    Perplexity.Result after = Perplexity.evaluate(pruned, evalStreams.get(i), evalLen, maxWindows, null);
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> e = (Map<String, Object>) evals.get(i);
+                    e.put("nll_after", after.nll());
+                    e.put("ppl_after", after.ppl());
+                    e.put("delta_nll", after.nll() - (Double) e.get("nll"));
+                    console.err().printf(Locale.ROOT, "pruned: NLL %.4f, perplexity %.3f on %s (ΔNLL %+.4f)%n", after.nll(), after.ppl(),
+                            evalFiles.get(i), after.nll() - (Double) e.get("nll"));
                 }
-                report.put("eval_after", evalEntry(Path.of(cl.getOptionValue("eval")), after));
-                console.err().printf(Locale.ROOT, "pruned: NLL %.4f, perplexity %.3f%n", after.nll(), after.ppl());
             }
         }
         report.put("seconds", PruneSupport.seconds(t0));
@@ -398,13 +405,14 @@ final class PruneCommand implements Command {
                 d.forEach((a, b) -> sb.append("- ").append(a).append(": ").append(b).append('\n'));
             }
         }
-        if (r.get("eval_before") instanceof Map<?, ?> b && r.get("eval_after") instanceof Map<?, ?> a) {
-            double nb = (Double) b.get("nll");
-            double na = (Double) a.get("nll");
-            sb.append(String.format(Locale.ROOT, "%n| | NLL | perplexity |%n|---|---|---|%n| before | %.4f | %.3f |%n| after | %.4f | %.3f |%n| Δ | %+.4f | |%n",
-                    nb, Math.exp(nb), na, Math.exp(na), na - nb));
-            sb.append("\nEvaluated on ").append(b.get("text")).append(", ").append(b.get("windows")).append(" windows of ")
-                    .append(b.get("seq_len")).append(" tokens, BOS prepended (METHODS §9.2).\n");
+        if (r.get("eval") instanceof List<?> evals) {
+            sb.append("\n| text | windows × T | NLL before | NLL after | ΔNLL | ppl before | ppl after |\n|---|---|---|---|---|---|---|\n");
+            for (Object o : evals) {
+                Map<String, Object> e = (Map<String, Object>) o;
+                sb.append(String.format(Locale.ROOT, "| %s | %d × %d | %.4f | %.4f | %+.4f | %.3f | %.3f |%n", e.get("text"), e.get("windows"),
+                        e.get("seq_len"), e.get("nll"), e.get("nll_after"), e.get("delta_nll"), e.get("ppl"), e.get("ppl_after")));
+            }
+            sb.append("\nBOS prepended to every window (METHODS §9.2).\n");
         }
         if (r.get("matrices") instanceof List<?> ms) {
             sb.append("\n| tensor | sparsity |\n|---|---|\n");
