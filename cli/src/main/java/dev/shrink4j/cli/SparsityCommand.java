@@ -55,6 +55,7 @@ final class SparsityCommand implements Command {
     public Options options() {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("model").hasArg().argName("DIR").desc("checkpoint directory (required)").build());
+        o.addOption(Option.builder().longOpt("tokenizer").hasArg().argName("DIR").desc("directory of tokenizer.json when the model has none (e.g. synthetic checkpoints)").build());
         o.addOption(Option.builder().longOpt("text").hasArg().argName("FILE").desc("evaluation text (required)").build());
         o.addOption(Option.builder().longOpt("levels").hasArg().argName("L").desc("sparsity levels: a:b:step in % (default 0:90:5) or a list 0,10,20").build());
         o.addOption(Option.builder().longOpt("variants").hasArg().argName("V").desc("comma list of global, layer-wise, 2:4, 4:8 (default all)").build());
@@ -88,7 +89,9 @@ final class SparsityCommand implements Command {
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(dir, arena);
             int seqLen = PruneSupport.intOption(cl, "seq-len", Math.min(2048, model.config().maxPositions()));
-            Tokenizer tok = PruneSupport.tokenizer(model);
+            Tokenizer tok = cl.hasOption("tokenizer")
+                    ? Tokenizer.load(Path.of(cl.getOptionValue("tokenizer")), model.config())
+                    : PruneSupport.tokenizer(model);
             int[] windows = CalibrationNll.windows(tok.encode(PruneSupport.readText(text, "--text"), false), seqLen,
                     model.config().bosTokenId(), PruneSupport.intOption(cl, "max-windows", Integer.MAX_VALUE));
             int n = windows.length / seqLen;
@@ -102,6 +105,9 @@ final class SparsityCommand implements Command {
             Map<String, Object> setup = new LinkedHashMap<>();
             setup.put("model", dir.toString());
             setup.put("text", text.toString());
+            if (cl.hasOption("tokenizer")) {
+                setup.put("tokenizer", cl.getOptionValue("tokenizer"));
+            }
             setup.put("windows", (long) n);
             setup.put("seq_len", (long) seqLen);
             setup.put("bos", "prepended (METHODS §9.2)");
