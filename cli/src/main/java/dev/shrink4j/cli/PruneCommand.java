@@ -84,6 +84,7 @@ final class PruneCommand implements Command {
         o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default 128; 32 for 2ssp/width, 1 for depth)").build());
         o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length (default min(2048, max_position_embeddings))").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("auto (csr for unstructured, nm for N:M), csr, nm or dense (zeros stored)").build());
+        o.addOption(Option.builder().longOpt("global").desc("magnitude: one threshold over all block linears instead of per matrix").build());
         o.addOption(Option.builder().longOpt("block-size").hasArg().argName("B").desc("SparseGPT column block (default 128)").build());
         o.addOption(Option.builder().longOpt("damp").hasArg().argName("D").desc("SparseGPT relative damping δ (default 0.01)").build());
         o.addOption(Option.builder().longOpt("eval").hasArg().argName("FILE").desc("report perplexity before and after on this text (§9.2 windows); repeatable").build());
@@ -276,7 +277,12 @@ final class PruneCommand implements Command {
             throw new UsageException("--block-size " + bs + " must be a multiple of " + pattern.m() + " for " + pattern);
         }
         double damp = PruneSupport.doubleOption(cl, "damp", 0.01);
-        LayerwisePruner.Settings s = new LayerwisePruner.Settings(m, sparsity, pattern, bs, damp);
+        boolean global = cl.hasOption("global");
+        if (global && (m != LayerwisePruner.Method.MAGNITUDE || pattern != null)) {
+            throw new UsageException("--global applies to unstructured magnitude pruning only");
+        }
+        provenance.put("threshold", global ? "global" : "per matrix");
+        LayerwisePruner.Settings s = new LayerwisePruner.Settings(m, sparsity, pattern, bs, damp, global);
         PruneWeightSink sink = new PruneWeightSink(model, writer, format, pattern);
         long[] totals = new long[2];
         List<Object> layers = new ArrayList<>();

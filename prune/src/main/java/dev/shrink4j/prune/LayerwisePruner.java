@@ -39,16 +39,20 @@ public final class LayerwisePruner {
      * @param pattern   N:M pattern, or null for unstructured
      * @param blockSize SparseGPT's column block bs
      * @param damp      SparseGPT's relative damping δ
+     * @param global    magnitude only: one threshold over all block linears (§2.4) instead of per matrix
      */
-    public record Settings(Method method, double sparsity, NmPattern pattern, int blockSize, double damp) {
+    public record Settings(Method method, double sparsity, NmPattern pattern, int blockSize, double damp, boolean global) {
         public Settings {
             if (pattern == null) {
                 SparsityTarget.check(sparsity, "--sparsity");
             }
+            if (global && (method != Method.MAGNITUDE || pattern != null)) {
+                throw new IllegalArgumentException("a global threshold applies to unstructured magnitude pruning only");
+            }
         }
 
         public static Settings of(Method method, double sparsity, NmPattern pattern) {
-            return new Settings(method, sparsity, pattern, SparseGpt.BLOCK_SIZE, 0.01);
+            return new Settings(method, sparsity, pattern, SparseGpt.BLOCK_SIZE, 0.01, false);
         }
     }
 
@@ -92,6 +96,17 @@ public final class LayerwisePruner {
         float[] z = calibrate ? model.embed(calibration) : null; // (samples·seqLen, hidden)
         float[] next = calibrate ? new float[z.length] : null;
         Damping.Listener damping = (failed, pivot, nextDelta) -> { };
+        // §2.4 global: one radix-select cut over every block linear, applied in the same scan order
+        RadixSelect.Applier globalCut = null;
+        if (s.global()) {
+            java.util.List<Tensor> scope = new java.util.ArrayList<>();
+            for (int l = 0; l < layers; l++) {
+                for (Proj p : EssentialSparsity.projections(model.layer(l))) {
+                    scope.add(model.layer(l).linear(p).weight(Arena.global()));
+                }
+            }
+            globalCut = GlobalMagnitude.cuts(scope, new double[] {s.sparsity()})[0].applier();
+        }
         for (int l = 0; l < layers; l++) {
             Layer original = model.layer(l);
             Layer current = original;
@@ -126,7 +141,9 @@ public final class LayerwisePruner {
                         float[] w = lin.weight(arena).toFloatArray();
                         switch (s.method()) {
                             case MAGNITUDE -> {
-                                if (s.pattern() == null) {
+                                if (globalCut != null) {
+                                    globalCut.apply(w, 0, w.length);
+                                } else if (s.pattern() == null) {
                                     Magnitude.pruneMatrix(w, s.sparsity());
                                 } else {
                                     Magnitude.pruneNm(w, dOut, dIn, s.pattern());

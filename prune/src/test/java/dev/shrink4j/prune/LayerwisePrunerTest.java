@@ -99,4 +99,25 @@ class LayerwisePrunerTest {
             assertTrue(inMemory > dense, tag + ": pruning half the weights should cost something");
         }
     }
+
+    @Test
+    void globalMagnitudePrunesExactlyTheTargetOverAllBlockLinears() {
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
+            long[] zeros = {0};
+            long[] total = {0};
+            double[] perMatrixMin = {1};
+            double[] perMatrixMax = {0};
+            LayerwisePruner.run(model, null, 0, 0, new LayerwisePruner.Settings(LayerwisePruner.Method.MAGNITUDE, 0.3, null, 128, 0.01, true),
+                    (l, p, w, dOut, dIn) -> {
+                        long z = Masks.zeros(w);
+                        zeros[0] += z;
+                        total[0] += w.length;
+                        perMatrixMin[0] = Math.min(perMatrixMin[0], (double) z / w.length);
+                        perMatrixMax[0] = Math.max(perMatrixMax[0], (double) z / w.length);
+                    }, null);
+            assertEquals((long) Math.floor(0.3 * total[0]), zeros[0]);
+            assertTrue(perMatrixMax[0] - perMatrixMin[0] > 0.05, "a global threshold spreads unevenly over matrices");
+        }
+    }
 }
