@@ -11,6 +11,8 @@ final class Commands {
                 new InspectCommand(),
                 new EvalCommand(),
                 new GenerateCommand(),
-                new SynthCommand());
+                new SynthCommand(),
+                new PruneCommand(),
+                new SparsityCommand());
     }
 }
