@@ -112,17 +112,42 @@ public final class Lost {
      * @param h (dIn, dIn) XᵀX at any scale
      */
     public LostDecomposition decomposeWhitened(float[] w, int dOut, int dIn, double[] h, int rank, int columns, double damp) {
-        WhitenedSvd.Result white = new WhitenedSvd(svd, damp).compress(w, dOut, dIn, h, rank);
-        float[] approx = white.factors().reconstruct();
+        LowRankFactors white = new WhitenedSvd(svd, damp).compress(w, dOut, dIn, h, rank).factors();
+        return complement(w, white, channelNorms(h, dIn), columns);
+    }
+
+    /** ‖X[:, j]‖ up to a common scale: √H_jj. */
+    public static double[] channelNorms(double[] h, int dIn) {
+        double[] n = new double[dIn];
+        for (int j = 0; j < dIn; j++) n[j] = Math.sqrt(Math.max(0, h[j * dIn + j]));
+        return n;
+    }
+
+    /**
+     * The column-sparse complement of any given low-rank part (k = all): columns scored by the
+     * residual's column norm (L2 or L1 per the options) times {@code channelWeight[j]}, values from
+     * the residual or from W per the options.
+     *
+     * @param w             (dOut, dIn) row-major; not modified
+     * @param channelWeight (dIn) per-input-channel multiplier of the scores, null for none
+     */
+    public LostDecomposition complement(float[] w, LowRankFactors lowRank, double[] channelWeight, int columns) {
+        int dOut = lowRank.dOut(), dIn = lowRank.dIn();
+        float[] approx = lowRank.reconstruct();
         double[] scores = new double[dIn];
-        for (int j = 0; j < dIn; j++) {
-            double ss = 0;
-            for (int o = 0; o < dOut; o++) {
-                double r = (double) w[o * dIn + j] - approx[o * dIn + j];
-                ss += options.selection() == Selection.L1 ? Math.abs(r) : r * r;
+        if (options.selection() == Selection.RANDOM) {
+            SplittableRandom rng = new SplittableRandom(options.seed());
+            for (int j = 0; j < dIn; j++) scores[j] = rng.nextDouble();
+        } else {
+            for (int j = 0; j < dIn; j++) {
+                double ss = 0;
+                for (int o = 0; o < dOut; o++) {
+                    double r = (double) w[o * dIn + j] - approx[o * dIn + j];
+                    ss += options.selection() == Selection.L1 ? Math.abs(r) : r * r;
+                }
+                double norm = options.selection() == Selection.L1 ? ss : Math.sqrt(ss);
+                scores[j] = channelWeight == null ? norm : norm * channelWeight[j];
             }
-            double norm = options.selection() == Selection.L1 ? ss : Math.sqrt(ss);
-            scores[j] = norm * Math.sqrt(Math.max(0, h[j * dIn + j]));
         }
         int[] keep = select(scores, columns);
         float[] vals = new float[dOut * columns];
@@ -132,7 +157,7 @@ public final class Lost {
                 vals[o * columns + k] = options.values() == Values.ORIGINAL ? w[o * dIn + j] : w[o * dIn + j] - approx[o * dIn + j];
             }
         }
-        return new LostDecomposition(white.factors(), keep, vals, options.lowRankScale(), options.sparseScale());
+        return new LostDecomposition(lowRank, keep, vals, options.lowRankScale(), options.sparseScale());
     }
 
     /** Per-column scores of W_c (§7.1 step 4), without forming W_c for L2. */
