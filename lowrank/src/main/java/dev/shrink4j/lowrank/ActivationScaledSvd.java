@@ -1,5 +1,7 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.Svd;
+
 /**
  * §2.9 ASVD: scale input channel i by d_i = (mean_t |X_ti|)^α, truncate the SVD of W·D and undo the
  * scale on the input side: Ŵ = U_r Σ_r V_rᵀ D⁻¹, A = √Σ_r V_rᵀ D⁻¹, B = U_r √Σ_r. Channels that carry
@@ -33,8 +35,8 @@ public final class ActivationScaledSvd {
         for (int o = 0; o < dOut; o++) {
             for (int i = 0; i < dIn; i++) m[o * dIn + i] *= d[i];
         }
-        SvdSolver.Triplets t = svd.leading(m, dOut, dIn, rank);
-        double[] vt = Dense.transpose(t.v(), dIn, rank); // (rank, dIn) → V_rᵀ D⁻¹
+        Svd t = svd.leading(m, dOut, dIn, rank);
+        double[] vt = t.vt().clone(); // (rank, dIn) → V_rᵀ D⁻¹
         for (int k = 0; k < rank; k++) {
             for (int i = 0; i < dIn; i++) vt[k * dIn + i] /= d[i];
         }

@@ -1,5 +1,6 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.Svd;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -87,7 +88,7 @@ public final class Lost {
         boolean all = options.window() == 0 || rank >= full;
         double[] wd = Dense.toDouble(w);
         // k = all needs only the rank-r triplets (§7.1 step 1); a window needs r + k.
-        SvdSolver.Triplets t = svd.leading(wd, dOut, dIn, all ? rank : rank + window);
+        Svd t = svd.leading(wd, dOut, dIn, all ? rank : rank + window);
         int from = rank, to = all ? rank : rank + window; // complement components when windowed
         double[] scores = scores(wd, dOut, dIn, t, rank, all, from, to);
         int[] keep = select(scores, columns);
@@ -100,7 +101,8 @@ public final class Lost {
                 vals[o * columns + k] = (float) v;
             }
         }
-        LowRankFactors lr = LowRankFactors.split(head(t, rank), Dense.transpose(head(t, rank).v(), dIn, rank), dIn);
+        Svd head = t.truncate(rank);
+        LowRankFactors lr = LowRankFactors.split(head, head.vt(), dIn);
         return new LostDecomposition(lr, keep, vals, options.lowRankScale(), options.sparseScale());
     }
 
@@ -161,9 +163,8 @@ public final class Lost {
     }
 
     /** Per-column scores of W_c (§7.1 step 4), without forming W_c for L2. */
-    private double[] scores(double[] w, int dOut, int dIn, SvdSolver.Triplets t, int rank, boolean all, int from, int to) {
+    private double[] scores(double[] w, int dOut, int dIn, Svd t, int rank, boolean all, int from, int to) {
         double[] score = new double[dIn];
-        int r = t.rank();
         switch (options.selection()) {
             case RANDOM -> {
                 SplittableRandom rng = new SplittableRandom(options.seed());
@@ -175,10 +176,10 @@ public final class Lost {
                     if (all) {
                         // ‖(W − W_r)[:, j]‖² = ‖W[:, j]‖² − Σ_{i≤r} σ_i² V_ji²
                         for (int o = 0; o < dOut; o++) s += w[o * dIn + j] * w[o * dIn + j];
-                        for (int i = 0; i < rank; i++) s -= sq(t.s()[i] * t.v()[j * r + i]);
+                        for (int i = 0; i < rank; i++) s -= sq(t.s()[i] * t.vt()[i * dIn + j]);
                         s = Math.max(0, s);
                     } else {
-                        for (int i = from; i < to; i++) s += sq(t.s()[i] * t.v()[j * r + i]);
+                        for (int i = from; i < to; i++) s += sq(t.s()[i] * t.vt()[i * dIn + j]);
                     }
                     score[j] = s;
                 }
@@ -197,10 +198,10 @@ public final class Lost {
     }
 
     /** Σ_{i in [from, to)} σ_i·u_oi·v_ji. */
-    private static double partial(SvdSolver.Triplets t, int o, int j, int from, int to) {
-        int r = t.rank();
+    private static double partial(Svd t, int o, int j, int from, int to) {
+        int r = t.k(), n = t.n();
         double s = 0;
-        for (int i = from; i < to; i++) s += t.s()[i] * t.u()[o * r + i] * t.v()[j * r + i];
+        for (int i = from; i < to; i++) s += t.s()[i] * t.u()[o * r + i] * t.vt()[i * n + j];
         return s;
     }
 
@@ -213,17 +214,6 @@ public final class Lost {
         for (int k = 0; k < c; k++) keep[k] = order[k];
         Arrays.sort(keep);
         return keep;
-    }
-
-    /** The leading {@code rank} triplets of a longer decomposition. */
-    static SvdSolver.Triplets head(SvdSolver.Triplets t, int rank) {
-        if (rank == t.rank()) return t;
-        int r = t.rank();
-        double[] u = new double[t.m() * rank];
-        double[] v = new double[t.n() * rank];
-        for (int o = 0; o < t.m(); o++) System.arraycopy(t.u(), o * r, u, o * rank, rank);
-        for (int j = 0; j < t.n(); j++) System.arraycopy(t.v(), j * r, v, j * rank, rank);
-        return new SvdSolver.Triplets(t.m(), t.n(), rank, u, Arrays.copyOf(t.s(), rank), v);
     }
 
     private static double sq(double x) {

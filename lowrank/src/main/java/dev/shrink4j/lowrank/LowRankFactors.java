@@ -1,5 +1,7 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.Svd;
+
 /**
  * Ŵ = B·A, the two factors of a rank-r approximation (§2.7): the forward pass is y = B(Ax), so A
  * sits on the input side and B on the output side, each carrying √Σ_r.
@@ -51,10 +53,11 @@ public record LowRankFactors(int dOut, int dIn, int rank, float[] a, float[] b) 
      * {@code vtRight} already holds the (rank, dIn) rows of V_rᵀ·T (T = I for plain SVD, S⁻¹ or D⁻¹
      * for the activation-aware variants). √Σ_r goes into both factors (§2.7, §2.8 step 4).
      *
-     * @param vtRight (rank, dIn)
+     * @param t       u (dOut, r), s (r)
+     * @param vtRight (r, dIn)
      */
-    static LowRankFactors split(SvdSolver.Triplets t, double[] vtRight, int dIn) {
-        int r = t.rank();
+    static LowRankFactors split(Svd t, double[] vtRight, int dIn) {
+        int r = t.k();
         int dOut = t.m();
         float[] a = new float[r * dIn];
         float[] b = new float[dOut * r];

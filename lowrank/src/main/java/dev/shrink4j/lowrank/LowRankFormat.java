@@ -48,7 +48,7 @@ public enum LowRankFormat {
                 w.writeFloats(0, merged, 0, merged.length);
                 yield new Encoded(Map.of(module + ".weight", w), null);
             }
-            case SHRINK4J -> throw new ShrinkException("shrink4j low-rank formats are not available in this build; use --format dense");
+            case SHRINK4J -> LowRankEncoding.encode(arena, module, r, type);
         };
     }
 }

@@ -1,36 +1,30 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.Svd;
+
 /**
- * The one seam through which this module asks for singular vectors. Every method here needs only
- * the leading {@code rank} triplets of a dense row-major matrix, so that is the whole contract.
+ * The one seam through which this module asks for singular vectors: every method here needs only
+ * the leading {@code rank} triplets of a dense row-major matrix. Implementations are the tensors
+ * module's linalg (exact Golub–Kahan for tests and small matrices, §2.7).
  */
 @FunctionalInterface
 public interface SvdSolver {
     /**
-     * The leading {@code rank} singular triplets of {@code a}, in descending order of σ.
+     * The leading {@code rank} singular triplets of {@code a} (m, n), descending.
      *
      * @param a    (m, n) row-major; not modified
      * @param rank 1 ≤ rank ≤ min(m, n)
+     * @return k = rank, u (m, rank), s (rank), vt (rank, n)
      */
-    Triplets leading(double[] a, int m, int n, int rank);
+    Svd leading(double[] a, int m, int n, int rank);
 
-    /**
-     * A = Σ_i s[i]·u_i·v_iᵀ restricted to the leading {@code rank} terms.
-     *
-     * @param u (m, rank) row-major: column i is u_i
-     * @param s (rank) descending, non-negative
-     * @param v (n, rank) row-major: column i is v_i
-     */
-    record Triplets(int m, int n, int rank, double[] u, double[] s, double[] v) {
-        public Triplets {
-            if (u.length != (long) m * rank || s.length != rank || v.length != (long) n * rank) {
-                throw new IllegalArgumentException("triplet shapes do not match (" + m + ", " + n + ") rank " + rank);
-            }
-        }
+    /** Exact thin SVD, truncated. */
+    static SvdSolver exact() {
+        return (a, m, n, rank) -> Svd.of(a, m, n).truncate(rank);
     }
 
     /** The solver used by default. */
     static SvdSolver standard() {
-        return InterimJacobiSvd.INSTANCE;
+        return exact();
     }
 }

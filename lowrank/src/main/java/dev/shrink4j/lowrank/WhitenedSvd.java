@@ -1,6 +1,11 @@
 package dev.shrink4j.lowrank;
 
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.linalg.Damping;
+import dev.shrink4j.tensors.linalg.Matrices;
+import dev.shrink4j.tensors.linalg.NotPositiveDefiniteException;
+import dev.shrink4j.tensors.linalg.Svd;
+import dev.shrink4j.tensors.linalg.Triangular;
 
 /**
  * §2.8 whitened SVD (SVD-LLM): with H = S·Sᵀ (lower Cholesky of the damped H = XᵀX/n),
@@ -11,8 +16,6 @@ import dev.shrink4j.tensors.ShrinkException;
 public final class WhitenedSvd {
     /** §1.3 relative damping δ. */
     public static final double DEFAULT_DAMP = 0.01;
-    /** δ is multiplied by 10 at most this many times before giving up (§1.3). */
-    static final int MAX_DAMP_RETRIES = 8;
 
     private final SvdSolver svd;
     private final double damp;
@@ -42,11 +45,11 @@ public final class WhitenedSvd {
         if (h.length != (long) dIn * dIn) throw new IllegalArgumentException("H has " + h.length + " entries, expected " + dIn + "²");
         double[] wd = Dense.toDouble(w);
         Whitening s = whiten(wd, dOut, dIn, h, damp);
-        double[] m = Dense.multiply(wd, s.lower, dOut, dIn, dIn); // (dOut, dIn) = W·S
-        SvdSolver.Triplets t = svd.leading(m, dOut, dIn, rank);
-        double[] z = t.v().clone(); // (dIn, rank): Sᵀ Z = V_r
-        InterimCholesky.solveLowerTransposed(s.lower, dIn, z, rank);
-        return new Result(LowRankFactors.split(t, Dense.transpose(z, dIn, rank), dIn), s.damping, s.deadColumns);
+        double[] m = Matrices.multiply(wd, false, s.lower, false, dOut, dIn, dIn); // (dOut, dIn) = W·S
+        Svd t = svd.leading(m, dOut, dIn, rank);
+        double[] z = Matrices.transpose(t.vt(), rank, dIn); // (dIn, rank): Sᵀ Z = V_r
+        Triangular.solveLowerTransposed(s.lower, dIn, z, rank);
+        return new Result(LowRankFactors.split(t, Matrices.transpose(z, dIn, rank), dIn), s.damping, s.deadColumns);
     }
 
     /** The lower Cholesky factor of the damped H, plus what it took (§1.3). */
@@ -54,29 +57,27 @@ public final class WhitenedSvd {
 
     /**
      * Dead columns (H_ii = 0) get H_ii = 1 and W[:, i] = 0; then H + δ·mean(diag H)·I is factorized,
-     * δ growing ×10 while the factorization fails. Modified: w (dead columns zeroed).
+     * δ growing ×10 while the factorization fails, each retry logged (§1.3). δ = 0 tries the
+     * undamped H first, then {@link #DEFAULT_DAMP}. Modified: w (dead columns zeroed).
      */
     static Whitening whiten(double[] w, int dOut, int dIn, double[] h, double damp) {
         double[] hd = h.clone();
         int dead = 0;
-        double trace = 0;
         for (int i = 0; i < dIn; i++) {
             if (hd[i * dIn + i] == 0) {
                 hd[i * dIn + i] = 1;
                 for (int o = 0; o < dOut; o++) w[o * dIn + i] = 0;
                 dead++;
             }
-            trace += hd[i * dIn + i];
         }
-        double mean = trace / dIn;
-        double delta = damp;
-        for (int attempt = 0; attempt <= MAX_DAMP_RETRIES; attempt++) {
-            double[] damped = hd.clone();
-            for (int i = 0; i < dIn; i++) damped[i * dIn + i] += delta * mean;
-            double[] l = InterimCholesky.lower(damped, dIn);
-            if (l != null) return new Whitening(l, delta, dead);
-            delta = delta == 0 ? 1e-6 : delta * 10;
+        Damping.Policy policy = damp > 0 ? Damping.Policy.GPTQ.withInitialDelta(damp)
+                : new Damping.Policy(DEFAULT_DAMP, 10, 100, true);
+        try {
+            Damping.Result r = Damping.factor(hd, dIn, Damping.Factor.LOWER, policy);
+            return new Whitening(r.factor(), r.delta(), dead);
+        } catch (NotPositiveDefiniteException e) {
+            throw new ShrinkException("H is not positive definite even with damping " + policy.maxDelta()
+                    + " (non-finite activations?): " + e.getMessage());
         }
-        throw new ShrinkException("H is not positive definite even with damping " + delta / 10 + " (non-finite activations?)");
     }
 }

@@ -23,19 +23,19 @@ class LostTest {
      * k + 4 to hold it; LOST needs rank k and 4 columns, which is what its budget buys.
      */
     private static float[] sparseChannelMatrix(long seed, int k) {
-        double[] u = Matrices.orthonormalColumns(D_OUT, k, seed);
-        double[] v = Matrices.orthonormalColumns(D_IN, k, seed + 1);
+        double[] u = TestMatrices.orthonormalColumns(D_OUT, k, seed);
+        double[] v = TestMatrices.orthonormalColumns(D_IN, k, seed + 1);
         SplittableRandom rng = new SplittableRandom(seed + 2);
         float[] w = new float[D_OUT * D_IN];
         for (int o = 0; o < D_OUT; o++) {
             for (int j = 0; j < D_IN; j++) {
-                double s = 0.01 * Matrices.gauss(rng);
+                double s = 0.01 * TestMatrices.gauss(rng);
                 for (int i = 0; i < k; i++) s += u[o * k + i] * (10 - 4.0 * i / (k - 1)) * v[j * k + i];
                 w[o * D_IN + j] = (float) s;
             }
         }
         for (int j : HEAVY) {
-            for (int o = 0; o < D_OUT; o++) w[o * D_IN + j] = (float) (0.15 * Matrices.gauss(rng));
+            for (int o = 0; o < D_OUT; o++) w[o * D_IN + j] = (float) (0.15 * TestMatrices.gauss(rng));
         }
         return w;
     }
@@ -78,7 +78,7 @@ class LostTest {
 
     @Test
     void l2ScoresFromTheFactorsMatchExplicitResidualNorms() {
-        float[] w = Matrices.gaussian(30, 20, 10);
+        float[] w = TestMatrices.gaussian(30, 20, 10);
         Lost.Options l2 = Lost.Options.compression().withRho(0.25);
         Lost.Options l1 = new Lost.Options(0.25, 0, Lost.Values.COMPLEMENT, Lost.Selection.L1, 1, 0);
         LostDecomposition a = new Lost(l2).decompose(w, 30, 20, 6, 5);
@@ -114,7 +114,7 @@ class LostTest {
 
     @Test
     void randomSupportIsSeededAndAscending() {
-        float[] w = Matrices.gaussian(12, 40, 12);
+        float[] w = TestMatrices.gaussian(12, 40, 12);
         Lost.Options opt = new Lost.Options(0.25, 0, Lost.Values.COMPLEMENT, Lost.Selection.RANDOM, 1, 5);
         int[] a = new Lost(opt).decompose(w, 12, 40, 3, 10).columns();
         int[] b = new Lost(opt).decompose(w, 12, 40, 3, 10).columns();
@@ -125,7 +125,7 @@ class LostTest {
     @Test
     void activationAwareVariantBeatsPlainLostOnTheLayerOutput() {
         float[] w = sparseChannelMatrix(13, 19);
-        double[] h = Matrices.correlatedGram(D_IN, 400, 14);
+        double[] h = TestMatrices.correlatedGram(D_IN, 400, 14);
         Lost lost = new Lost(Lost.Options.compression());
         LostDecomposition plain = lost.decompose(w, D_OUT, D_IN, 19, 4);
         LostDecomposition aware = lost.decomposeWhitened(w, D_OUT, D_IN, h, 19, 4, WhitenedSvd.DEFAULT_DAMP);

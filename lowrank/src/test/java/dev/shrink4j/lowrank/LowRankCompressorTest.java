@@ -25,7 +25,7 @@ class LowRankCompressorTest {
 
     @Test
     void statsAreTheGramAndMeanAbsoluteActivationOverAllBatches() {
-        float[] x = Matrices.gaussian(TOKENS, D_IN, 1);
+        float[] x = TestMatrices.gaussian(TOKENS, D_IN, 1);
         LinearStats s = new LinearStats(D_IN, true, true);
         s.observe(x, 3);
         s.observe(java.util.Arrays.copyOfRange(x, 3 * D_IN, x.length), TOKENS - 3);
@@ -47,8 +47,8 @@ class LowRankCompressorTest {
 
     @Test
     void everyMethodStaysWithinTheBudgetAndActivationAwareOnesWinOnTheOutput() {
-        float[] w = Matrices.gaussian(D_OUT, D_IN, 2);
-        float[] x = Matrices.gaussian(TOKENS, D_IN, 3);
+        float[] w = TestMatrices.gaussian(D_OUT, D_IN, 2);
+        float[] x = TestMatrices.gaussian(TOKENS, D_IN, 3);
         for (int t = 0; t < TOKENS; t++) { // heavy, correlated channels 0..3
             for (int i = 0; i < 4; i++) x[t * D_IN + i] = 6 * x[t * D_IN + i] + 3 * x[t * D_IN + 4];
         }
@@ -72,7 +72,7 @@ class LowRankCompressorTest {
 
     @Test
     void clearErrorsForImpossibleBudgetsAndMissingCalibration() {
-        float[] w = Matrices.gaussian(D_OUT, D_IN, 4);
+        float[] w = TestMatrices.gaussian(D_OUT, D_IN, 4);
         ShrinkException tiny = assertThrows(ShrinkException.class, () -> new LowRankCompressor(
                 LowRankCompressor.Settings.defaults(LowRankMethod.LOST, 0.05)).compress("model.layers.0.mlp.up_proj", w, D_OUT, D_IN, null));
         assertTrue(tiny.getMessage().startsWith("model.layers.0.mlp.up_proj (36x28): params ratio 0.05 cannot hold rank 1"), tiny.getMessage());

@@ -3,6 +3,8 @@ package dev.shrink4j.lowrank;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shrink4j.tensors.linalg.Cholesky;
+import dev.shrink4j.tensors.linalg.Svd;
 import org.junit.jupiter.api.Test;
 
 class LowRankMethodsTest {
@@ -13,8 +15,8 @@ class LowRankMethodsTest {
 
     @Test
     void truncatedSvdErrorIsTheDroppedSpectrumAndShrinksWithRank() {
-        float[] w = Matrices.gaussian(D_OUT, D_IN, 1);
-        SvdSolver.Triplets all = SvdSolver.standard().leading(Dense.toDouble(w), D_OUT, D_IN, D_IN);
+        float[] w = TestMatrices.gaussian(D_OUT, D_IN, 1);
+        Svd all = SvdSolver.standard().leading(Dense.toDouble(w), D_OUT, D_IN, D_IN);
         double energy = 0;
         for (double s : all.s()) energy += s * s;
         double previous = Double.POSITIVE_INFINITY;
@@ -32,8 +34,8 @@ class LowRankMethodsTest {
 
     @Test
     void whitenedSvdBeatsPlainSvdOnActivationWeightedErrorWithCorrelatedInputs() {
-        float[] w = Matrices.gaussian(D_OUT, D_IN, 2);
-        double[] h = Matrices.correlatedGram(D_IN, 400, 3);
+        float[] w = TestMatrices.gaussian(D_OUT, D_IN, 2);
+        double[] h = TestMatrices.correlatedGram(D_IN, 400, 3);
         for (int r : new int[] {4, 12, 24}) {
             float[] plain = new TruncatedSvd().compress(w, D_OUT, D_IN, r).reconstruct();
             WhitenedSvd.Result white = new WhitenedSvd().compress(w, D_OUT, D_IN, h, r);
@@ -47,8 +49,8 @@ class LowRankMethodsTest {
     @Test
     void whitenedSvdIsOptimalForTheDampedGram() {
         // §2.8: with H_δ = S Sᵀ, the layer error of Ŵ equals the dropped σ_i² of W·S exactly.
-        float[] w = Matrices.gaussian(D_OUT, D_IN, 4);
-        double[] h = Matrices.correlatedGram(D_IN, 300, 5);
+        float[] w = TestMatrices.gaussian(D_OUT, D_IN, 4);
+        double[] h = TestMatrices.correlatedGram(D_IN, 300, 5);
         int r = 10;
         double damp = 0.01;
         WhitenedSvd.Result res = new WhitenedSvd(SvdSolver.standard(), damp).compress(w, D_OUT, D_IN, h, r);
@@ -56,9 +58,9 @@ class LowRankMethodsTest {
         double mean = 0;
         for (int i = 0; i < D_IN; i++) mean += h[i * D_IN + i] / D_IN;
         for (int i = 0; i < D_IN; i++) hd[i * D_IN + i] += damp * mean;
-        double[] s = InterimCholesky.lower(hd, D_IN);
-        double[] m = Dense.multiply(Dense.toDouble(w), s, D_OUT, D_IN, D_IN);
-        SvdSolver.Triplets t = SvdSolver.standard().leading(m, D_OUT, D_IN, D_IN);
+        double[] s = Cholesky.lower(hd, D_IN);
+        double[] m = dev.shrink4j.tensors.linalg.Matrices.multiply(Dense.toDouble(w), false, s, false, D_OUT, D_IN, D_IN);
+        Svd t = SvdSolver.standard().leading(m, D_OUT, D_IN, D_IN);
         double dropped = 0, total = 0;
         for (int i = 0; i < D_IN; i++) {
             total += t.s()[i] * t.s()[i];
@@ -70,7 +72,7 @@ class LowRankMethodsTest {
 
     @Test
     void whitenedSvdZeroesDeadColumnsAndRetriesDamping() {
-        float[] w = Matrices.gaussian(6, 5, 6);
+        float[] w = TestMatrices.gaussian(6, 5, 6);
         // Rank-deficient H (one dead channel, two identical channels) and no damping to start from.
         double[] h = new double[25];
         for (int i = 0; i < 4; i++) h[i * 5 + i] = 1;
@@ -84,7 +86,7 @@ class LowRankMethodsTest {
 
     @Test
     void asvdEqualsPlainSvdUnderUniformActivationsAndWinsUnderSkewedOnes() {
-        float[] w = Matrices.gaussian(D_OUT, D_IN, 7);
+        float[] w = TestMatrices.gaussian(D_OUT, D_IN, 7);
         int r = 8;
         double[] uniform = new double[D_IN];
         java.util.Arrays.fill(uniform, 0.3);
@@ -96,7 +98,7 @@ class LowRankMethodsTest {
         double[] h = new double[D_IN * D_IN]; // independent channels: H = diag(E x_i²)
         java.util.SplittableRandom rng = new java.util.SplittableRandom(8);
         for (int i = 0; i < D_IN; i++) {
-            skew[i] = Math.exp(2 * Matrices.gauss(rng));
+            skew[i] = Math.exp(2 * TestMatrices.gauss(rng));
             h[i * D_IN + i] = skew[i] * skew[i];
         }
         float[] scaled = new ActivationScaledSvd().compress(w, D_OUT, D_IN, skew, r).reconstruct();

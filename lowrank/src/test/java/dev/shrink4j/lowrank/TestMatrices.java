@@ -3,8 +3,8 @@ package dev.shrink4j.lowrank;
 import java.util.SplittableRandom;
 
 /** Seeded test matrices. */
-final class Matrices {
-    private Matrices() {}
+final class TestMatrices {
+    private TestMatrices() {}
 
     static float[] gaussian(int rows, int cols, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
