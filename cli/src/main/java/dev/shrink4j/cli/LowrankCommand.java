@@ -98,7 +98,7 @@ final class LowrankCommand implements Command {
         provenance.put("tool_version", Main.VERSION);
         boolean quiet = cl.hasOption("quiet");
         CheckpointLowRank.Summary s = new CheckpointLowRank(new LowRankCompressor(settings)).run(in, out,
-                new CheckpointLowRank.Options(format, cl.hasOption("force"), dtype, provenance), null, new CheckpointLowRank.Listener() {
+                new CheckpointLowRank.Options(format, cl.hasOption("force"), dtype, provenance), new CheckpointLowRank.Listener() {
                     @Override
                     public void linear(CheckpointLowRank.LinearRow r) {
                         if (!quiet) {

@@ -1,36 +1,47 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.model.BlockMethod;
+import dev.shrink4j.model.BlockPipeline;
+import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.DenseLinear;
+import dev.shrink4j.model.Group;
+import dev.shrink4j.model.Layer;
+import dev.shrink4j.model.Linear;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Proj;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.io.Checkpoint;
-import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
-import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Factorizes every linear of every decoder block of a checkpoint and writes a new checkpoint, one
- * block at a time (DESIGN "main flow"): the block's weights are widened to F32 in a confined arena,
- * compressed, streamed to the output and released. Weight-only methods read nothing but the
- * weights; calibrated ones take their statistics from a {@link BlockStatistics}.
+ * block at a time (DESIGN "main flow"). Two ways through:
+ * <ul>
+ *   <li>{@link #run(Path, Path, Options, Listener)} streams the weights only (svd, lost): each block's
+ *       weights are widened to F32 in a confined arena, factorized, written and released, so memory
+ *       stays at one block whatever the model size;</li>
+ *   <li>{@link #run(LlamaModel, Path, Path, Options, Calibration, Listener)} goes through the model:
+ *       with calibration, statistics come from the model's {@link BlockPipeline} (true-sequential
+ *       groups, compressed propagation, §1.2); the merged Ŵ are installed in the model, which can be
+ *       evaluated afterwards (this keeps one F32 copy of every factorized block).</li>
+ * </ul>
  */
 public final class CheckpointLowRank {
     /** Block linears: the 2-D weights under {@code model.layers.N.}. */
     private static final Pattern BLOCK_WEIGHT = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)\\.weight");
-    private static final Set<String> SIDE_FILES_SKIPPED = Set.of("config.json", Checkpoint.INDEX_FILE);
 
     /**
      * @param output     compressed formats or merged dense weights
@@ -67,73 +78,128 @@ public final class CheckpointLowRank {
         this.compressor = compressor;
     }
 
-    /**
-     * @param stats statistics for calibrated methods; null for weight-only ones
-     */
-    public Summary run(Path in, Path out, Options options, BlockStatistics stats, Listener listener) {
+    /** Weight-only methods, streaming block by block from the mapped checkpoint {@code in}. */
+    public Summary run(Path in, Path out, Options options, Listener listener) {
         LowRankMethod method = compressor.settings().method();
-        if (method.needsCalibration() && stats == null) {
+        if (method.needsCalibration()) {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
         try (Arena mapped = Arena.ofShared()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
             TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
             if (blocks.isEmpty()) throw new ShrinkException(in + ": no decoder-block linears (model.layers.N.*.weight) found");
-            Map<String, Object> config = readConfig(ckpt.directory());
             int total = blocks.values().stream().mapToInt(List::size).sum();
-            listener.started(blocks.size(), total);
-            Map<String, Object> descriptors = new LinkedHashMap<>();
-            long denseParams = 0, params = 0;
-            int linears = 0;
-            CheckpointWriter.Options wo = CheckpointWriter.Options.defaults().withForce(options.force());
-            try (CheckpointWriter writer = CheckpointWriter.create(out, wo)) {
-                Set<String> linearNames = new java.util.HashSet<>();
-                blocks.values().forEach(l -> l.forEach(m -> linearNames.add(m + ".weight")));
-                for (String name : ckpt.names()) {
-                    if (!linearNames.contains(name)) writer.add(name, ckpt.tensor(name));
-                }
+            try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linearWeights(blocks))) {
+                listener.started(blocks.size(), total);
                 int done = 0;
-                for (Map.Entry<Integer, List<String>> block : blocks.entrySet()) {
-                    int layer = block.getKey();
-                    List<List<String>> groups = stats != null ? stats.groups(layer) : List.of(block.getValue());
+                for (List<String> modules : blocks.values()) {
                     try (Arena arena = Arena.ofConfined()) {
-                        for (List<String> group : groups) {
-                            LinearStats s = stats != null ? stats.observe(layer, group, method) : null;
-                            for (String module : group) {
-                                long t0 = System.nanoTime();
-                                Tensor wt = ckpt.tensor(module + ".weight");
-                                int dOut = Math.toIntExact(wt.shape().dim(0)), dIn = Math.toIntExact(wt.shape().dim(1));
-                                float[] w = wt.toFloatArray();
-                                LowRankCompressor.Result r = compressor.compress(module, w, dOut, dIn, s);
-                                if (stats != null) stats.install(layer, module, r.merged());
-                                DType type = options.factorType() != null ? options.factorType() : wt.dtype();
-                                LowRankFormat.Encoded enc = options.output().encode(arena, module, r, type);
-                                enc.tensors().forEach(writer::add);
-                                if (enc.descriptor() != null) descriptors.put(module, enc.descriptor());
-                                long dense = (long) dOut * dIn;
-                                denseParams += dense;
-                                params += r.params();
-                                linears++;
-                                LostDecomposition lost = r.lost();
-                                listener.linear(new LinearRow(module, dOut, dIn, r.lowRank().rank(), lost == null ? 0 : lost.columnCount(),
-                                        r.params(), dense, r.weightError(), r.outputError(), r.damping(), (System.nanoTime() - t0) / 1e9));
-                            }
+                        for (String module : modules) {
+                            Tensor wt = ckpt.tensor(module + ".weight");
+                            compressOne(module, wt.toFloatArray(), wt, null, writer, arena, listener);
                         }
                     }
-                    if (stats != null) stats.finish(layer);
                     listener.blockDone(++done, blocks.size());
                 }
-                Map<String, Object> s4j = new LinkedHashMap<>();
-                s4j.put("format_version", 1);
-                s4j.put("tensors", descriptors);
-                s4j.put("provenance", options.provenance());
-                config.put("shrink4j", s4j);
-                writer.writeFile("config.json", Json.write(config, 2) + "\n");
-                copySideFiles(ckpt.directory(), writer);
-                Path written = writer.commit();
-                return new Summary(written, blocks.size(), linears, denseParams, params, directoryBytes(written));
+                return writer.commit(blocks.size());
             }
         }
+    }
+
+    /**
+     * Through {@code model} (loaded from {@code in}): with {@code calibration} the statistics come from
+     * the block pipeline; without it (weight-only methods) the blocks are visited in order. Either
+     * way {@code model} ends up holding the merged Ŵ of every factorized linear.
+     */
+    public Summary run(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener) {
+        LowRankMethod method = compressor.settings().method();
+        if (method.needsCalibration() && calibration == null) {
+            throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
+        }
+        int layers = model.numLayers();
+        try (Arena mapped = Arena.ofShared()) {
+            Checkpoint ckpt = Checkpoint.open(in, mapped);
+            Set<String> linears = new HashSet<>();
+            int total = 0;
+            for (int l = 0; l < layers; l++) {
+                for (Proj p : model.layer(l).linears().keySet()) {
+                    linears.add(p.weightName(l));
+                    total++;
+                }
+            }
+            try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linears)) {
+                listener.started(layers, total);
+                Method m = new Method(writer, method, listener);
+                if (calibration != null) {
+                    new BlockPipeline(model, BlockPipeline.Options.defaults())
+                            .onBlockDone(b -> listener.blockDone(b + 1, layers))
+                            .run(calibration, m);
+                } else {
+                    for (int l = 0; l < layers; l++) {
+                        try (Arena arena = Arena.ofConfined()) {
+                            for (Group g : Group.values()) {
+                                Layer updated = model.layer(l);
+                                for (Map.Entry<Proj, Linear> e : m.compress(l, g, model.layer(l), arena).entrySet()) {
+                                    updated = updated.with(e.getKey(), e.getValue());
+                                }
+                                model.setLayer(updated);
+                            }
+                        }
+                        listener.blockDone(l + 1, layers);
+                    }
+                }
+                return writer.commit(layers);
+            }
+        }
+    }
+
+    /** Plugs the compressor into the model's block pipeline (observe → compress per group). */
+    private final class Method implements BlockMethod {
+        private final LowRankCheckpointWriter writer;
+        private final LowRankMethod method;
+        private final Listener listener;
+        private final Map<Group, LinearStats> stats = new EnumMap<>(Group.class);
+
+        Method(LowRankCheckpointWriter writer, LowRankMethod method, Listener listener) {
+            this.writer = writer;
+            this.method = method;
+            this.listener = listener;
+        }
+
+        @Override
+        public void observe(int layer, Group group, float[] x, int n, int dIn) {
+            stats.computeIfAbsent(group, g -> LinearStats.forMethod(method, dIn)).observe(x, n);
+        }
+
+        @Override
+        public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
+            Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+            for (Proj p : group.members()) {
+                Linear lin = current.linear(p);
+                if (lin == null) continue;
+                Tensor wt = lin.weight(blockArena);
+                float[] merged = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, blockArena, listener);
+                // The replacement outlives the block arena: the pipeline propagates through it and
+                // callers may evaluate the model afterwards.
+                Tensor w = Tensor.ofFloats(Arena.ofAuto(), Shape.matrix(lin.outFeatures(), lin.inFeatures()), merged);
+                out.put(p, new DenseLinear(w, lin.bias()));
+            }
+            stats.remove(group);
+            return out;
+        }
+    }
+
+    /** Factorizes one weight, writes it, reports it; returns the merged Ŵ. */
+    private float[] compressOne(String module, float[] w, Tensor original, LinearStats stats, LowRankCheckpointWriter writer,
+                                Arena arena, Listener listener) {
+        long t0 = System.nanoTime();
+        int dOut = Math.toIntExact(original.shape().dim(0)), dIn = Math.toIntExact(original.shape().dim(1));
+        LowRankCompressor.Result r = compressor.compress(module, w, dOut, dIn, stats);
+        writer.add(module, r, original.dtype(), arena);
+        LostDecomposition lost = r.lost();
+        listener.linear(new LinearRow(module, dOut, dIn, r.lowRank().rank(), lost == null ? 0 : lost.columnCount(),
+                r.params(), (long) dOut * dIn, r.weightError(), r.outputError(), r.damping(), (System.nanoTime() - t0) / 1e9));
+        return r.merged();
     }
 
     /** Block index → its linear module names (weights without the {@code .weight} suffix), in name order. */
@@ -148,48 +214,9 @@ public final class CheckpointLowRank {
         return blocks;
     }
 
-    static Map<String, Object> readConfig(Path dir) {
-        Path cfg = dir.resolve("config.json");
-        if (!Files.exists(cfg)) return new LinkedHashMap<>();
-        try {
-            if (Json.parse(Files.readString(cfg)) instanceof Map<?, ?> m) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> map = new LinkedHashMap<>((Map<String, Object>) m);
-                return map;
-            }
-            throw new ShrinkException(cfg + ": not a JSON object");
-        } catch (IOException e) {
-            throw new ShrinkException(cfg + ": " + e.getMessage(), e);
-        } catch (Json.JsonException e) {
-            throw new ShrinkException(cfg + ": invalid JSON: " + e.getMessage());
-        }
-    }
-
-    /** Tokenizer, generation config, license: every regular file that is not weights or config. */
-    private static void copySideFiles(Path dir, CheckpointWriter writer) {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.sorted().toList()) {
-                String n = f.getFileName().toString();
-                if (Files.isRegularFile(f) && !n.endsWith(".safetensors") && !SIDE_FILES_SKIPPED.contains(n) && !n.startsWith(".")) {
-                    writer.copyFile(f);
-                }
-            }
-        } catch (IOException e) {
-            throw new ShrinkException(dir + ": cannot list side files: " + e.getMessage(), e);
-        }
-    }
-
-    private static long directoryBytes(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            long sum = 0;
-            for (Path f : files.toList()) if (f.getFileName().toString().endsWith(".safetensors")) sum += Files.size(f);
-            return sum;
-        } catch (IOException e) {
-            return -1;
-        }
-    }
-
-    static Shape matrix(int rows, int cols) {
-        return Shape.matrix(rows, cols);
+    private static Set<String> linearWeights(TreeMap<Integer, List<String>> blocks) {
+        Set<String> names = new HashSet<>();
+        blocks.values().forEach(l -> l.forEach(m -> names.add(m + ".weight")));
+        return names;
     }
 }

@@ -1,19 +1,22 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.model.InputStatistics;
+
 /**
- * Calibration statistics of one linear's input, accumulated batch by batch (observe → compress):
- * H = XᵀX/n (§1.3) for the whitened variants and mean |X_ti| per channel for ASVD (§2.9). Only
- * what the method asks for is kept; H costs d_in² doubles.
+ * Calibration statistics of one linear's input, accumulated chunk by chunk (observe → compress):
+ * H = XᵀX/n (§1.3, through the model's {@link InputStatistics}) for the whitened variants and
+ * mean |X_ti| per channel for ASVD (§2.9). Only what the method asks for is kept; H costs d_in²
+ * doubles.
  */
 public final class LinearStats {
     private final int dIn;
-    private final double[] gram; // (dIn, dIn) Σ x xᵀ, upper triangle until read; null when not needed
+    private final InputStatistics gram; // null when not needed
     private final double[] absSum; // (dIn) Σ |x|; null when not needed
     private long tokens;
 
     public LinearStats(int dIn, boolean gram, boolean meanAbs) {
         this.dIn = dIn;
-        this.gram = gram ? new double[dIn * dIn] : null;
+        this.gram = gram ? new InputStatistics(dIn) : null;
         this.absSum = meanAbs ? new double[dIn] : null;
     }
 
@@ -33,21 +36,11 @@ public final class LinearStats {
     /** @param x (n, dIn) row-major activations, one row per token */
     public void observe(float[] x, int n) {
         if ((long) n * dIn > x.length) throw new IllegalArgumentException("x holds fewer than " + n + " rows of " + dIn);
-        if (gram != null) {
-            // Rank-1 updates of the upper triangle; per-token sums in fp32 would lose the small channels.
-            for (int t = 0; t < n; t++) {
-                int base = t * dIn;
-                for (int i = 0; i < dIn; i++) {
-                    double xi = x[base + i];
-                    if (xi == 0) continue;
-                    int row = i * dIn;
-                    for (int j = i; j < dIn; j++) gram[row + j] += xi * x[base + j];
-                }
-            }
-        }
+        if (gram != null) gram.add(x, n);
         if (absSum != null) {
             for (int t = 0; t < n; t++) {
-                for (int i = 0; i < dIn; i++) absSum[i] += Math.abs(x[t * dIn + i]);
+                int base = t * dIn;
+                for (int i = 0; i < dIn; i++) absSum[i] += Math.abs(x[base + i]);
             }
         }
         tokens += n;
@@ -55,17 +48,7 @@ public final class LinearStats {
 
     /** H = XᵀX/n as a full symmetric (dIn, dIn) array; null if not collected. */
     public double[] gram() {
-        if (gram == null) return null;
-        double[] h = new double[dIn * dIn];
-        double scale = tokens == 0 ? 0 : 1.0 / tokens;
-        for (int i = 0; i < dIn; i++) {
-            for (int j = i; j < dIn; j++) {
-                double v = gram[i * dIn + j] * scale;
-                h[i * dIn + j] = v;
-                h[j * dIn + i] = v;
-            }
-        }
-        return h;
+        return gram == null ? null : gram.hessian();
     }
 
     /** mean_t |X_ti| (dIn); null if not collected. */
