@@ -8,8 +8,16 @@ import dev.shrink4j.lowrank.LowRankFormat;
 import dev.shrink4j.lowrank.LowRankMethod;
 import dev.shrink4j.lowrank.Lost;
 import dev.shrink4j.lowrank.WhitenedSvd;
+import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Perplexity;
+import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +31,8 @@ import org.apache.commons.cli.Options;
  * SVD (METHODS §2.7), whitened SVD (§2.8), ASVD (§2.9) or LOST (§7.1–7.3), block by block.
  */
 final class LowrankCommand implements Command {
+    static final int DEFAULT_SAMPLES = 128;
+
     @Override
     public String name() {
         return "lowrank";
@@ -67,6 +77,15 @@ final class LowrankCommand implements Command {
                 .desc("relative damping of H for whitening (default " + WhitenedSvd.DEFAULT_DAMP + ")").build());
         o.addOption(Option.builder().longOpt("alpha").hasArg().argName("A")
                 .desc("ASVD scaling exponent (default " + ActivationScaledSvd.DEFAULT_ALPHA + ")").build());
+        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self")
+                .desc("calibration text, or 'self' for the model's own generations (needed by whitened-svd, asvd, lost-whitened)").build());
+        o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
+        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length (default min(2048, context))").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration window seed (default 0)").build());
+        o.addOption(Option.builder().longOpt("eval").hasArg().argName("FILE")
+                .desc("after compressing, score FILE (METHODS §9.2): NLL, perplexity and KL against IN; repeatable").build());
+        o.addOption(Option.builder().longOpt("eval-seq-len").hasArg().argName("T").desc("evaluation window length (default min(2048, context))").build());
+        o.addOption(Option.builder().longOpt("max-windows").hasArg().argName("N").desc("evaluate at most N windows per text").build());
         o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md to DIR").build());
         o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
@@ -88,28 +107,93 @@ final class LowrankCommand implements Command {
                 number(cl, "damp", WhitenedSvd.DEFAULT_DAMP), number(cl, "alpha", ActivationScaledSvd.DEFAULT_ALPHA));
         LowRankFormat format = cl.hasOption("format") ? usage(() -> LowRankFormat.parse(cl.getOptionValue("format"))) : LowRankFormat.SHRINK4J;
         DType dtype = cl.hasOption("dtype") ? factorType(cl.getOptionValue("dtype")) : null;
-        if (method.needsCalibration()) {
+        String calib = cl.getOptionValue("calib");
+        if (method.needsCalibration() && calib == null) {
             throw new UsageException("method " + method.cliName() + " needs calibration data (--calib FILE|self)");
         }
+        int samples = integer(cl, "samples", DEFAULT_SAMPLES, 1);
+        int seqLen = integer(cl, "seq-len", 0, 2);
+        long seed = (long) number(cl, "seed", 0);
+        String[] evals = cl.getOptionValues("eval") == null ? new String[0] : cl.getOptionValues("eval");
+        int evalSeqLen = integer(cl, "eval-seq-len", 0, 2);
+        int maxWindows = integer(cl, "max-windows", 0, 1);
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("method", method.cliName());
         provenance.put("params_ratio", ratio);
         if (method.isLost()) provenance.put("rho", lost.rho());
         provenance.put("tool_version", Main.VERSION);
         boolean quiet = cl.hasOption("quiet");
-        CheckpointLowRank.Summary s = new CheckpointLowRank(new LowRankCompressor(settings)).run(in, out,
-                new CheckpointLowRank.Options(format, cl.hasOption("force"), dtype, provenance), new CheckpointLowRank.Listener() {
-                    @Override
-                    public void linear(CheckpointLowRank.LinearRow r) {
-                        if (!quiet) {
-                            console.err().printf("[lowrank] %s %dx%d rank %d%s, rel. error %.4f, %.1fs%n", r.module(), r.dOut(), r.dIn(), r.rank(),
-                                    r.columns() > 0 ? " + " + r.columns() + " cols" : "", r.weightError(), r.seconds());
-                        }
-                    }
-                });
+        CheckpointLowRank.Listener progress = new CheckpointLowRank.Listener() {
+            @Override
+            public void linear(CheckpointLowRank.LinearRow r) {
+                if (!quiet) {
+                    console.err().printf("[lowrank] %s %dx%d rank %d%s, rel. error %.4f%s, %.1fs%n", r.module(), r.dOut(), r.dIn(), r.rank(),
+                            r.columns() > 0 ? " + " + r.columns() + " cols" : "", r.weightError(),
+                            Double.isNaN(r.outputError()) ? "" : String.format(", output error %.4f", r.outputError()), r.seconds());
+                }
+            }
+        };
+        CheckpointLowRank driver = new CheckpointLowRank(new LowRankCompressor(settings));
+        CheckpointLowRank.Options opts = new CheckpointLowRank.Options(format, cl.hasOption("force"), dtype, provenance);
+        if (!method.needsCalibration() && evals.length == 0) {
+            // Weight-only and nothing to evaluate: stream block by block, memory bounded by one block.
+            printSummary(console, driver.run(in, out, opts, progress));
+            return 0;
+        }
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(in, arena);
+            Tokenizer tokenizer = Tokenizer.load(in, model.config());
+            Calibration calibration = null;
+            if (method.needsCalibration()) {
+                calibration = "self".equals(calib)
+                        ? Calibration.selfGenerated(model, tokenizer, samples, seqLen, seed)
+                        : Calibration.fromFile(Path.of(calib), tokenizer, model.config(), samples, seqLen, seed);
+                Calibration.Record rec = calibration.record();
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("file", rec.file());
+                c.put("samples", rec.samples());
+                c.put("seq_len", rec.seqLen());
+                c.put("seed", rec.seed());
+                provenance.put("calibration", c);
+            }
+            printSummary(console, driver.run(model, in, out, opts, calibration, progress));
+            LlamaModel reference = evals.length == 0 ? null : LlamaModel.load(in, arena);
+            for (String text : evals) {
+                int[] stream = tokenizer.encode(readText(Path.of(text)), false);
+                int t = evalSeqLen > 0 ? evalSeqLen : model.config().defaultSeqLen();
+                Perplexity.Result before = Perplexity.evaluate(reference, stream, t, maxWindows, null);
+                Perplexity.Result after = Perplexity.evaluate(model, stream, t, maxWindows, reference);
+                console.out().printf("eval %s: %d windows x %d, %d tokens: NLL %.4f -> %.4f (dNLL %+.4f), ppl %.3f -> %.3f, KL %.4f nats/token%n",
+                        text, after.windows(), t, after.tokens(), before.nll(), after.nll(), after.nll() - before.nll(),
+                        before.ppl(), after.ppl(), after.kl());
+            }
+        }
+        return 0;
+    }
+
+    private static void printSummary(Console console, CheckpointLowRank.Summary s) {
         console.out().printf("%s: %d linears in %d blocks, %,d of %,d values (%.4f), %s written%n", s.output(), s.linears(), s.blocks(),
                 s.params(), s.denseParams(), s.ratio(), InspectCommand.human(s.outputBytes()));
-        return 0;
+    }
+
+    private static String readText(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ShrinkException("cannot read evaluation text " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int integer(CommandLine cl, String opt, int dflt, int min) {
+        if (!cl.hasOption(opt)) return dflt;
+        String v = cl.getOptionValue(opt);
+        try {
+            int x = Integer.parseInt(v);
+            if (x < min) throw new UsageException("--" + opt + " must be at least " + min + ", got " + x);
+            return x;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + opt + " expects an integer, got '" + v + "'");
+        }
     }
 
     private static LowRankMethod method(CommandLine cl) {
