@@ -30,17 +30,14 @@ public final class LowRankCompressor {
      *
      * @param lowRank      the factors (the whole result for the SVD methods)
      * @param lost         the LOST decomposition, or null for the SVD methods
+     * @param merged       Ŵ (dOut, dIn), the function the compressed layer computes
      * @param params       stored values (§7.2; ids not counted)
      * @param weightError  ‖Ŵ − W‖²_F / ‖W‖²_F
      * @param outputError  ‖X(Ŵ − W)ᵀ‖²_F / ‖XWᵀ‖²_F, NaN without H
      * @param damping      the relative damping the Cholesky needed, NaN when none was factorized
      */
-    public record Result(LowRankFactors lowRank, LostDecomposition lost, long params, double weightError, double outputError, double damping) {
-        /** Ŵ (dOut, dIn). */
-        public float[] merged() {
-            return lost != null ? lost.reconstruct() : lowRank.reconstruct();
-        }
-    }
+    public record Result(LowRankFactors lowRank, LostDecomposition lost, float[] merged, long params, double weightError,
+                         double outputError, double damping) {}
 
     private final Settings settings;
     private final SvdSolver svd;
@@ -103,6 +100,6 @@ public final class LowRankCompressor {
         float[] what = lost != null ? lost.reconstruct() : factors.reconstruct();
         long params = lost != null ? lost.params() : factors.params();
         double outErr = h == null ? Double.NaN : ReconstructionError.relativeWeighted(w, what, h, dOut, dIn);
-        return new Result(factors, lost, params, ReconstructionError.relativeFrobenius(w, what), outErr, damping);
+        return new Result(factors, lost, what, params, ReconstructionError.relativeFrobenius(w, what), outErr, damping);
     }
 }

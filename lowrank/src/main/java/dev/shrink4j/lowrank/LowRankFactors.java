@@ -1,5 +1,6 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.Matrices;
 import dev.shrink4j.tensors.linalg.Svd;
 
 /**
@@ -24,20 +25,10 @@ public record LowRankFactors(int dOut, int dIn, int rank, float[] a, float[] b) 
 
     /** Ŵ = B·A into {@code out} (dOut, dIn), scaled by {@code scale} and added when {@code accumulate}. Modified: out. */
     public void reconstructInto(float[] out, double scale, boolean accumulate) {
-        double[] row = new double[dIn];
-        for (int o = 0; o < dOut; o++) {
-            java.util.Arrays.fill(row, 0);
-            for (int k = 0; k < rank; k++) {
-                double bk = b[o * rank + k];
-                if (bk == 0) continue;
-                int base = k * dIn;
-                for (int i = 0; i < dIn; i++) row[i] += bk * a[base + i];
-            }
-            int base = o * dIn;
-            for (int i = 0; i < dIn; i++) {
-                float v = (float) (scale * row[i]);
-                out[base + i] = accumulate ? out[base + i] + v : v;
-            }
+        double[] prod = Matrices.multiply(Dense.toDouble(b), false, Dense.toDouble(a), false, dOut, dIn, rank); // (dOut, dIn), fp64 GEMM
+        for (int i = 0; i < prod.length; i++) {
+            float v = (float) (scale * prod[i]);
+            out[i] = accumulate ? out[i] + v : v;
         }
     }
 

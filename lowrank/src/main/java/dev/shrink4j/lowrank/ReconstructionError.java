@@ -1,5 +1,7 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.Matrices;
+
 /** Error figures of a compressed weight E = Ŵ − W, reported per layer (§1.1). */
 public final class ReconstructionError {
     private ReconstructionError() {}
@@ -26,17 +28,11 @@ public final class ReconstructionError {
      * @param h (dIn, dIn) symmetric
      */
     public static double weighted(float[] w, float[] what, double[] h, int dOut, int dIn) {
+        double[] e = new double[dOut * dIn]; // (dOut, dIn)
+        for (int i = 0; i < e.length; i++) e[i] = (double) what[i] - w[i];
+        double[] eh = Matrices.multiply(e, false, h, false, dOut, dIn, dIn); // E·H (H symmetric)
         double total = 0;
-        double[] e = new double[dIn];
-        for (int o = 0; o < dOut; o++) {
-            for (int i = 0; i < dIn; i++) e[i] = (double) what[o * dIn + i] - w[o * dIn + i];
-            for (int i = 0; i < dIn; i++) {
-                if (e[i] == 0) continue;
-                double s = 0;
-                for (int k = 0; k < dIn; k++) s += h[i * dIn + k] * e[k];
-                total += e[i] * s;
-            }
-        }
+        for (int i = 0; i < e.length; i++) total += e[i] * eh[i];
         return total;
     }
 
