@@ -14,10 +14,7 @@ import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
-import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +29,7 @@ import org.apache.commons.cli.Options;
  */
 final class LowrankCommand implements Command {
     static final int DEFAULT_SAMPLES = 128;
+    static final int EVAL_SEQ_LEN = 256;
 
     @Override
     public String name() {
@@ -84,7 +82,7 @@ final class LowrankCommand implements Command {
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration window seed (default 0)").build());
         o.addOption(Option.builder().longOpt("eval").hasArg().argName("FILE")
                 .desc("after compressing, score FILE (METHODS §9.2): NLL, perplexity and KL against IN; repeatable").build());
-        o.addOption(Option.builder().longOpt("eval-seq-len").hasArg().argName("T").desc("evaluation window length (default min(2048, context))").build());
+        o.addOption(Option.builder().longOpt("eval-seq-len").hasArg().argName("T").desc("evaluation window length including BOS (default " + EVAL_SEQ_LEN + ", as eval)").build());
         o.addOption(Option.builder().longOpt("max-windows").hasArg().argName("N").desc("evaluate at most N windows per text").build());
         o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md to DIR").build());
         o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
@@ -111,12 +109,12 @@ final class LowrankCommand implements Command {
         if (method.needsCalibration() && calib == null) {
             throw new UsageException("method " + method.cliName() + " needs calibration data (--calib FILE|self)");
         }
-        int samples = integer(cl, "samples", DEFAULT_SAMPLES, 1);
-        int seqLen = integer(cl, "seq-len", 0, 2);
+        int samples = ModelArgs.intOption(cl, "samples", DEFAULT_SAMPLES, 1);
+        int seqLen = ModelArgs.intOption(cl, "seq-len", 0, 2);
         long seed = (long) number(cl, "seed", 0);
         String[] evals = cl.getOptionValues("eval") == null ? new String[0] : cl.getOptionValues("eval");
-        int evalSeqLen = integer(cl, "eval-seq-len", 0, 2);
-        int maxWindows = integer(cl, "max-windows", 0, 1);
+        int evalSeqLen = ModelArgs.intOption(cl, "eval-seq-len", 0, 2);
+        int maxWindows = ModelArgs.intOption(cl, "max-windows", 0, 1);
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("method", method.cliName());
         provenance.put("params_ratio", ratio);
@@ -159,8 +157,8 @@ final class LowrankCommand implements Command {
             printSummary(console, driver.run(model, in, out, opts, calibration, progress));
             LlamaModel reference = evals.length == 0 ? null : LlamaModel.load(in, arena);
             for (String text : evals) {
-                int[] stream = tokenizer.encode(readText(Path.of(text)), false);
-                int t = evalSeqLen > 0 ? evalSeqLen : model.config().defaultSeqLen();
+                int[] stream = tokenizer.encode(ModelArgs.readText(Path.of(text)), false);
+                int t = evalSeqLen > 0 ? evalSeqLen : EVAL_SEQ_LEN;
                 Perplexity.Result before = Perplexity.evaluate(reference, stream, t, maxWindows, null);
                 Perplexity.Result after = Perplexity.evaluate(model, stream, t, maxWindows, reference);
                 console.out().printf("eval %s: %d windows x %d, %d tokens: NLL %.4f -> %.4f (dNLL %+.4f), ppl %.3f -> %.3f, KL %.4f nats/token%n",
@@ -174,26 +172,6 @@ final class LowrankCommand implements Command {
     private static void printSummary(Console console, CheckpointLowRank.Summary s) {
         console.out().printf("%s: %d linears in %d blocks, %,d of %,d values (%.4f), %s written%n", s.output(), s.linears(), s.blocks(),
                 s.params(), s.denseParams(), s.ratio(), InspectCommand.human(s.outputBytes()));
-    }
-
-    private static String readText(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ShrinkException("cannot read evaluation text " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static int integer(CommandLine cl, String opt, int dflt, int min) {
-        if (!cl.hasOption(opt)) return dflt;
-        String v = cl.getOptionValue(opt);
-        try {
-            int x = Integer.parseInt(v);
-            if (x < min) throw new UsageException("--" + opt + " must be at least " + min + ", got " + x);
-            return x;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + opt + " expects an integer, got '" + v + "'");
-        }
     }
 
     private static LowRankMethod method(CommandLine cl) {

@@ -1,11 +1,13 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.RandomizedSvd;
 import dev.shrink4j.tensors.linalg.Svd;
 
 /**
  * The one seam through which this module asks for singular vectors: every method here needs only
  * the leading {@code rank} triplets of a dense row-major matrix. Implementations are the tensors
- * module's linalg (exact Golub–Kahan for tests and small matrices, §2.7).
+ * module's linalg: exact Golub–Kahan SVD, or the randomized SVD (rank + 10 oversampling, 2 power
+ * iterations) that §2.7 prescribes for large matrices.
  */
 @FunctionalInterface
 public interface SvdSolver {
@@ -23,8 +25,26 @@ public interface SvdSolver {
         return (a, m, n, rank) -> Svd.of(a, m, n).truncate(rank);
     }
 
-    /** The solver used by default. */
+    /** Randomized truncated SVD (Halko et al.), seeded, {@code q} power iterations, 10 extra samples. */
+    static SvdSolver randomized(int powerIterations, long seed) {
+        return (a, m, n, rank) -> RandomizedSvd.ofRank(rank).withPowerIterations(powerIterations).withSeed(seed).compute(a, m, n);
+    }
+
+    /** Matrices up to this size (min(m, n)) always get the exact SVD: it is cheap and deterministic. */
+    int EXACT_UP_TO = 512;
+
+    /**
+     * The default (§2.7): exact for small matrices and for ranks near full, where sampling saves
+     * little (the randomized cost grows with the sample size l = r + 10, the exact one does not);
+     * randomized otherwise.
+     */
     static SvdSolver standard() {
-        return exact();
+        SvdSolver exact = exact();
+        SvdSolver randomized = randomized(RandomizedSvd.DEFAULT_POWER_ITERATIONS, 0);
+        return (a, m, n, rank) -> {
+            int k = Math.min(m, n);
+            boolean small = k <= EXACT_UP_TO || 2 * (rank + RandomizedSvd.DEFAULT_OVERSAMPLING) >= k;
+            return (small ? exact : randomized).leading(a, m, n, rank);
+        };
     }
 }

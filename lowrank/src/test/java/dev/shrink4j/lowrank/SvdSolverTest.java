@@ -19,4 +19,15 @@ class SvdSolverTest {
         assertEquals(7 * 3, one.u().length);
         assertEquals(3 * 13, one.vt().length);
     }
+
+    @Test
+    void standardSamplesLargeMatricesAtLowRankAndStaysExactOtherwise() {
+        int m = 600, n = 520, r = 12; // min(m, n) > EXACT_UP_TO and 2(r + 10) < 520: randomized
+        double[] a = Dense.toDouble(TestMatrices.decaying(m, n, 0.8, 3));
+        Svd sampled = SvdSolver.standard().leading(a, m, n, r);
+        Svd exact = SvdSolver.exact().leading(a, m, n, r);
+        // A fast-decaying spectrum is where 2 power iterations recover the leading values to ~1e-10.
+        assertArrayEquals(exact.s(), sampled.s(), 1e-8);
+        assertEquals(r, sampled.k());
+    }
 }

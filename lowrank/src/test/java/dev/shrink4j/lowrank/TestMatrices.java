@@ -18,14 +18,13 @@ final class TestMatrices {
         int n = Math.min(rows, cols);
         double[] u = orthonormalColumns(rows, n, seed);
         double[] v = orthonormalColumns(cols, n, seed + 1);
-        float[] w = new float[rows * cols];
+        double[] us = new double[rows * n]; // U·Σ
         for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                double s = 0;
-                for (int k = 0; k < n; k++) s += u[i * n + k] * Math.pow(decay, k) * v[j * n + k];
-                w[i * cols + j] = (float) s;
-            }
+            for (int k = 0; k < n; k++) us[i * n + k] = u[i * n + k] * Math.pow(decay, k);
         }
+        double[] prod = dev.shrink4j.tensors.linalg.Matrices.multiply(us, false, v, true, rows, cols, n); // (U·Σ)·Vᵀ
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) prod[i];
         return w;
     }
 
