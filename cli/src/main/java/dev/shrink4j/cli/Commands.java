@@ -13,6 +13,7 @@ final class Commands {
                 new GenerateCommand(),
                 new SynthCommand(),
                 new PruneCommand(),
-                new SparsityCommand());
+                new SparsityCommand(),
+                new LowrankCommand());
     }
 }
