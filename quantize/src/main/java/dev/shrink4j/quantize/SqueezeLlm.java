@@ -64,14 +64,40 @@ public final class SqueezeLlm {
             s0[r + 1] = s0[r] + f[r];
             s1[r + 1] = s1[r] + f[r] * v[r];
         }
+        // Two deterministic starts, weighted quantiles (§2.3's default) and plain quantiles; Lloyd is
+        // a local method and mass quantiles over-crowd heavy regions, so keep the better optimum.
+        double[] a = lloyd(v, s0, s1, quantileInit(v, s0, m));
+        if (fisher == null || !anyWeight) return a;
+        double[] plainMass = new double[n + 1];
+        for (int i = 0; i <= n; i++) plainMass[i] = i;
+        double[] b = lloyd(v, s0, s1, quantileInit(v, plainMass, m));
+        return weightedError(v, f, a) <= weightedError(v, f, b) ? a : b;
+    }
+
+    /** Centroid k at the (k + ½)/m quantile of the cumulative mass s0, twins moved apart. */
+    private static double[] quantileInit(double[] v, double[] s0, int m) {
+        int n = v.length;
         double[] c = new double[m];
-        // Weighted quantiles: centroid k at the (k + ½)/m quantile of the weight mass.
         for (int k = 0; k < m; k++) {
             double target = (k + 0.5) / m * s0[n];
             int idx = Arrays.binarySearch(s0, 1, n + 1, target);
             idx = idx >= 0 ? idx - 1 : -idx - 2;
             c[k] = v[Math.clamp(idx, 0, n - 1)];
         }
+        // Heavy weights can put several quantiles on one value; such twins would stay empty forever
+        // (an empty cluster keeps its centroid), so move each twin to the next distinct value up.
+        int r = 0;
+        for (int k = 1; k < m; k++) {
+            if (c[k] > c[k - 1]) continue;
+            while (r < n && v[r] <= c[k - 1]) r++;
+            if (r < n) c[k] = v[r];
+        }
+        return c;
+    }
+
+    /** Weighted Lloyd on sorted values with prefix sums s0 = Σf, s1 = Σf·v; returns sorted centroids. */
+    private static double[] lloyd(double[] v, double[] s0, double[] s1, double[] c) {
+        int n = v.length, m = c.length;
         int[] hi = new int[m];
         int[] prev = new int[m];
         Arrays.fill(prev, -1);
@@ -90,6 +116,16 @@ public final class SqueezeLlm {
         }
         Arrays.sort(c);
         return c;
+    }
+
+    private static double weightedError(double[] v, double[] f, double[] c) {
+        double s = 0;
+        int k = 0;
+        for (int r = 0; r < v.length; r++) {
+            while (k + 1 < c.length && v[r] - c[k] > c[k + 1] - v[r]) k++;
+            s += f[r] * (v[r] - c[k]) * (v[r] - c[k]);
+        }
+        return s;
     }
 
     /** First index r with v[r] > x. */
