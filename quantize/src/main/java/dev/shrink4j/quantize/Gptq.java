@@ -12,7 +12,7 @@ import java.util.Arrays;
  */
 public final class Gptq {
     /** What happened besides the codes, for the report. */
-    public record Result(UniformQuantized quantized, double damp, int dampRetries, int deadColumns) {}
+    public record Result(UniformCodes quantized, double damp, int dampRetries, int deadColumns) {}
 
     private Gptq() {}
 
@@ -26,7 +26,7 @@ public final class Gptq {
         int maxq = UniformGrid.maxq(bits);
         int gs = Math.min(o.groupSize(), dIn);
         boolean grouped = gs < dIn;
-        int ng = UniformQuantized.groups(dIn, gs);
+        int ng = UniformCodes.groups(dIn, gs);
 
         // §1.3 dead columns: H_ii = 0 → H_ii = 1 and (by default) W[:, i] = 0.
         boolean[] dead = new boolean[dIn];
@@ -123,14 +123,14 @@ public final class Gptq {
             }
         }
         int groupSize = grouped ? gs : dIn;
-        UniformQuantized q = new UniformQuantized(dOut, dIn, bits, groupSize, o.symmetric(), codes, scales, zeros, gIdx);
+        UniformCodes q = new UniformCodes(dOut, dIn, bits, groupSize, o.symmetric(), codes, scales, zeros, gIdx);
         return new Result(q, f.delta(), f.retries(), deadCount);
     }
 
     /** Per-row parameters of the contiguous groups of the original column order (or of the whole row). */
     private static void fitGroups(float[] wt, int[] perm, int dOut, int dIn, int gs, int bits, boolean sym,
                                   float[] scales, byte[] zeros) {
-        int ng = UniformQuantized.groups(dIn, gs);
+        int ng = UniformCodes.groups(dIn, gs);
         int[] pos = new int[dIn]; // original column → permuted row of wt
         for (int p = 0; p < dIn; p++) pos[perm[p]] = p;
         float[] min = new float[dOut * ng];

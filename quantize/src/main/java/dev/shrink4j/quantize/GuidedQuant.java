@@ -9,9 +9,9 @@ import java.util.Arrays;
  */
 public final class GuidedQuant {
     /** The assembled result and the summed layer objective before/after over the groups. */
-    public record LutResult(LutQuantized quantized, double fBefore, double fAfter, int fallbacks) {}
+    public record LutResult(LutCodes quantized, double fBefore, double fAfter, int fallbacks) {}
 
-    public record UniformResult(UniformQuantized quantized, double maxDamp, int deadColumns) {}
+    public record UniformResult(UniformCodes quantized, double maxDamp, int deadColumns) {}
 
     private GuidedQuant() {}
 
@@ -33,7 +33,7 @@ public final class GuidedQuant {
         for (int k = 0; k < g; k++) {
             float[] wk = Arrays.copyOfRange(w, k * rows * dIn, (k + 1) * rows * dIn);
             float[] fk = fisher == null ? null : Arrays.copyOfRange(fisher, k * rows * dIn, (k + 1) * rows * dIn);
-            LutQuantized init = SqueezeLlm.quantize(wk, fk, rows, dIn, o.bits());
+            LutCodes init = SqueezeLlm.quantize(wk, fk, rows, dIn, o.bits());
             Lnq.Result r = Lnq.quantize(wk, hBar[k], rows, dIn, init, o);
             System.arraycopy(r.quantized().codes(), 0, codes, k * rows * dIn, rows * dIn);
             System.arraycopy(r.quantized().lut(), 0, lut, k * rows * m, rows * m);
@@ -41,7 +41,7 @@ public final class GuidedQuant {
             after += r.fAfter();
             if (r.fellBack()) fallbacks++;
         }
-        return new LutResult(new LutQuantized(dOut, dIn, o.bits(), codes, lut), before, after, fallbacks);
+        return new LutResult(new LutCodes(dOut, dIn, o.bits(), codes, lut), before, after, fallbacks);
     }
 
     /**
@@ -55,7 +55,7 @@ public final class GuidedQuant {
         int g = hBar.length;
         int rows = dOut / g;
         int gs = Math.min(o.groupSize(), dIn);
-        int ng = UniformQuantized.groups(dIn, gs);
+        int ng = UniformCodes.groups(dIn, gs);
         byte[] codes = new byte[dOut * dIn];
         float[] scales = new float[dOut * ng];
         byte[] zeros = new byte[dOut * ng];
@@ -64,14 +64,14 @@ public final class GuidedQuant {
         for (int k = 0; k < g; k++) {
             float[] wk = Arrays.copyOfRange(w, k * rows * dIn, (k + 1) * rows * dIn);
             Gptq.Result r = Gptq.quantize(wk, hBar[k], rows, dIn, o);
-            UniformQuantized q = r.quantized();
+            UniformCodes q = r.quantized();
             System.arraycopy(q.codes(), 0, codes, k * rows * dIn, rows * dIn);
             System.arraycopy(q.scales(), 0, scales, k * rows * ng, rows * ng);
             System.arraycopy(q.zeros(), 0, zeros, k * rows * ng, rows * ng);
             maxDamp = Math.max(maxDamp, r.damp());
             dead += r.deadColumns();
         }
-        UniformQuantized q = new UniformQuantized(dOut, dIn, o.bits(), gs, o.symmetric(), codes, scales, zeros, null);
+        UniformCodes q = new UniformCodes(dOut, dIn, o.bits(), gs, o.symmetric(), codes, scales, zeros, null);
         return new UniformResult(q, maxDamp, dead);
     }
 }

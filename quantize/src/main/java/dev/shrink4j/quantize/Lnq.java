@@ -29,7 +29,7 @@ public final class Lnq {
      * @param fAfter   f of the returned codes and codebook (before fp16 rounding of the LUT)
      * @param fellBack true when H could not be damped into positive definiteness and the init is returned
      */
-    public record Result(LutQuantized quantized, double[] trace, double fBefore, double fAfter, double damp,
+    public record Result(LutCodes quantized, double[] trace, double fBefore, double fAfter, double damp,
                          boolean fellBack) {}
 
     private Lnq() {}
@@ -39,7 +39,7 @@ public final class Lnq {
      * @param h    (d_in, d_in) symmetric H (XᵀX/n, or a guided H̄ₖ); not modified
      * @param init SqueezeLLM's result on the same rows (§3.5.1)
      */
-    public static Result quantize(float[] w, double[] h, int dOut, int dIn, LutQuantized init, LnqOptions o) {
+    public static Result quantize(float[] w, double[] h, int dOut, int dIn, LutCodes init, LnqOptions o) {
         int m = 1 << o.bits();
         if (init.bits() != o.bits() || init.dOut() != dOut || init.dIn() != dIn) {
             throw new IllegalArgumentException("LNQ init does not match the layer");
@@ -113,7 +113,7 @@ public final class Lnq {
         byte[] bestCodesT;
         double[] bestCb;
 
-        State(float[] w, double[] h, int dOut, int dIn, int m, double lambda, LutQuantized init) {
+        State(float[] w, double[] h, int dOut, int dIn, int m, double lambda, LutCodes init) {
             this.w = w;
             this.h = h;
             this.dOut = dOut;
@@ -290,14 +290,14 @@ public final class Lnq {
         }
 
         /** Codes back to (d_out, d_in), codebooks rounded to fp16 (§3.5.7). */
-        LutQuantized export(int bits) {
+        LutCodes export(int bits) {
             byte[] codes = new byte[dOut * dIn];
             for (int i = 0; i < dIn; i++) {
                 for (int j = 0; j < dOut; j++) codes[j * dIn + i] = codesT[i * dOut + j];
             }
             float[] lut = new float[dOut * m];
             for (int k = 0; k < lut.length; k++) lut[k] = UniformGrid.toF16Signed((float) cb[k]);
-            return new LutQuantized(dOut, dIn, bits, codes, lut);
+            return new LutCodes(dOut, dIn, bits, codes, lut);
         }
     }
 

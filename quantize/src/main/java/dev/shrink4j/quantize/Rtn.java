@@ -8,10 +8,10 @@ public final class Rtn {
      * @param w         (d_out, d_in) weight, row-major; not modified
      * @param groupSize G_q (d_in or more = one group per row); the last group may be shorter
      */
-    public static UniformQuantized quantize(float[] w, int dOut, int dIn, int bits, int groupSize, boolean symmetric) {
+    public static UniformCodes quantize(float[] w, int dOut, int dIn, int bits, int groupSize, boolean symmetric) {
         UniformGrid.checkBits(bits);
         int gs = Math.min(groupSize, dIn);
-        int ng = UniformQuantized.groups(dIn, gs);
+        int ng = UniformCodes.groups(dIn, gs);
         int maxq = UniformGrid.maxq(bits);
         byte[] codes = new byte[dOut * dIn];
         float[] scales = new float[dOut * ng];
@@ -36,6 +36,6 @@ public final class Rtn {
                 }
             }
         }
-        return new UniformQuantized(dOut, dIn, bits, gs, symmetric, codes, scales, zeros, null);
+        return new UniformCodes(dOut, dIn, bits, gs, symmetric, codes, scales, zeros, null);
     }
 }

@@ -16,7 +16,7 @@ public final class SqueezeLlm {
      * @param w      (d_out, d_in) weight; not modified
      * @param fisher (d_out, d_in) Fisher diagonal Σ_s (Gₛᵀ Xₛ)², or null for equal weights
      */
-    public static LutQuantized quantize(float[] w, float[] fisher, int dOut, int dIn, int bits) {
+    public static LutCodes quantize(float[] w, float[] fisher, int dOut, int dIn, int bits) {
         UniformGrid.checkBits(bits);
         int m = 1 << bits;
         byte[] codes = new byte[dOut * dIn];
@@ -30,7 +30,7 @@ public final class SqueezeLlm {
             // With the codebook fixed, the nearest centroid is the best code whatever the weights.
             for (int i = 0; i < dIn; i++) codes[j * dIn + i] = (byte) nearest(cb, w[j * dIn + i]);
         });
-        return new LutQuantized(dOut, dIn, bits, codes, lut);
+        return new LutCodes(dOut, dIn, bits, codes, lut);
     }
 
     /** Index of the entry of the ascending array cb nearest to x (the lower one on a tie). */

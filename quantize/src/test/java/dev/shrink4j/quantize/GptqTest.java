@@ -35,8 +35,8 @@ class GptqTest {
         // With H = I the damped inverse is diagonal: no error feedback, GPTQ rounds like RTN.
         Random rnd = new Random(7);
         float[] w = Layers.weights(rnd, 8, 40);
-        UniformQuantized g = Gptq.quantize(w, Layers.identity(40), 8, 40, GptqOptions.defaults(3, 16, false)).quantized();
-        UniformQuantized r = Rtn.quantize(w, 8, 40, 3, 16, false);
+        UniformCodes g = Gptq.quantize(w, Layers.identity(40), 8, 40, GptqOptions.defaults(3, 16, false)).quantized();
+        UniformCodes r = Rtn.quantize(w, 8, 40, 3, 16, false);
         assertArrayEquals(r.dequantize(), g.dequantize());
     }
 
@@ -50,7 +50,7 @@ class GptqTest {
         for (boolean act : new boolean[] {false, true}) {
             for (boolean stat : new boolean[] {false, true}) {
                 GptqOptions o = GptqOptions.defaults(3, 16, false).withActOrder(act, stat).withBlockSize(24);
-                UniformQuantized q = Gptq.quantize(w, h, dOut, dIn, o).quantized();
+                UniformCodes q = Gptq.quantize(w, h, dOut, dIn, o).quantized();
                 if (act && !stat) assertNotNull(q.gIdx()); else assertNull(q.gIdx());
                 double err = LayerError.of(w, q.dequantize(), h, dOut, dIn);
                 assertTrue(err < rtn, "act=" + act + " static=" + stat + ": " + err + " vs RTN " + rtn);

@@ -17,7 +17,7 @@ class LnqTest {
             int dOut = 16, dIn = 72, bits = 2 + seed % 3;
             float[] w = Layers.weights(rnd, dOut, dIn);
             double[] h = Layers.realisticHessian(rnd, 256, dIn);
-            LutQuantized init = SqueezeLlm.quantize(w, null, dOut, dIn, bits);
+            LutCodes init = SqueezeLlm.quantize(w, null, dOut, dIn, bits);
             Lnq.Result r = Lnq.quantize(w, h, dOut, dIn, init, new LnqOptions(bits, 4, 3, 32, 1e-7));
             double[] t = r.trace();
             assertTrue(t.length > 2);
@@ -33,7 +33,7 @@ class LnqTest {
         int dOut = 20, dIn = 64, bits = 3;
         float[] w = Layers.weights(rnd, dOut, dIn);
         double[] h = Layers.realisticHessian(rnd, 256, dIn);
-        LutQuantized init = SqueezeLlm.quantize(w, null, dOut, dIn, bits);
+        LutCodes init = SqueezeLlm.quantize(w, null, dOut, dIn, bits);
         Lnq.Result r = Lnq.quantize(w, h, dOut, dIn, init, LnqOptions.defaults(bits));
         double initErr = LayerError.of(w, init.dequantize(), h, dOut, dIn);
         double lnqErr = LayerError.of(w, r.quantized().dequantize(), h, dOut, dIn);
@@ -49,9 +49,9 @@ class LnqTest {
         int dOut = 8, dIn = 50, bits = 2;
         float[] w = Layers.weights(rnd, dOut, dIn);
         double[] h = Layers.realisticHessian(rnd, 128, dIn);
-        LutQuantized init = SqueezeLlm.quantize(w, null, dOut, dIn, bits);
-        LutQuantized a = Lnq.quantize(w, h, dOut, dIn, init, new LnqOptions(bits, 1, 1, 7, 1e-7)).quantized();
-        LutQuantized b = Lnq.quantize(w, h, dOut, dIn, init, new LnqOptions(bits, 1, 1, 64, 1e-7)).quantized();
+        LutCodes init = SqueezeLlm.quantize(w, null, dOut, dIn, bits);
+        LutCodes a = Lnq.quantize(w, h, dOut, dIn, init, new LnqOptions(bits, 1, 1, 7, 1e-7)).quantized();
+        LutCodes b = Lnq.quantize(w, h, dOut, dIn, init, new LnqOptions(bits, 1, 1, 64, 1e-7)).quantized();
         assertEquals(LayerError.of(w, a.dequantize(), h, dOut, dIn), LayerError.of(w, b.dequantize(), h, dOut, dIn), 1e-4);
     }
 }

@@ -12,7 +12,7 @@ class RtnTest {
     void asymmetricGoldenValues() {
         // Row [0.5, 1.0, 1.5, 3.0]: range widened to [0, 3], 2 bits → s = 1, z = 0.
         float[] w = {0.5f, 1.0f, 1.5f, 3.0f};
-        UniformQuantized q = Rtn.quantize(w, 1, 4, 2, 4, false);
+        UniformCodes q = Rtn.quantize(w, 1, 4, 2, 4, false);
         assertEquals(1f, q.scales()[0]);
         assertEquals(0, q.zeros()[0]);
         // rint rounds half to even: 0.5 → 0, 1.5 → 2.
@@ -24,7 +24,7 @@ class RtnTest {
     void symmetricGoldenValues() {
         // a = 1.5, 2 bits: s = 2·1.5/3 = 1, z = 2 → grid {−2, −1, 0, 1}.
         float[] w = {-1.5f, -0.2f, 0.7f, 1.5f};
-        UniformQuantized q = Rtn.quantize(w, 1, 4, 2, 4, true);
+        UniformCodes q = Rtn.quantize(w, 1, 4, 2, 4, true);
         assertEquals(1f, q.scales()[0]);
         assertEquals(2, q.zeros()[0]);
         assertArrayEquals(new float[] {-2f, 0f, 1f, 1f}, q.dequantize());
@@ -34,7 +34,7 @@ class RtnTest {
     void raggedLastGroupHasItsOwnRange() {
         // d_in = 5, G_q = 2 → groups {0,1}, {2,3}, {4}.
         float[] w = {1, 2, -4, 4, 100};
-        UniformQuantized q = Rtn.quantize(w, 1, 5, 8, 2, false);
+        UniformCodes q = Rtn.quantize(w, 1, 5, 8, 2, false);
         assertEquals(3, q.groups());
         float[] d = q.dequantize();
         assertEquals(100f, d[4], 0.5f);
@@ -48,7 +48,7 @@ class RtnTest {
         w[5] = 0f;
         double prev = Double.MAX_VALUE;
         for (int bits : new int[] {2, 3, 4, 8}) {
-            UniformQuantized q = Rtn.quantize(w, 16, 96, bits, 32, false);
+            UniformCodes q = Rtn.quantize(w, 16, 96, bits, 32, false);
             float[] d = q.dequantize();
             assertEquals(0f, d[5]);
             double err = LayerError.of(w, d, Layers.identity(96), 16, 96);

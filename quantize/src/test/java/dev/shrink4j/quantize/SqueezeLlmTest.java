@@ -11,7 +11,7 @@ class SqueezeLlmTest {
     @Test
     void rowWithFewDistinctValuesIsExact() {
         float[] w = {0.5f, -1f, 0.5f, 2f, -1f, 0.25f, 2f, 0.25f};
-        LutQuantized q = SqueezeLlm.quantize(w, null, 1, 8, 2);
+        LutCodes q = SqueezeLlm.quantize(w, null, 1, 8, 2);
         assertArrayEquals(w, q.dequantize());
     }
 

@@ -7,8 +7,8 @@ package dev.shrink4j.quantize;
  * @param codes (d_out, d_in) codes in [0, 2^bits), unpacked
  * @param lut   (d_out, 2^bits) fp16-representable codebooks
  */
-public record LutQuantized(int dOut, int dIn, int bits, byte[] codes, float[] lut) {
-    public LutQuantized {
+public record LutCodes(int dOut, int dIn, int bits, byte[] codes, float[] lut) {
+    public LutCodes {
         if (codes.length != dOut * dIn || lut.length != dOut * (1 << bits)) {
             throw new IllegalArgumentException("inconsistent LUT quantization arrays");
         }

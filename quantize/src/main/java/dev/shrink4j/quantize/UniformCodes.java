@@ -10,10 +10,10 @@ package dev.shrink4j.quantize;
  * @param zeros  (d_out, groups) integer zero points in [0, 2^bits)
  * @param gIdx   (d_in) group of each input column, or null
  */
-public record UniformQuantized(int dOut, int dIn, int bits, int groupSize, boolean symmetric,
+public record UniformCodes(int dOut, int dIn, int bits, int groupSize, boolean symmetric,
                                byte[] codes, float[] scales, byte[] zeros, int[] gIdx) {
 
-    public UniformQuantized {
+    public UniformCodes {
         if (codes.length != dOut * dIn || scales.length != dOut * groups(dIn, groupSize)
                 || zeros.length != scales.length || (gIdx != null && gIdx.length != dIn)) {
             throw new IllegalArgumentException("inconsistent uniform quantization arrays");
