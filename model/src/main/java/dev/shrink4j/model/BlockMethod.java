@@ -1,0 +1,31 @@
+package dev.shrink4j.model;
+
+import java.lang.foreign.Arena;
+import java.util.Map;
+
+/**
+ * What a layer-wise method plugs into the {@link BlockPipeline}: it observes each group's
+ * calibration inputs, then replaces the group's linears. Lifecycle per block: for each group,
+ * {@code observe} (once per chunk of sequences) → {@code compress}; then {@code blockDone}.
+ */
+public interface BlockMethod {
+    /**
+     * One chunk of the inputs shared by {@code group}'s members.
+     *
+     * @param x (n, d_in), valid only during the call
+     */
+    void observe(int layer, Group group, float[] x, int n, int dIn);
+
+    /**
+     * Compresses the group's members after all its inputs were observed. Returns the replacements
+     * (any subset of {@code group.members()}; empty keeps the layer as is). The returned linears
+     * must not live in {@code blockArena} if the model is used after the pipeline (e.g. evaluated);
+     * use the arena for scratch (widened weights, Hessians).
+     *
+     * @param current the layer with the groups compressed so far
+     */
+    Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena);
+
+    /** After the last group of the block, before its arena closes (e.g. write the block's tensors). */
+    default void blockDone(int layer, Layer compressed, Arena blockArena) {}
+}

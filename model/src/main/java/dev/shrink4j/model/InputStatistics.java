@@ -1,0 +1,70 @@
+package dev.shrink4j.model;
+
+/**
+ * Accumulates the statistics of a linear's inputs X (n, d_in) over calibration chunks
+ * (METHODS §1.3): H = (1/n) Σ_t w_t·x_t x_tᵀ (w_t = 1, or per-token row weights for guided variants,
+ * §3.2) and the squared channel norms Σ_t x_ti² (Wanda's ‖X_i‖₂²). Each chunk's product is formed in
+ * fp32 and added into fp64 accumulators. Feed it from {@link BlockMethod#observe}.
+ */
+public final class InputStatistics {
+    private final int dIn;
+    private final double[] h; // (d_in, d_in), symmetric, unscaled sum
+    private final double[] channelSq; // (d_in)
+    private double weightSum;
+    private long tokens;
+
+    public InputStatistics(int dIn) {
+        this.dIn = dIn;
+        this.h = new double[Math.multiplyExact(dIn, dIn)];
+        this.channelSq = new double[dIn];
+    }
+
+    /** Adds the rows of x (n, d_in). */
+    public void add(float[] x, int n) {
+        add(x, n, null);
+    }
+
+    /** Adds the rows of x (n, d_in), row t weighted by {@code rowWeights[t]} (null = 1). */
+    public void add(float[] x, int n, float[] rowWeights) {
+        float[] xt = new float[dIn * n]; // (d_in, n): row i = channel i over the chunk's tokens
+        for (int t = 0; t < n; t++) {
+            float s = rowWeights == null ? 1f : (float) Math.sqrt(rowWeights[t]);
+            for (int i = 0; i < dIn; i++) xt[i * n + t] = x[t * dIn + i] * s;
+        }
+        float[] chunk = new float[dIn * dIn];
+        Gemm.abt(xt, dIn, n, xt, dIn, chunk, false);
+        for (int i = 0; i < h.length; i++) h[i] += chunk[i];
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < dIn; i++) channelSq[i] += (double) x[t * dIn + i] * x[t * dIn + i];
+            weightSum += rowWeights == null ? 1 : rowWeights[t];
+        }
+        tokens += n;
+    }
+
+    public int dIn() {
+        return dIn;
+    }
+
+    /** Tokens observed. */
+    public long tokens() {
+        return tokens;
+    }
+
+    /** H / n as a new (d_in, d_in) row-major fp64 array (the scale every method is invariant to, §1.1). */
+    public double[] hessian() {
+        double[] out = h.clone();
+        double inv = tokens == 0 ? 0 : 1.0 / tokens;
+        for (int i = 0; i < out.length; i++) out[i] *= inv;
+        return out;
+    }
+
+    /** Σ_t x_ti² per input channel (unweighted). */
+    public double[] channelSquaredNorms() {
+        return channelSq.clone();
+    }
+
+    /** Σ_t w_t (n when unweighted). */
+    public double weightSum() {
+        return weightSum;
+    }
+}
