@@ -1,0 +1,245 @@
+package dev.shrink4j.tensors.kernels.panama;
+
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.Floats;
+import dev.shrink4j.tensors.Parallel;
+import dev.shrink4j.tensors.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Memory-bound kernels: dot, matvec and sum stream their operand once. Matvec works on four rows at a
+ * time so each x vector loaded is used four times and the four FMA chains hide the FMA latency; the
+ * weights are read straight from the (mapped) segment, BF16 widened in registers.
+ */
+final class PanamaMatvec {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private PanamaMatvec() {}
+
+    static float dot(int n, float[] x, int xOff, float[] y, int yOff) {
+        int i = 0;
+        float s = 0f;
+        if (n >= 4 * L) {
+            // Four accumulators: FMA latency 4 cycles at one 512-bit FMA per cycle.
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            int bound = n - n % (4 * L);
+            for (; i < bound; i += 4 * L) {
+                a0 = FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.fromArray(F, y, yOff + i), a0);
+                a1 = FloatVector.fromArray(F, x, xOff + i + L).fma(FloatVector.fromArray(F, y, yOff + i + L), a1);
+                a2 = FloatVector.fromArray(F, x, xOff + i + 2 * L).fma(FloatVector.fromArray(F, y, yOff + i + 2 * L), a2);
+                a3 = FloatVector.fromArray(F, x, xOff + i + 3 * L).fma(FloatVector.fromArray(F, y, yOff + i + 3 * L), a3);
+            }
+            s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
+        return s;
+    }
+
+    /** y[r] = (y[r] +) W[r, :]·x for rows [r0, r1) of a stored (dOut, dIn) weight. */
+    static void rows(Tensor w, int r0, int r1, int dIn, float[] x, int xOff, float[] y, int yOff, boolean acc) {
+        MemorySegment seg = w.segment();
+        switch (w.dtype()) {
+            case F32 -> f32Rows(seg, r0, r1, dIn, x, xOff, y, yOff, acc);
+            case BF16 -> bf16Rows(seg, r0, r1, dIn, x, xOff, y, yOff, acc);
+            default -> {
+                float[] row = PanamaKernels.scratchRow(dIn);
+                for (int r = r0; r < r1; r++) {
+                    Convert.toF32(w.dtype(), seg, (long) r * dIn * 2, row, 0, dIn);
+                    float s = dot(dIn, row, 0, x, xOff);
+                    y[yOff + r] = acc ? y[yOff + r] + s : s;
+                }
+            }
+        }
+    }
+
+    private static void f32Rows(MemorySegment seg, int r0, int r1, int dIn, float[] x, int xOff, float[] y, int yOff, boolean acc) {
+        int bound = F.loopBound(dIn);
+        long rowBytes = 4L * dIn;
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            long o0 = r * rowBytes, o1 = o0 + rowBytes, o2 = o1 + rowBytes, o3 = o2 + rowBytes;
+            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + j);
+                long b = 4L * j;
+                s0 = FloatVector.fromMemorySegment(F, seg, o0 + b, LE).fma(xv, s0);
+                s1 = FloatVector.fromMemorySegment(F, seg, o1 + b, LE).fma(xv, s1);
+                s2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(xv, s2);
+                s3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(xv, s3);
+            }
+            float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
+            float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+            for (; j < dIn; j++) {
+                float xj = x[xOff + j];
+                long b = 4L * j;
+                t0 += seg.get(Tensor.F32, o0 + b) * xj;
+                t1 += seg.get(Tensor.F32, o1 + b) * xj;
+                t2 += seg.get(Tensor.F32, o2 + b) * xj;
+                t3 += seg.get(Tensor.F32, o3 + b) * xj;
+            }
+            put(y, yOff + r, t0, t1, t2, t3, acc);
+        }
+        for (; r < r1; r++) {
+            long o = r * rowBytes;
+            FloatVector s0 = FloatVector.zero(F);
+            int j = 0;
+            for (; j < bound; j += L) {
+                s0 = FloatVector.fromMemorySegment(F, seg, o + 4L * j, LE).fma(FloatVector.fromArray(F, x, xOff + j), s0);
+            }
+            float t = s0.reduceLanes(VectorOperators.ADD);
+            for (; j < dIn; j++) t += seg.get(Tensor.F32, o + 4L * j) * x[xOff + j];
+            y[yOff + r] = acc ? y[yOff + r] + t : t;
+        }
+    }
+
+    private static void bf16Rows(MemorySegment seg, int r0, int r1, int dIn, float[] x, int xOff, float[] y, int yOff, boolean acc) {
+        int bound = F.loopBound(dIn);
+        long rowBytes = 2L * dIn;
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            long o0 = r * rowBytes, o1 = o0 + rowBytes, o2 = o1 + rowBytes, o3 = o2 + rowBytes;
+            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + j);
+                long b = 2L * j;
+                s0 = Convert.bf16(seg, o0 + b).fma(xv, s0);
+                s1 = Convert.bf16(seg, o1 + b).fma(xv, s1);
+                s2 = Convert.bf16(seg, o2 + b).fma(xv, s2);
+                s3 = Convert.bf16(seg, o3 + b).fma(xv, s3);
+            }
+            float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
+            float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+            for (; j < dIn; j++) {
+                float xj = x[xOff + j];
+                long b = 2L * j;
+                t0 += Floats.bf16ToF32(seg.get(Tensor.I16, o0 + b)) * xj;
+                t1 += Floats.bf16ToF32(seg.get(Tensor.I16, o1 + b)) * xj;
+                t2 += Floats.bf16ToF32(seg.get(Tensor.I16, o2 + b)) * xj;
+                t3 += Floats.bf16ToF32(seg.get(Tensor.I16, o3 + b)) * xj;
+            }
+            put(y, yOff + r, t0, t1, t2, t3, acc);
+        }
+        for (; r < r1; r++) {
+            long o = r * rowBytes;
+            FloatVector s0 = FloatVector.zero(F);
+            int j = 0;
+            for (; j < bound; j += L) s0 = Convert.bf16(seg, o + 2L * j).fma(FloatVector.fromArray(F, x, xOff + j), s0);
+            float t = s0.reduceLanes(VectorOperators.ADD);
+            for (; j < dIn; j++) t += Floats.bf16ToF32(seg.get(Tensor.I16, o + 2L * j)) * x[xOff + j];
+            y[yOff + r] = acc ? y[yOff + r] + t : t;
+        }
+    }
+
+    /** y = (y +) W·x for rows [r0, r1) of a heap (dOut, dIn) matrix with leading dimension ldw. */
+    static void rows(float[] w, int wOff, int ldw, int r0, int r1, int dIn, float[] x, int xOff, float[] y, int yOff, boolean acc) {
+        int bound = F.loopBound(dIn);
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            int o0 = wOff + r * ldw, o1 = o0 + ldw, o2 = o1 + ldw, o3 = o2 + ldw;
+            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + j);
+                s0 = FloatVector.fromArray(F, w, o0 + j).fma(xv, s0);
+                s1 = FloatVector.fromArray(F, w, o1 + j).fma(xv, s1);
+                s2 = FloatVector.fromArray(F, w, o2 + j).fma(xv, s2);
+                s3 = FloatVector.fromArray(F, w, o3 + j).fma(xv, s3);
+            }
+            float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
+            float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+            for (; j < dIn; j++) {
+                float xj = x[xOff + j];
+                t0 += w[o0 + j] * xj;
+                t1 += w[o1 + j] * xj;
+                t2 += w[o2 + j] * xj;
+                t3 += w[o3 + j] * xj;
+            }
+            put(y, yOff + r, t0, t1, t2, t3, acc);
+        }
+        for (; r < r1; r++) {
+            float t = dot(dIn, w, wOff + r * ldw, x, xOff);
+            y[yOff + r] = acc ? y[yOff + r] + t : t;
+        }
+    }
+
+    private static void put(float[] y, int o, float t0, float t1, float t2, float t3, boolean acc) {
+        if (acc) {
+            y[o] += t0;
+            y[o + 1] += t1;
+            y[o + 2] += t2;
+            y[o + 3] += t3;
+        } else {
+            y[o] = t0;
+            y[o + 1] = t1;
+            y[o + 2] = t2;
+            y[o + 3] = t3;
+        }
+    }
+
+    /** Elements per block: summed in float vectors, blocks combined in double. */
+    static final int SUM_BLOCK = 1 << 14;
+
+    static double sum(Tensor t, int threads) {
+        long n = t.numel();
+        long blocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
+        int parts = (int) Math.max(1, Math.min(threads, blocks / 16));
+        double[] partial = new double[parts];
+        Parallel.forEach(parts, c -> {
+            long b0 = blocks * c / parts;
+            long b1 = blocks * (c + 1) / parts;
+            double s = 0;
+            for (long b = b0; b < b1; b++) {
+                long from = b * SUM_BLOCK;
+                s += blockSum(t, from, (int) Math.min(SUM_BLOCK, n - from));
+            }
+            partial[c] = s;
+        });
+        double s = 0;
+        for (double p : partial) s += p;
+        return s;
+    }
+
+    private static float blockSum(Tensor t, long from, int n) {
+        MemorySegment seg = t.segment();
+        DType dt = t.dtype();
+        if (dt == DType.F16) {
+            float[] row = PanamaKernels.scratchRow(n);
+            Convert.toF32(dt, seg, from * 2, row, 0, n);
+            float s = 0f;
+            for (int i = 0; i < n; i++) s += row[i];
+            return s;
+        }
+        boolean bf16 = dt == DType.BF16;
+        int es = dt.byteSize();
+        long base = from * es;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int i = 0;
+        int bound = n - n % (4 * L);
+        for (; i < bound; i += 4 * L) {
+            long o = base + (long) i * es;
+            long step = (long) L * es;
+            if (bf16) {
+                a0 = a0.add(Convert.bf16(seg, o));
+                a1 = a1.add(Convert.bf16(seg, o + step));
+                a2 = a2.add(Convert.bf16(seg, o + 2 * step));
+                a3 = a3.add(Convert.bf16(seg, o + 3 * step));
+            } else {
+                a0 = a0.add(FloatVector.fromMemorySegment(F, seg, o, LE));
+                a1 = a1.add(FloatVector.fromMemorySegment(F, seg, o + step, LE));
+                a2 = a2.add(FloatVector.fromMemorySegment(F, seg, o + 2 * step, LE));
+                a3 = a3.add(FloatVector.fromMemorySegment(F, seg, o + 3 * step, LE));
+            }
+        }
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += t.getFloat(from + i);
+        return s;
+    }
+}
