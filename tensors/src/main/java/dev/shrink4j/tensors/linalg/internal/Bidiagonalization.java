@@ -1,0 +1,273 @@
+package dev.shrink4j.tensors.linalg.internal;
+
+/**
+ * Blocked Householder reduction A = Q B Pᵀ of a tall (m, n) matrix (m ≥ n) to upper bidiagonal B,
+ * as LAPACK's gebrd/labrd: each panel of {@link #NB} steps accumulates X (m, nb) and Y (n, nb) so that
+ * the trailing update is two GEMMs, A ← A − V Yᵀ − X Uᵀ; the two matrix–vector products per step
+ * over the trailing matrix remain (half the flops, memory bound, as in LAPACK).
+ *
+ * <p>On return {@code a} holds the left reflector tails below the diagonal (column g, rows g+1..m)
+ * and the right reflector tails right of the superdiagonal (row g, columns g+2..n).
+ */
+public final class Bidiagonalization {
+    static final int NB = 32;
+
+    public final int m;
+    public final int n;
+    public final double[] a; // (m, n) reflector storage
+    public final double[] d; // (n) diagonal of B
+    public final double[] e; // (n) superdiagonal of B, e[n−1] = 0
+    final double[] tauq; // (n)
+    final double[] taup; // (n)
+
+    private Bidiagonalization(int m, int n, double[] a) {
+        this.m = m;
+        this.n = n;
+        this.a = a;
+        this.d = new double[n];
+        this.e = new double[n];
+        this.tauq = new double[n];
+        this.taup = new double[n];
+    }
+
+    /** Reduces {@code a} (m, n), m ≥ n, in place. */
+    public static Bidiagonalization reduce(double[] a, int m, int n) {
+        Bidiagonalization b = new Bidiagonalization(m, n, a);
+        for (int s = 0; s < n; s += NB) {
+            int nb = Math.min(NB, n - s);
+            b.panel(s, nb);
+        }
+        return b;
+    }
+
+    /** One labrd panel on A[s:m, s:n] of nb steps, then the GEMM trailing update. */
+    private void panel(int s, int nb) {
+        int mr = m - s; // rows of X
+        int nr = n - s; // rows of Y
+        double[] x = new double[mr * nb]; // X (m−s, nb), rows indexed by global row − s
+        double[] y = new double[nr * nb]; // Y (n−s, nb), rows indexed by global column − s
+        double[] tmpA = new double[nb];
+        double[] tmpB = new double[nb];
+        double[] beta = new double[1];
+        double[] col = new double[mr];
+        for (int i = 0; i < nb; i++) {
+            int g = s + i;
+            // 1. update column g (rows g..m) with the panel's earlier steps
+            if (i > 0) {
+                for (int r = g; r < m; r++) {
+                    int ar = r * n;
+                    int xr = (r - s) * nb;
+                    int yg = (g - s) * nb;
+                    double acc = 0.0;
+                    for (int p = 0; p < i; p++) {
+                        acc += a[ar + s + p] * y[yg + p] + x[xr + p] * a[(s + p) * n + g];
+                    }
+                    a[ar + g] -= acc;
+                }
+            }
+            // 2. left reflector annihilating A[g+1:m, g]
+            tauq[g] = Householder.generate(a[g * n + g], a, (g + 1) * n + g, n, m - g - 1, beta);
+            d[g] = beta[0];
+            a[g * n + g] = 1.0;
+            if (g >= n - 1) {
+                taup[g] = 0.0;
+                e[g] = 0.0;
+                continue;
+            }
+            int len = n - g - 1; // columns g+1..n
+            double tq = tauq[g];
+            // 3. Y[g+1−s.., i] = τq (A[g:m, g+1:n]ᵀ u − Y_prev (A_prevᵀ u) − A_rowsᵀ (X_prevᵀ u))
+            double[] yv = new double[len];
+            for (int r = g; r < m; r++) {
+                double u = a[r * n + g];
+                col[r - s] = u;
+                if (u == 0.0) {
+                    continue;
+                }
+                int ar = r * n + g + 1;
+                for (int c = 0; c < len; c++) {
+                    yv[c] += u * a[ar + c];
+                }
+            }
+            if (i > 0) {
+                java.util.Arrays.fill(tmpA, 0, i, 0.0);
+                java.util.Arrays.fill(tmpB, 0, i, 0.0);
+                for (int r = g; r < m; r++) {
+                    double u = col[r - s];
+                    int ar = r * n + s;
+                    int xr = (r - s) * nb;
+                    for (int p = 0; p < i; p++) {
+                        tmpA[p] += a[ar + p] * u;
+                        tmpB[p] += x[xr + p] * u;
+                    }
+                }
+                for (int c = 0; c < len; c++) {
+                    int yr = (g + 1 - s + c) * nb;
+                    double acc = 0.0;
+                    for (int p = 0; p < i; p++) {
+                        acc += y[yr + p] * tmpA[p];
+                    }
+                    yv[c] -= acc;
+                }
+                for (int p = 0; p < i; p++) {
+                    double f = tmpB[p];
+                    if (f == 0.0) {
+                        continue;
+                    }
+                    int ar = (s + p) * n + g + 1;
+                    for (int c = 0; c < len; c++) {
+                        yv[c] -= f * a[ar + c];
+                    }
+                }
+            }
+            for (int c = 0; c < len; c++) {
+                y[(g + 1 - s + c) * nb + i] = tq * yv[c];
+            }
+            // 4. update row g (columns g+1..n)
+            int ag = g * n + g + 1;
+            for (int c = 0; c < len; c++) {
+                int yr = (g + 1 - s + c) * nb;
+                double acc = 0.0;
+                for (int p = 0; p <= i; p++) {
+                    acc += y[yr + p] * a[g * n + s + p];
+                }
+                a[ag + c] -= acc;
+            }
+            int xg = (g - s) * nb;
+            for (int p = 0; p < i; p++) {
+                double f = x[xg + p];
+                if (f == 0.0) {
+                    continue;
+                }
+                int ar = (s + p) * n + g + 1;
+                for (int c = 0; c < len; c++) {
+                    a[ag + c] -= f * a[ar + c];
+                }
+            }
+            // 5. right reflector annihilating A[g, g+2:n]
+            taup[g] = Householder.generate(a[ag], a, ag + 1, 1, len - 1, beta);
+            e[g] = beta[0];
+            a[ag] = 1.0;
+            double tp = taup[g];
+            // 6. X[g+1−s.., i] = τp (A[g+1:m, g+1:n] v − A_cols (Y_prevᵀ v) − X_prev (A_rows v))
+            for (int p = 0; p <= i; p++) {
+                double acc = 0.0;
+                for (int c = 0; c < len; c++) {
+                    acc += y[(g + 1 - s + c) * nb + p] * a[ag + c];
+                }
+                tmpA[p] = acc;
+            }
+            for (int p = 0; p < i; p++) {
+                tmpB[p] = dot(a, (s + p) * n + g + 1, a, ag, len);
+            }
+            for (int r = g + 1; r < m; r++) {
+                int ar = r * n;
+                double acc = dot(a, ar + g + 1, a, ag, len);
+                int xr = (r - s) * nb;
+                for (int p = 0; p <= i; p++) {
+                    acc -= a[ar + s + p] * tmpA[p];
+                }
+                for (int p = 0; p < i; p++) {
+                    acc -= x[xr + p] * tmpB[p];
+                }
+                x[xr + i] = tp * acc;
+            }
+        }
+        // trailing update: A[s+nb:m, s+nb:n] −= A[s+nb:m, s:s+nb] Y[nb:, :]ᵀ + X[nb:, :] A[s:s+nb, s+nb:n]
+        int t0 = s + nb;
+        if (t0 < n) {
+            Dgemm.gemm(false, true, m - t0, n - t0, nb, -1.0, a, t0 * n + s, n, y, nb * nb, nb, 1.0, a, t0 * n + t0, n);
+            Dgemm.gemm(false, false, m - t0, n - t0, nb, -1.0, x, nb * nb, nb, a, s * n + t0, n, 1.0, a, t0 * n + t0, n);
+        }
+        for (int i = 0; i < nb; i++) {
+            int g = s + i;
+            a[g * n + g] = d[g];
+            if (g + 1 < n) {
+                a[g * n + g + 1] = e[g];
+            }
+        }
+    }
+
+    /** Dot product with four accumulators (C2 does not vectorize fp reductions; this keeps two FMA pipes busy). */
+    static double dot(double[] x, int xo, double[] y, int yo, int len) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < len; i += 4) {
+            s0 += x[xo + i] * y[yo + i];
+            s1 += x[xo + i + 1] * y[yo + i + 1];
+            s2 += x[xo + i + 2] * y[yo + i + 2];
+            s3 += x[xo + i + 3] * y[yo + i + 3];
+        }
+        for (; i < len; i++) {
+            s0 += x[xo + i] * y[yo + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Qᵀ restricted to its first n rows, i.e. (Q thin)ᵀ: (n, m). */
+    public double[] qTransposed() {
+        double[] q = new double[m * n]; // (m, n) thin Q
+        for (int i = 0; i < n; i++) {
+            q[i * n + i] = 1.0;
+        }
+        int last = ((n - 1) / NB) * NB;
+        for (int j0 = last; j0 >= 0; j0 -= NB) {
+            int jb = Math.min(NB, n - j0);
+            int len = m - j0;
+            double[] v = new double[len * jb];
+            for (int r = 0; r < len; r++) {
+                for (int c = 0; c < jb; c++) {
+                    v[r * jb + c] = r > c ? a[(j0 + r) * n + j0 + c] : (r == c ? 1.0 : 0.0);
+                }
+            }
+            double[] t = new double[jb * jb];
+            Householder.formT(len, jb, v, tauq, j0, t);
+            Householder.applyLeft(false, len, jb, v, t, q, j0 * n + j0, n, n - j0);
+        }
+        return transpose(q, m, n);
+    }
+
+    /** Pᵀ (n, n). */
+    public double[] pTransposed() {
+        double[] p = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            p[i * n + i] = 1.0;
+        }
+        int count = n - 1; // right reflectors g = 0..n−2 act on columns g+1..n
+        if (count > 0) {
+            int last = ((count - 1) / NB) * NB;
+            for (int g0 = last; g0 >= 0; g0 -= NB) {
+                int kb = Math.min(NB, count - g0);
+                int len = n - g0 - 1;
+                double[] v = new double[len * kb];
+                for (int c = 0; c < len; c++) {
+                    for (int q = 0; q < kb; q++) {
+                        v[c * kb + q] = c > q ? a[(g0 + q) * n + g0 + 1 + c] : (c == q ? 1.0 : 0.0);
+                    }
+                }
+                double[] t = new double[kb * kb];
+                Householder.formT(len, kb, v, taup, g0, t);
+                int o = (g0 + 1) * n + g0 + 1;
+                Householder.applyLeft(false, len, kb, v, t, p, o, n, n - g0 - 1);
+            }
+        }
+        return transpose(p, n, n);
+    }
+
+    static double[] transpose(double[] a, int rows, int cols) {
+        double[] t = new double[rows * cols];
+        final int blk = 32;
+        for (int i0 = 0; i0 < rows; i0 += blk) {
+            int i1 = Math.min(rows, i0 + blk);
+            for (int j0 = 0; j0 < cols; j0 += blk) {
+                int j1 = Math.min(cols, j0 + blk);
+                for (int i = i0; i < i1; i++) {
+                    for (int j = j0; j < j1; j++) {
+                        t[j * rows + i] = a[i * cols + j];
+                    }
+                }
+            }
+        }
+        return t;
+    }
+}
