@@ -1,0 +1,128 @@
+package dev.shrink4j.tensors.kernels.panama;
+
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.FS;
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.L;
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.LE;
+
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** F32 dot products shared by the format kernels: the dense paths and the widen-a-row-then-multiply matmuls. */
+final class PanamaFormatDots {
+    private PanamaFormatDots() {}
+
+    /** Σ seg[off/4 + i]·x[i] over i < n (F32 little-endian weights). Four accumulators hide the fma latency of a streaming loop. */
+    static float dotSegment(MemorySegment seg, long off, float[] x, int n) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        int bound4 = n - 4 * L + 1;
+        for (; i < bound4; i += 4 * L) {
+            long o = off + 4L * i;
+            a0 = FloatVector.fromMemorySegment(FS, seg, o, LE).fma(FloatVector.fromArray(FS, x, i), a0);
+            a1 = FloatVector.fromMemorySegment(FS, seg, o + 4L * L, LE).fma(FloatVector.fromArray(FS, x, i + L), a1);
+            a2 = FloatVector.fromMemorySegment(FS, seg, o + 8L * L, LE).fma(FloatVector.fromArray(FS, x, i + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(FS, seg, o + 12L * L, LE).fma(FloatVector.fromArray(FS, x, i + 3 * L), a3);
+        }
+        for (; i < FS.loopBound(n); i += L) {
+            a0 = FloatVector.fromMemorySegment(FS, seg, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, i), a0);
+        }
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), off + 4L * i) * x[i];
+        }
+        return s;
+    }
+
+    /** Σ a[ao + i]·b[bo + i] over i < n. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        int bound4 = n - 4 * L + 1;
+        for (; i < bound4; i += 4 * L) {
+            a0 = FloatVector.fromArray(FS, a, ao + i).fma(FloatVector.fromArray(FS, b, bo + i), a0);
+            a1 = FloatVector.fromArray(FS, a, ao + i + L).fma(FloatVector.fromArray(FS, b, bo + i + L), a1);
+            a2 = FloatVector.fromArray(FS, a, ao + i + 2 * L).fma(FloatVector.fromArray(FS, b, bo + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(FS, a, ao + i + 3 * L).fma(FloatVector.fromArray(FS, b, bo + i + 3 * L), a3);
+        }
+        for (; i < FS.loopBound(n); i += L) {
+            a0 = FloatVector.fromArray(FS, a, ao + i).fma(FloatVector.fromArray(FS, b, bo + i), a0);
+        }
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    /**
+     * Y[r, j0 + q] = rows[q·n ..]·X[r·n ..] for q < nr (nr is 1 or 2) and every r < m. Register
+     * block of 2 weight rows × 4 activation rows: 8 independent accumulators, 6 loads per 8 fmas.
+     * rows: (nr, n); x: (m, n); y: (m, dOut), Modified.
+     */
+    static void rowsTimesX(float[] rows, int nr, float[] x, int m, int n, float[] y, int dOut, int j0) {
+        if (nr == 1) {
+            for (int r = 0; r < m; r++) y[r * dOut + j0] = dot(rows, 0, x, r * n, n);
+            return;
+        }
+        int vb = FS.loopBound(n);
+        int r = 0;
+        for (; r + 3 < m; r += 4) {
+            FloatVector c00 = FloatVector.zero(FS), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            int x0 = r * n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+            for (int i = 0; i < vb; i += L) {
+                FloatVector w0 = FloatVector.fromArray(FS, rows, i);
+                FloatVector w1 = FloatVector.fromArray(FS, rows, n + i);
+                FloatVector v = FloatVector.fromArray(FS, x, x0 + i);
+                c00 = w0.fma(v, c00);
+                c10 = w1.fma(v, c10);
+                v = FloatVector.fromArray(FS, x, x1 + i);
+                c01 = w0.fma(v, c01);
+                c11 = w1.fma(v, c11);
+                v = FloatVector.fromArray(FS, x, x2 + i);
+                c02 = w0.fma(v, c02);
+                c12 = w1.fma(v, c12);
+                v = FloatVector.fromArray(FS, x, x3 + i);
+                c03 = w0.fma(v, c03);
+                c13 = w1.fma(v, c13);
+            }
+            float s00 = c00.reduceLanes(VectorOperators.ADD), s01 = c01.reduceLanes(VectorOperators.ADD);
+            float s02 = c02.reduceLanes(VectorOperators.ADD), s03 = c03.reduceLanes(VectorOperators.ADD);
+            float s10 = c10.reduceLanes(VectorOperators.ADD), s11 = c11.reduceLanes(VectorOperators.ADD);
+            float s12 = c12.reduceLanes(VectorOperators.ADD), s13 = c13.reduceLanes(VectorOperators.ADD);
+            for (int i = vb; i < n; i++) {
+                float w0 = rows[i], w1 = rows[n + i];
+                s00 += w0 * x[x0 + i];
+                s01 += w0 * x[x1 + i];
+                s02 += w0 * x[x2 + i];
+                s03 += w0 * x[x3 + i];
+                s10 += w1 * x[x0 + i];
+                s11 += w1 * x[x1 + i];
+                s12 += w1 * x[x2 + i];
+                s13 += w1 * x[x3 + i];
+            }
+            y[r * dOut + j0] = s00;
+            y[(r + 1) * dOut + j0] = s01;
+            y[(r + 2) * dOut + j0] = s02;
+            y[(r + 3) * dOut + j0] = s03;
+            y[r * dOut + j0 + 1] = s10;
+            y[(r + 1) * dOut + j0 + 1] = s11;
+            y[(r + 2) * dOut + j0 + 1] = s12;
+            y[(r + 3) * dOut + j0 + 1] = s13;
+        }
+        for (; r < m; r++) {
+            y[r * dOut + j0] = dot(rows, 0, x, r * n, n);
+            y[r * dOut + j0 + 1] = dot(rows, n, x, r * n, n);
+        }
+    }
+
+    /** Y = X·Ŵᵀ for any format: widen two rows of Ŵ (the scalar reference) and multiply them with every row of X. */
+    static void rowsMatmul(CompressedWeight w, float[] x, int m, float[] y) {
+        int n = w.dIn(), dOut = w.dOut();
+        float[] rows = new float[2 * n];
+        for (int j = 0; j < dOut; j += 2) {
+            int nr = Math.min(2, dOut - j);
+            for (int q = 0; q < nr; q++) w.dequantizeRow(j + q, rows, q * n);
+            rowsTimesX(rows, nr, x, m, n, y, dOut, j);
+        }
+    }
+}

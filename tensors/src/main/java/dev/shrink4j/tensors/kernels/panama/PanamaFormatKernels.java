@@ -1,0 +1,118 @@
+package dev.shrink4j.tensors.kernels.panama;
+
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.formats.CsrSparse;
+import dev.shrink4j.tensors.formats.DenseWeight;
+import dev.shrink4j.tensors.formats.FormatKernels;
+import dev.shrink4j.tensors.formats.LutQuantized;
+import dev.shrink4j.tensors.formats.NmSparse;
+import dev.shrink4j.tensors.formats.UniformQuantized;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels for the compressed formats, loaded by name from {@link FormatKernels}; the
+ * scalar reference ({@link FormatKernels#scalar()}) is the spec they are tested against.
+ *
+ * <p>Packed codes are read a whole int lane at a time: with L int lanes, one vector of packed
+ * words covers a "block" of P = C·L codes where lane l holds codes l·C … l·C + C − 1 (C = 32/b, or
+ * 8 for 3-bit codes, whose 24-bit lanes are spread out by {@link PanamaFormatPacked#load3}). Field
+ * k of every lane is therefore code l·C + k: the activations are permuted once per call into that
+ * order ({@link PanamaFormatPacked#permute}), so a block costs one load and, per field, a mask, an
+ * int→float conversion and one fma. Fields are masked in place (q·2^(b·k)) and the permuted
+ * activations pre-scaled by 2^(−b·k), which is exact, to save the shift; the top field is shifted.
+ */
+public final class PanamaFormatKernels implements FormatKernels {
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    static final int L = FS.length();
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final FormatKernels SCALAR = FormatKernels.scalar();
+
+    public PanamaFormatKernels() {
+        if (FS.vectorBitSize() < 128 || IS.length() != L) {
+            throw new UnsupportedOperationException("no usable SIMD: preferred vectors are " + FS.vectorBitSize() + " bits");
+        }
+    }
+
+    @Override public String name() {
+        return "panama";
+    }
+
+    // ---------------------------------------------------------------- dense
+
+    @Override public void denseMatvec(DenseWeight w, float[] x, float[] y) {
+        int n = w.dIn(), dOut = w.dOut();
+        if (w.weight().dtype() == DType.F32) {
+            MemorySegment seg = w.weight().segment();
+            for (int j = 0; j < dOut; j++) {
+                y[j] = PanamaFormatDots.dotSegment(seg, (long) j * n * 4, x, n);
+            }
+        } else {
+            float[] row = new float[n];
+            for (int j = 0; j < dOut; j++) {
+                w.dequantizeRow(j, row, 0);
+                y[j] = PanamaFormatDots.dot(row, 0, x, 0, n);
+            }
+        }
+    }
+
+    @Override public void denseMatmul(DenseWeight w, float[] x, int m, float[] y) {
+        int n = w.dIn(), dOut = w.dOut();
+        float[] rows = new float[2 * n];
+        for (int j = 0; j < dOut; j += 2) {
+            int nr = Math.min(2, dOut - j);
+            w.weight().readFloats((long) j * n, rows, 0, nr * n);
+            PanamaFormatDots.rowsTimesX(rows, nr, x, m, n, y, dOut, j);
+        }
+    }
+
+    // ---------------------------------------------------------------- uniform
+
+    @Override public void uniformMatvec(UniformQuantized w, float[] x, float[] y) {
+        PanamaFormatUniform.Plan plan = PanamaFormatUniform.plan(w);
+        if (plan == null) {
+            SCALAR.uniformMatvec(w, x, y);
+            return;
+        }
+        PanamaFormatUniform.matvec(w, plan, x, y);
+    }
+
+    @Override public void uniformMatmul(UniformQuantized w, float[] x, int m, float[] y) {
+        PanamaFormatUniform.Plan plan = PanamaFormatUniform.plan(w);
+        if (plan == null) {
+            PanamaFormatDots.rowsMatmul(w, x, m, y);
+            return;
+        }
+        PanamaFormatUniform.matmul(w, plan, x, m, y);
+    }
+
+    // ---------------------------------------------------------------- lut
+
+    @Override public void lutMatvec(LutQuantized w, float[] x, float[] y) {
+        if (!PanamaFormatLut.supports(w)) {
+            SCALAR.lutMatvec(w, x, y);
+            return;
+        }
+        PanamaFormatLut.matvec(w, x, y);
+    }
+
+    @Override public void lutMatmul(LutQuantized w, float[] x, int m, float[] y) {
+        PanamaFormatDots.rowsMatmul(w, x, m, y);
+    }
+
+    // ---------------------------------------------------------------- sparse
+
+    /** CSR and N:M gather scattered activations; the scalar loops are kept until a gather path measures faster. */
+    @Override public void csrMatvecAdd(CsrSparse s, float[] x, float[] y) {
+        SCALAR.csrMatvecAdd(s, x, y);
+    }
+
+    @Override public void nmMatvec(NmSparse w, float[] x, float[] y) {
+        SCALAR.nmMatvec(w, x, y);
+    }
+}

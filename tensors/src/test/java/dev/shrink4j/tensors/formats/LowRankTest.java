@@ -1,0 +1,66 @@
+package dev.shrink4j.tensors.formats;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.Shape;
+import dev.shrink4j.tensors.Tensor;
+import java.lang.foreign.Arena;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class LowRankTest {
+    @Test
+    void goldenRankOneAndLostColumns() {
+        try (Arena arena = Arena.ofConfined()) {
+            LowRank lr = new LowRank(DenseWeight.ofFloats(arena, 1, 3, new float[] {1, 2, 3}), DenseWeight.ofFloats(arena, 2, 1, new float[] {1, -1}));
+            assertArrayEquals(new float[] {1, 2, 3, -1, -2, -3}, FormatChecks.dense(lr));
+            LowRankColumnSparse lost = LowRankColumnSparse.of(arena, lr, new int[] {2}, new float[] {10, 20}, DType.F32);
+            assertArrayEquals(new float[] {1, 2, 13, -1, -2, 17}, FormatChecks.dense(lost));
+            float[] y = new float[2];
+            lost.matvec(new float[] {1, 0, 1}, y, FormatKernels.scalar());
+            assertArrayEquals(new float[] {14, 16}, y);
+            assertThrows(IllegalArgumentException.class, () -> LowRankColumnSparse.of(arena, lr, new int[] {2, 1}, new float[4], DType.F32));
+        }
+    }
+
+    @Test
+    void parameterCountFollowsMethodsSection72() {
+        try (Arena arena = Arena.ofConfined()) {
+            int dOut = 64, dIn = 96, r = 8, c = 5;
+            LowRank lr = new LowRank(new DenseWeight(Tensor.allocate(arena, DType.F16, Shape.matrix(r, dIn))),
+                    new DenseWeight(Tensor.allocate(arena, DType.F16, Shape.matrix(dOut, r))));
+            LowRankColumnSparse lost = LowRankColumnSparse.of(arena, lr, new int[] {0, 7, 9, 50, 95}, new float[dOut * c], DType.F16);
+            // r(d_in + d_out) + c·d_out values at 16 bits + c int32 ids
+            assertEquals(16.0 * (r * (dIn + dOut) + c * dOut) + 32.0 * c, 8.0 * lost.storageBytes(), 1e-9);
+        }
+    }
+
+    @Test
+    void kernelsAndRoundTripOverDtypes() {
+        long seed = 50;
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                for (int[] s : new int[][] {{1, 1, 1}, {7, 33, 3}, {17, 172, 16}, {40, 300, 5}}) {
+                    Random rnd = new Random(seed++);
+                    Tensor a = Tensor.ofFloats(arena, Shape.matrix(s[2], s[1]), FormatChecks.gaussian(rnd, s[2] * s[1], 1)).convert(arena, dt);
+                    Tensor b = Tensor.ofFloats(arena, Shape.matrix(s[0], s[2]), FormatChecks.gaussian(rnd, s[0] * s[2], 1)).convert(arena, dt);
+                    LowRank lr = new LowRank(new DenseWeight(a), new DenseWeight(b));
+                    FormatChecks.checkKernels(lr, seed);
+                    FormatChecks.checkRoundTrip(lr, "m");
+                    int c = Math.max(1, s[1] / 20);
+                    int[] cols = new int[c];
+                    for (int k = 0; k < c; k++) cols[k] = k * (s[1] / c);
+                    LowRankColumnSparse lost = LowRankColumnSparse.of(arena, lr, cols, FormatChecks.gaussian(rnd, s[0] * c, 1), dt);
+                    FormatChecks.checkKernels(lost, seed);
+                    FormatChecks.checkRoundTrip(lost, "m");
+                    DenseWeight dense = new DenseWeight(Tensor.ofFloats(arena, Shape.matrix(s[0], s[1]), FormatChecks.gaussian(rnd, s[0] * s[1], 1)).convert(arena, dt));
+                    FormatChecks.checkKernels(dense, seed);
+                    FormatChecks.checkRoundTrip(dense, "m");
+                }
+            }
+        }
+    }
+}
