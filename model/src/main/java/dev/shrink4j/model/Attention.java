@@ -1,0 +1,161 @@
+package dev.shrink4j.model;
+
+/**
+ * Causal grouped-query attention over batches of full sequences, forward and backward. Query head h
+ * reads key/value head h / (heads / kv_heads). Scores are q·k/√d over positions j ≤ i (and
+ * i − j < window for Mistral's sliding window); probabilities are recomputed in the backward pass
+ * rather than stored, so memory stays one T × T tile per task.
+ */
+final class Attention {
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final int window; // 0 = unbounded
+    private final float scale;
+
+    Attention(ModelConfig c) {
+        this.heads = c.numHeads();
+        this.kvHeads = c.numKvHeads();
+        this.headDim = c.headDim();
+        this.window = c.slidingWindow();
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+    }
+
+    /**
+     * a(n, heads·hd) = softmax(q·kᵀ/√d)·v per head for {@code batch} sequences of {@code seqLen}
+     * tokens; q (n, heads·hd), k and v (n, kv·hd) are already rotated.
+     */
+    void forward(float[] q, float[] k, float[] v, int batch, int seqLen, float[] a) {
+        int qw = heads * headDim;
+        int group = heads / kvHeads;
+        Gemm.parallelFor(batch * heads, task -> {
+            int b = task / heads;
+            int h = task % heads;
+            int g = h / group;
+            int T = seqLen;
+            float[] qh = gather(q, b, T, qw, h * headDim, false);
+            float[] kh = gather(k, b, T, kvHeads * headDim, g * headDim, false);
+            float[] vT = gather(v, b, T, kvHeads * headDim, g * headDim, true);
+            float[] p = new float[T * T];
+            probabilities(qh, kh, T, p);
+            Gemm.kernel(p, 0, T, T, vT, headDim, a, qw, b * T * qw + h * headDim, false);
+        });
+    }
+
+    /** P(T, T): causal softmax of qh·khᵀ·scale. */
+    private void probabilities(float[] qh, float[] kh, int T, float[] p) {
+        Gemm.kernel(qh, 0, T, headDim, kh, T, p, T, 0, false);
+        for (int i = 0; i < T; i++) {
+            int lo = window > 0 ? Math.max(0, i - window + 1) : 0;
+            int row = i * T;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = lo; j <= i; j++) max = Math.max(max, p[row + j] * scale);
+            float sum = 0;
+            for (int j = 0; j < T; j++) {
+                if (j < lo || j > i) {
+                    p[row + j] = 0;
+                } else {
+                    float e = (float) Math.exp(p[row + j] * scale - max);
+                    p[row + j] = e;
+                    sum += e;
+                }
+            }
+            float inv = 1f / sum;
+            for (int j = lo; j <= i; j++) p[row + j] *= inv;
+        }
+    }
+
+    /**
+     * Backward: given da (n, heads·hd), writes dq (n, heads·hd), dk and dv (n, kv·hd) — gradients
+     * with respect to the rotated q and k and to v. Tasks run per (sequence, kv head) so that the
+     * query heads sharing a key/value head accumulate without races.
+     */
+    void backward(float[] q, float[] k, float[] v, float[] da, int batch, int seqLen, float[] dq, float[] dk, float[] dv) {
+        int qw = heads * headDim;
+        int kw = kvHeads * headDim;
+        int group = heads / kvHeads;
+        Gemm.parallelFor(batch * kvHeads, task -> {
+            int b = task / kvHeads;
+            int g = task % kvHeads;
+            int T = seqLen;
+            float[] kh = gather(k, b, T, kw, g * headDim, false);
+            float[] vh = gather(v, b, T, kw, g * headDim, false);
+            float[] kT = gather(k, b, T, kw, g * headDim, true);
+            float[] p = new float[T * T];
+            float[] dp = new float[T * T];
+            float[] dkh = new float[T * headDim];
+            float[] dvh = new float[T * headDim];
+            for (int h = g * group; h < (g + 1) * group; h++) {
+                float[] qh = gather(q, b, T, qw, h * headDim, false);
+                float[] qT = gather(q, b, T, qw, h * headDim, true);
+                float[] dah = gather(da, b, T, qw, h * headDim, false);
+                float[] daT = gather(da, b, T, qw, h * headDim, true);
+                probabilities(qh, kh, T, p);
+                Gemm.kernel(dah, 0, T, headDim, vh, T, dp, T, 0, false); // dP = dA·Vᵀ
+                float[] pT = Gemm.transpose(p, T, T);
+                Gemm.kernel(pT, 0, T, T, daT, headDim, dvh, headDim, 0, true); // dV += Pᵀ·dA
+                for (int i = 0; i < T; i++) { // dS = P ⊙ (dP − Σ_j P·dP), times the score scale
+                    int row = i * T;
+                    float dot = 0;
+                    for (int j = 0; j <= i; j++) dot += p[row + j] * dp[row + j];
+                    for (int j = 0; j < T; j++) dp[row + j] = j <= i ? p[row + j] * (dp[row + j] - dot) * scale : 0f;
+                }
+                Gemm.kernel(dp, 0, T, T, kT, headDim, dq, qw, b * T * qw + h * headDim, false); // dQ = dS·K
+                float[] dsT = Gemm.transpose(dp, T, T);
+                Gemm.kernel(dsT, 0, T, T, qT, headDim, dkh, headDim, 0, true); // dK += dSᵀ·Q
+            }
+            scatter(dkh, dk, b, T, kw, g * headDim);
+            scatter(dvh, dv, b, T, kw, g * headDim);
+        });
+    }
+
+    /** Head slice of sequence b as (T, hd), or its transpose (hd, T). */
+    private float[] gather(float[] x, int b, int T, int width, int off, boolean transpose) {
+        float[] out = new float[T * headDim];
+        for (int t = 0; t < T; t++) {
+            int src = (b * T + t) * width + off;
+            if (transpose) {
+                for (int d = 0; d < headDim; d++) out[d * T + t] = x[src + d];
+            } else {
+                System.arraycopy(x, src, out, t * headDim, headDim);
+            }
+        }
+        return out;
+    }
+
+    private void scatter(float[] src, float[] x, int b, int T, int width, int off) {
+        for (int t = 0; t < T; t++) System.arraycopy(src, t * headDim, x, (b * T + t) * width + off, headDim);
+    }
+
+    /**
+     * One query position against a KV cache (generation): q (heads·hd) at position {@code pos};
+     * cached keys/values (positions 0..pos, kv·hd each) in {@code kc}/{@code vc}; writes a (heads·hd).
+     */
+    void decode(float[] q, float[] kc, float[] vc, int pos, float[] a) {
+        int kw = kvHeads * headDim;
+        int group = heads / kvHeads;
+        int lo = window > 0 ? Math.max(0, pos - window + 1) : 0;
+        float[] s = new float[pos + 1];
+        for (int h = 0; h < heads; h++) {
+            int qo = h * headDim;
+            int ko = (h / group) * headDim;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = lo; j <= pos; j++) {
+                float dot = 0;
+                for (int d = 0; d < headDim; d++) dot += q[qo + d] * kc[j * kw + ko + d];
+                s[j] = dot * scale;
+                max = Math.max(max, s[j]);
+            }
+            float sum = 0;
+            for (int j = lo; j <= pos; j++) {
+                s[j] = (float) Math.exp(s[j] - max);
+                sum += s[j];
+            }
+            for (int d = 0; d < headDim; d++) a[qo + d] = 0;
+            for (int j = lo; j <= pos; j++) {
+                float w = s[j] / sum;
+                for (int d = 0; d < headDim; d++) a[qo + d] += w * vc[j * kw + ko + d];
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.shrink4j.model;
+
+import dev.shrink4j.tensors.ShrinkException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * Calibration sequences (METHODS §1.2 step 1): {@code samples} windows of {@code seqLen} tokens, each
+ * BOS followed by T − 1 consecutive tokens of the tokenized text at a seeded random offset. With
+ * {@code self} as the source, the text is the model's own seeded sampled generations.
+ *
+ * @param sequences (samples, seqLen) token ids, BOS first
+ * @param record    what to write into reports and checkpoint provenance
+ */
+public record Calibration(int[][] sequences, Record record) {
+    /**
+     * Provenance of a calibration set.
+     *
+     * @param file       the text file, or "self" for generated text
+     * @param textTokens tokens in the whole tokenized text
+     * @param tokens     tokens in all sequences (samples × seq_len)
+     */
+    public record Record(String file, int samples, int seqLen, long seed, long textTokens, long tokens) {}
+
+    /** Reads {@code file} and draws the windows (see {@link #fromTokens}). */
+    public static Calibration fromFile(Path file, Tokenizer tokenizer, ModelConfig config, int samples, int seqLen, long seed) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ShrinkException("cannot read calibration text " + file + ": " + e.getMessage(), e);
+        }
+        if (text.isBlank()) {
+            throw new ShrinkException("calibration text " + file + " is empty");
+        }
+        return fromTokens(tokenizer.encode(text, false), file.toString(), config, samples, seqLen, seed);
+    }
+
+    /**
+     * Draws {@code samples} windows from {@code stream} (no BOS) at offsets uniform in
+     * [0, len − (T − 1)] from {@code SplittableRandom(seed)}. {@code seqLen} ≤ 0 means
+     * min(2048, context).
+     */
+    public static Calibration fromTokens(int[] stream, String source, ModelConfig config, int samples, int seqLen, long seed) {
+        int T = seqLen <= 0 ? config.defaultSeqLen() : seqLen;
+        if (T > config.maxPositions()) {
+            throw new ShrinkException("calibration seq-len " + T + " exceeds the model's context of " + config.maxPositions() + " tokens");
+        }
+        if (T < 2 || samples < 1) {
+            throw new ShrinkException("calibration needs at least 1 sample of at least 2 tokens, got " + samples + " × " + T);
+        }
+        if (stream.length < T - 1) {
+            throw new ShrinkException("calibration text " + source + " has " + stream.length + " tokens, fewer than one window of " + (T - 1));
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[][] seqs = new int[samples][T];
+        for (int s = 0; s < samples; s++) {
+            int off = rnd.nextInt(stream.length - (T - 1) + 1);
+            seqs[s][0] = config.bosTokenId();
+            System.arraycopy(stream, off, seqs[s], 1, T - 1);
+        }
+        return new Calibration(seqs, new Record(source, samples, T, seed, stream.length, (long) samples * T));
+    }
+
+    /**
+     * {@code --calib self}: the model writes its own calibration text. Stories are sampled from BOS
+     * (temperature 1, top-p 0.95, seeded) until the text holds enough tokens for the windows, then
+     * windows are drawn from it as from a file.
+     */
+    public static Calibration selfGenerated(LlamaModel model, Tokenizer tokenizer, int samples, int seqLen, long seed) {
+        ModelConfig c = model.config();
+        int T = seqLen <= 0 ? c.defaultSeqLen() : seqLen;
+        if (T > c.maxPositions()) {
+            throw new ShrinkException("calibration seq-len " + T + " exceeds the model's context of " + c.maxPositions() + " tokens");
+        }
+        long needed = Math.max((long) T * 2, (long) samples * (T - 1) / 2);
+        Generator gen = new Generator(model);
+        Sampler sampler = Sampler.of(1.0, 0.95, seed);
+        StringBuilder text = new StringBuilder();
+        long have = 0;
+        int emptyRuns = 0;
+        while (have < needed) {
+            int[] out = gen.generate(new int[] {c.bosTokenId()}, c.maxPositions() - 1, sampler, null);
+            if (out.length == 0 && ++emptyRuns > 100) {
+                throw new ShrinkException("--calib self: the model keeps generating EOS at once; give a calibration text");
+            }
+            text.append(tokenizer.decode(out)).append("\n\n");
+            have += out.length;
+        }
+        Calibration cal = fromTokens(tokenizer.encode(text.toString(), false), "self", c, samples, T, seed);
+        return cal;
+    }
+}

@@ -1,0 +1,222 @@
+package dev.shrink4j.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.Tensor;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * A Llama-family causal LM (Llama, Mistral, Qwen2) over weights from a {@link WeightSource}: token
+ * embedding, decoder blocks, final RMSNorm and LM head. Weights stay where the source keeps them
+ * (memory-mapped, any float dtype); norms are widened to small F32 arrays. Activations are F32
+ * arrays with one row per token. Layers can be replaced ({@link #setLayer}) as a method compresses
+ * them; all other state is immutable, so forward passes may run concurrently.
+ */
+public final class LlamaModel {
+    private final ModelConfig config;
+    private final WeightSource weights;
+    private final Tensor embed; // (vocab, hidden)
+    private final Layer[] layers;
+    private final float[] finalNorm; // (hidden)
+    private final Linear lmHead; // (vocab, hidden)
+    private final TransformerBlock block;
+
+    /**
+     * Builds a compressed linear from its stored tensors; given the module name (e.g.
+     * {@code model.layers.0.mlp.down_proj}) and its entry of the config's {@code shrink4j.tensors}.
+     */
+    @FunctionalInterface
+    public interface CompressedLinearLoader {
+        Linear load(String module, JsonNode format, WeightSource source, int dOut, int dIn);
+    }
+
+    private LlamaModel(ModelConfig config, WeightSource weights, CompressedLinearLoader compressed) {
+        this.config = config;
+        this.weights = weights;
+        this.block = new TransformerBlock(config);
+        int d = config.hiddenSize();
+        this.embed = checked("model.embed_tokens.weight", config.vocabSize(), d);
+        this.layers = new Layer[config.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = loadLayer(i, compressed);
+        }
+        this.finalNorm = vector("model.norm.weight", d);
+        if (config.tieWordEmbeddings() && !weights.contains("lm_head.weight")) {
+            this.lmHead = new DenseLinear(embed, null);
+        } else {
+            this.lmHead = linear("lm_head", config.vocabSize(), d, false, compressed);
+        }
+    }
+
+    /** Loads {@code dir} (config.json + safetensors) mapped into {@code arena}. */
+    public static LlamaModel load(Path dir, Arena arena) {
+        return load(dir, arena, null);
+    }
+
+    /** As {@link #load(Path, Arena)}, with a loader for compressed linears named in the config. */
+    public static LlamaModel load(Path dir, Arena arena, CompressedLinearLoader compressed) {
+        ModelConfig config = ModelConfig.load(dir);
+        return new LlamaModel(config, CheckpointWeights.open(dir, arena), compressed);
+    }
+
+    /** A model over an existing weight source (checks every tensor's presence and shape). */
+    public static LlamaModel of(ModelConfig config, WeightSource weights) {
+        return new LlamaModel(config, weights, null);
+    }
+
+    public static LlamaModel of(ModelConfig config, WeightSource weights, CompressedLinearLoader compressed) {
+        return new LlamaModel(config, weights, compressed);
+    }
+
+    private Layer loadLayer(int i, CompressedLinearLoader compressed) {
+        int d = config.hiddenSize();
+        int f = config.intermediateSize(i);
+        String pre = "model.layers." + i + ".";
+        Map<Proj, Linear> lin = new EnumMap<>(Proj.class);
+        float[] attnNorm = null;
+        if (config.hasAttention(i)) {
+            attnNorm = vector(pre + "input_layernorm.weight", d);
+            lin.put(Proj.Q, linear(Proj.Q.module(i), config.qDim(), d, config.attentionBias(), compressed));
+            lin.put(Proj.K, linear(Proj.K.module(i), config.kvDim(), d, config.attentionBias(), compressed));
+            lin.put(Proj.V, linear(Proj.V.module(i), config.kvDim(), d, config.attentionBias(), compressed));
+            lin.put(Proj.O, linear(Proj.O.module(i), d, config.qDim(), config.outputBias(), compressed));
+        }
+        lin.put(Proj.GATE, linear(Proj.GATE.module(i), f, d, false, compressed));
+        lin.put(Proj.UP, linear(Proj.UP.module(i), f, d, false, compressed));
+        lin.put(Proj.DOWN, linear(Proj.DOWN.module(i), d, f, false, compressed));
+        return new Layer(i, attnNorm, lin, vector(pre + "post_attention_layernorm.weight", d));
+    }
+
+    private Linear linear(String module, int dOut, int dIn, boolean bias, CompressedLinearLoader compressed) {
+        JsonNode format = config.compressedTensors().get(module);
+        if (format != null) {
+            if (compressed == null) {
+                throw new ShrinkException(module + " is stored as " + format.path("format").asText("?")
+                        + ", which this runtime cannot load without the formats module");
+            }
+            return compressed.load(module, format, weights, dOut, dIn);
+        }
+        Tensor w = checked(module + ".weight", dOut, dIn);
+        return new DenseLinear(w, bias ? vector(module + ".bias", dOut) : null);
+    }
+
+    private Tensor checked(String name, long... dims) {
+        Tensor t = weights.tensor(name);
+        if (!Arrays.equals(t.shape().dims(), dims)) {
+            throw new ShrinkException("tensor " + name + " in " + weights.directory() + " has shape " + Arrays.toString(t.shape().dims())
+                    + ", expected " + Arrays.toString(dims) + " from config.json");
+        }
+        if (t.dtype() != DType.F32 && t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
+            throw new ShrinkException("tensor " + name + " in " + weights.directory() + " is " + t.dtype() + ", expected F32, F16 or BF16");
+        }
+        return t;
+    }
+
+    private float[] vector(String name, int n) {
+        return checked(name, n).toFloatArray();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public WeightSource weights() {
+        return weights;
+    }
+
+    public int numLayers() {
+        return layers.length;
+    }
+
+    public Layer layer(int i) {
+        return layers[i];
+    }
+
+    /** Installs a (compressed) replacement of layer {@code layer.index()}. */
+    public synchronized void setLayer(Layer layer) {
+        layers[layer.index()] = layer;
+    }
+
+    /** The embedding table (vocab, hidden). */
+    public Tensor embedding() {
+        return embed;
+    }
+
+    public Linear lmHead() {
+        return lmHead;
+    }
+
+    public float[] finalNorm() {
+        return finalNorm;
+    }
+
+    TransformerBlock block() {
+        return block;
+    }
+
+    /** Embedding rows of {@code tokens}, (n, hidden). */
+    public float[] embed(int[] tokens) {
+        int d = config.hiddenSize();
+        float[] x = new float[tokens.length * d];
+        for (int t = 0; t < tokens.length; t++) {
+            int id = tokens[t];
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + config.vocabSize());
+            }
+            embed.readFloats((long) id * d, x, t * d, d);
+        }
+        return x;
+    }
+
+    /**
+     * Runs block {@code layer} on {@code batch} sequences of {@code seqLen} tokens: out (n, hidden)
+     * from x (n, hidden). {@code observer} (nullable) sees each group's input.
+     */
+    public void forwardLayer(int layer, float[] x, int batch, int seqLen, float[] out, LinearObserver observer) {
+        block.forward(layers[layer], x, batch, seqLen, out, null, observer, null);
+    }
+
+    /**
+     * Runs block {@code layer} only up to {@code group}'s input and hands it to {@code observer}
+     * (true-sequential statistics with the block's current, possibly compressed, weights).
+     */
+    public void groupInput(int layer, float[] x, int batch, int seqLen, Group group, LinearObserver observer) {
+        block.forward(layers[layer], x, batch, seqLen, null, null, observer, group);
+    }
+
+    /** Final hidden states (n, hidden) of {@code batch} sequences, flattened in {@code tokens}. */
+    public float[] hidden(int[] tokens, int batch) {
+        int seqLen = tokens.length / batch;
+        float[] x = embed(tokens);
+        float[] y = new float[x.length];
+        for (int l = 0; l < layers.length; l++) {
+            block.forward(layers[l], x, batch, seqLen, y, null, null, null);
+            float[] t = x;
+            x = y;
+            y = t;
+        }
+        return x;
+    }
+
+    /** Logits (rows, vocab) of hidden rows [r0, r1) of x (.., hidden), after the final norm. */
+    public float[] logits(float[] x, int r0, int r1) {
+        int d = config.hiddenSize();
+        int n = r1 - r0;
+        float[] h = new float[n * d];
+        RmsNorm.forward(Arrays.copyOfRange(x, r0 * d, r1 * d), n, d, finalNorm, config.rmsNormEps(), h, null);
+        float[] logits = new float[n * config.vocabSize()];
+        lmHead.forward(h, n, logits);
+        return logits;
+    }
+
+    /** Logits (T, vocab) of one sequence. */
+    public float[] logits(int[] tokens) {
+        float[] x = hidden(tokens, 1);
+        return logits(x, 0, tokens.length);
+    }
+}

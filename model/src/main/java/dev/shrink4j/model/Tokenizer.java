@@ -1,0 +1,81 @@
+package dev.shrink4j.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shrink4j.tensors.ShrinkException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Text ↔ token ids. Two families are implemented from {@code tokenizer.json}: SentencePiece-style BPE
+ * with byte fallback (Llama-2, Mistral, the demo model) and byte-level BPE (GPT-2, Llama-3, Qwen2).
+ * Added special tokens written literally in the text are not split out; they are encoded as text.
+ */
+public interface Tokenizer {
+    /** Token ids of {@code text}, with the model's BOS first when {@code addBos}. */
+    int[] encode(String text, boolean addBos);
+
+    /** The text of {@code ids}, special tokens (BOS, EOS, …) omitted. */
+    String decode(int[] ids);
+
+    /** Number of token ids (including added tokens). */
+    int vocabSize();
+
+    /** BOS id, or -1 when the tokenizer has none. */
+    int bosId();
+
+    /**
+     * Loads {@code dir/tokenizer.json}; {@code config} supplies the BOS id when the tokenizer files
+     * do not name one.
+     */
+    static Tokenizer load(Path dir, ModelConfig config) {
+        Path file = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new ShrinkException("no tokenizer.json in " + dir);
+        }
+        ObjectMapper json = new ObjectMapper();
+        JsonNode root;
+        JsonNode tokConfig = null;
+        try {
+            root = json.readTree(file.toFile());
+            Path tc = dir.resolve("tokenizer_config.json");
+            if (Files.isRegularFile(tc)) {
+                tokConfig = json.readTree(tc.toFile());
+            }
+        } catch (IOException e) {
+            throw new ShrinkException("cannot parse tokenizer files in " + dir + ": " + e.getMessage(), e);
+        }
+        JsonNode model = root.path("model");
+        if (!model.path("type").asText("BPE").equals("BPE")) {
+            throw new ShrinkException(file + ": unsupported tokenizer model " + model.path("type").asText() + "; supported: BPE");
+        }
+        BpeVocabulary vocab = BpeVocabulary.parse(root, file);
+        int bos = config != null ? config.bosTokenId() : -1;
+        if (tokConfig != null) {
+            JsonNode b = tokConfig.get("bos_token");
+            String content = b == null || b.isNull() ? null : b.isObject() ? b.path("content").asText() : b.asText();
+            if (content != null && vocab.id(content) >= 0) {
+                bos = vocab.id(content);
+            }
+        }
+        boolean byteLevel = containsType(root.get("pre_tokenizer"), "ByteLevel") || containsType(root.get("decoder"), "ByteLevel");
+        return byteLevel ? ByteLevelBpeTokenizer.create(root, vocab, bos, file) : SentencePieceBpeTokenizer.create(root, vocab, bos);
+    }
+
+    /** Whether {@code node} (possibly a Sequence) contains a component of {@code type}. */
+    static boolean containsType(JsonNode node, String type) {
+        if (node == null || node.isNull()) {
+            return false;
+        }
+        if (type.equals(node.path("type").asText())) {
+            return true;
+        }
+        for (String key : new String[] {"pretokenizers", "normalizers", "decoders"}) {
+            for (JsonNode c : node.path(key)) {
+                if (containsType(c, type)) return true;
+            }
+        }
+        return false;
+    }
+}
