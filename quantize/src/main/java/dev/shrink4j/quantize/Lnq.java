@@ -1,5 +1,8 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.kernels.Kernels;
+import dev.shrink4j.tensors.linalg.NotPositiveDefiniteException;
+import dev.shrink4j.tensors.linalg.Spd;
 import java.util.Arrays;
 import java.util.logging.Logger;
 import java.util.stream.IntStream;
@@ -14,9 +17,6 @@ import java.util.stream.IntStream;
  */
 public final class Lnq {
     private static final Logger LOG = Logger.getLogger(Lnq.class.getName());
-    /** §3.5.2: damping schedule start and the point where the layer is given up. */
-    private static final double DAMP_START = 1e-5;
-    private static final double DAMP_LIMIT = 1;
     /** Rows per pass over H in the C-step (H's row stays in cache across them). */
     private static final int ROW_TILE = 16;
 
@@ -44,16 +44,17 @@ public final class Lnq {
         if (init.bits() != o.bits() || init.dOut() != dOut || init.dIn() != dIn) {
             throw new IllegalArgumentException("LNQ init does not match the layer");
         }
-        double damp = 0;
-        double[] hd = h;
-        while (!SpdBridge.choleskyLower(hd.clone(), dIn)) {
-            damp = damp == 0 ? DAMP_START : damp * 10;
-            if (damp > DAMP_LIMIT) {
-                LOG.warning("LNQ: H not positive definite with damping up to 1; keeping the SqueezeLLM result");
-                double f0 = objective(w, h, dOut, dIn, init.codes(), toDouble(init.lut()), m);
-                return new Result(init, new double[] {f0}, f0, f0, damp, true);
-            }
-            hd = Damping.damped(h, dIn, damp);
+        // §3.5.2: undamped first, then δ = 10⁻⁵ ×10 per failure; past δ = 1 keep SqueezeLLM's result.
+        double damp;
+        double[] hd;
+        try {
+            damp = dev.shrink4j.tensors.linalg.Damping.factor(h, dIn, dev.shrink4j.tensors.linalg.Damping.Factor.UPPER,
+                    dev.shrink4j.tensors.linalg.Damping.Policy.LNQ).delta();
+            hd = damp == 0 ? h : Damping.damped(h, dIn, damp);
+        } catch (NotPositiveDefiniteException e) {
+            LOG.warning("LNQ: H not positive definite with damping up to 1; keeping the SqueezeLLM result");
+            double f0 = objective(w, h, dOut, dIn, init.codes(), toDouble(init.lut()), m);
+            return new Result(init, new double[] {f0}, f0, f0, Double.NaN, true);
         }
         double lambda = o.ridge() * Damping.meanDiag(hd, dIn);
         State s = new State(w, hd, dOut, dIn, m, lambda, init);
@@ -195,8 +196,10 @@ public final class Lnq {
                         sys[k * m + k] += lambda;
                         rhs[k] = phw[r * m + k];
                     }
-                    if (SpdBridge.solveSpd(sys, rhs, m)) { // singular only with λ = 0 and an empty code: keep c
-                        System.arraycopy(rhs, 0, cb, j * m, m);
+                    try {
+                        System.arraycopy(Spd.solve(sys, m, rhs, 1), 0, cb, j * m, m);
+                    } catch (NotPositiveDefiniteException e) {
+                        // singular only with λ = 0 and an unused code: keep c
                     }
                     fRow[j] = quad(whw[r], php, phw, r, cb, j * m);
                     double reg = 0;
@@ -223,6 +226,7 @@ public final class Lnq {
 
         /** §3.5.4: one cyclic CD sweep over all coordinates with lazy blocks. */
         void sweep(int bs) {
+            Kernels kernels = Kernels.get();
             float[] cbt = new float[m * dOut]; // (m, d_out) codebooks transposed
             for (int j = 0; j < dOut; j++) {
                 for (int k = 0; k < m; k++) cbt[k * dOut + j] = (float) cb[j * m + k];
@@ -239,10 +243,10 @@ public final class Lnq {
                 int i2 = Math.min(dIn, i1 + bs);
                 if (i2 < dIn) {
                     // rt[i1:i2] += H̃[i2:, i1:i2]ᵀ · E[i2:]
-                    GemmBridge.addAtB(i2 - i1, dOut, dIn - i2, ht, i2 * dIn + i1, dIn, et, i2 * dOut, dOut, rt, i1 * dOut, dOut);
+                    kernels.gemmAtB(i2 - i1, dOut, dIn - i2, ht, i2 * dIn + i1, dIn, et, i2 * dOut, dOut, rt, i1 * dOut, dOut, true);
                 }
                 for (int i = i1; i < i2; i++) {
-                    for (int l = i + 1; l < i2; l++) axpy(dOut, ht[l * dIn + i], et, l * dOut, rt, i * dOut);
+                    for (int l = i + 1; l < i2; l++) kernels.axpy(dOut, ht[l * dIn + i], et, l * dOut, rt, i * dOut);
                 }
             }
             float[] best = new float[dOut];
@@ -270,11 +274,11 @@ public final class Lnq {
                         et[row + j] = cbt[(codesT[row + j] & 0xFF) * dOut + j] - wt[row + j];
                     }
                     // R[:, i+1:i₂] += E[:, i] ⊗ H̃[i, i+1:i₂]
-                    for (int k = i + 1; k < i2; k++) axpy(dOut, ht[i * dIn + k], et, row, rt, k * dOut);
+                    for (int k = i + 1; k < i2; k++) kernels.axpy(dOut, ht[i * dIn + k], et, row, rt, k * dOut);
                 }
                 if (i2 < dIn) {
                     // R[:, i₂:] += E[:, block]·H̃[block, i₂:]
-                    GemmBridge.addAtB(dIn - i2, dOut, i2 - i1, ht, i1 * dIn + i2, dIn, et, i1 * dOut, dOut, rt, i2 * dOut, dOut);
+                    kernels.gemmAtB(dIn - i2, dOut, i2 - i1, ht, i1 * dIn + i2, dIn, et, i1 * dOut, dOut, rt, i2 * dOut, dOut, true);
                 }
             }
         }
@@ -301,8 +305,4 @@ public final class Lnq {
         }
     }
 
-    private static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
-        if (alpha == 0f) return;
-        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
-    }
 }
