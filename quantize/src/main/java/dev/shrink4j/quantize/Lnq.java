@@ -109,6 +109,8 @@ public final class Lnq {
         final float[] w;      // (d_out, d_in)
         final byte[] codesT;  // (d_in, d_out) current assignment
         final double[] cb;    // (d_out, m) current codebooks
+        final float[] hw;     // (d_out, d_in) rows (H w_j)ᵀ, fixed for the whole run
+        final double[] whw;   // (d_out) w_jᵀ H w_j
         final double[] fRow;  // (d_out) f per row after the last C-step evaluation
         final double[] regRow; // (d_out) λ‖c‖² per row
         byte[] bestCodesT;
@@ -135,6 +137,14 @@ public final class Lnq {
                 }
             }
             cb = toDouble(init.lut());
+            hw = new float[dOut * dIn];
+            Kernels.get().gemmABt(dOut, dIn, dIn, w, 0, dIn, hf, 0, dIn, hw, 0, dIn, false); // W·H (H symmetric)
+            whw = new double[dOut];
+            for (int j = 0; j < dOut; j++) {
+                double sum = 0;
+                for (int i = 0; i < dIn; i++) sum += (double) w[j * dIn + i] * hw[j * dIn + i];
+                whw[j] = sum;
+            }
             fRow = new double[dOut];
             regRow = new double[dOut];
         }
@@ -163,30 +173,39 @@ public final class Lnq {
                 }
                 double[] php = new double[rows * m * m];
                 double[] phw = new double[rows * m];
-                double[] whw = new double[rows];
-                double[] acc = new double[m];
-                for (int i = 0; i < dIn; i++) {
-                    int hi = i * dIn;
-                    for (int r = 0; r < rows; r++) {
-                        int wr = (j0 + r) * dIn, ar = r * dIn;
-                        Arrays.fill(acc, 0);
-                        double hw = 0;
-                        for (int l = 0; l < dIn; l++) {
-                            float hv = hf[hi + l];
-                            acc[a[ar + l] & 0xFF] += hv;
-                            hw += hv * w[wr + l];
+                // PᵀHP from the upper triangle of H, scattered by code pairs; two accumulator sets
+                // (even/odd l) halve the store-to-load chains of repeated codes.
+                double[] even = new double[m * m];
+                double[] odd = new double[m * m];
+                for (int r = 0; r < rows; r++) {
+                    int ar = r * dIn, hwr = (j0 + r) * dIn;
+                    java.util.Arrays.fill(even, 0);
+                    java.util.Arrays.fill(odd, 0);
+                    for (int i = 0; i < dIn; i++) {
+                        int hi = i * dIn;
+                        int base = (a[ar + i] & 0xFF) * m;
+                        even[base + (a[ar + i] & 0xFF)] += 0.5 * hf[hi + i]; // the diagonal, halved: mirrored below
+                        int l = i + 1;
+                        for (; l + 1 < dIn; l += 2) {
+                            even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
+                            odd[base + (a[ar + l + 1] & 0xFF)] += hf[hi + l + 1];
                         }
-                        int ai = a[ar + i] & 0xFF;
-                        for (int k = 0; k < m; k++) php[(r * m + ai) * m + k] += acc[k];
-                        phw[r * m + ai] += hw;
-                        whw[r] += w[wr + i] * hw;
+                        if (l < dIn) even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
+                        phw[r * m + (a[ar + i] & 0xFF)] += hw[hwr + i];
+                    }
+                    for (int k = 0; k < m; k++) {
+                        for (int k2 = 0; k2 < m; k2++) {
+                            double v = even[k * m + k2] + odd[k * m + k2];
+                            php[(r * m + k) * m + k2] += v;
+                            php[(r * m + k2) * m + k] += v;
+                        }
                     }
                 }
                 double[] sys = new double[m * m];
                 double[] rhs = new double[m];
                 for (int r = 0; r < rows; r++) {
                     int j = j0 + r;
-                    before[j] = quad(whw[r], php, phw, r, cb, j * m);
+                    before[j] = quad(whw[j], php, phw, r, cb, j * m);
                     if (evaluateOnly) {
                         fRow[j] = before[j];
                         continue;
@@ -201,7 +220,7 @@ public final class Lnq {
                     } catch (NotPositiveDefiniteException e) {
                         // singular only with λ = 0 and an unused code: keep c
                     }
-                    fRow[j] = quad(whw[r], php, phw, r, cb, j * m);
+                    fRow[j] = quad(whw[j], php, phw, r, cb, j * m);
                     double reg = 0;
                     for (int k = 0; k < m; k++) reg += cb[j * m + k] * cb[j * m + k];
                     regRow[j] = lambda * reg;
