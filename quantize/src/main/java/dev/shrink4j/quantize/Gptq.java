@@ -1,5 +1,7 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.kernels.Kernels;
+import dev.shrink4j.tensors.linalg.Damping;
 import java.util.Arrays;
 
 /**
@@ -62,8 +64,10 @@ public final class Gptq {
             fitGroups(wt, perm, dOut, dIn, gs, bits, o.symmetric(), scales, zeros);
         }
         double[] hp = permute(h, perm, dIn);
-        Damping.Factor f = Damping.gptqFactor(hp, dIn, o.damp());
-        float[] u = toFloat(f.u());
+        // Step 4 with §1.3's retry: U, upper, H⁻¹ = UᵀU of the damped H.
+        Damping.Result f = Damping.factor(hp, dIn, Damping.Factor.INVERSE_UPPER,
+                Damping.Policy.GPTQ.withInitialDelta(o.damp()));
+        float[] u = toFloat(f.factor());
 
         byte[] qt = new byte[dIn * dOut];
         int[] gIdx = grouped && !staticGroups && o.actOrder() ? new int[dIn] : null;
@@ -71,7 +75,8 @@ public final class Gptq {
         float[] rowZero = new float[dOut];
         float[] sz = new float[2];
         int bs = o.blockSize();
-        float[] e1 = new float[bs * dOut]; // (bs, d_out) scaled errors of the block
+        float[] e1 = new float[bs * dOut]; // (bs, d_out) negated scaled errors −(w − q)/U_ii of the block
+        Kernels kernels = Kernels.get();
         for (int i1 = 0; i1 < dIn; i1 += bs) {
             int i2 = Math.min(dIn, i1 + bs);
             for (int p = i1; p < i2; p++) {
@@ -102,16 +107,16 @@ public final class Gptq {
                     float v = wt[p * dOut + j];
                     int q = UniformGrid.code(v, rowScale[j], rowZero[j], maxq);
                     qt[p * dOut + j] = (byte) q;
-                    e1[c * dOut + j] = (v - UniformGrid.dequant(q, rowScale[j], rowZero[j])) / uii;
+                    e1[c * dOut + j] = (UniformGrid.dequant(q, rowScale[j], rowZero[j]) - v) / uii;
                 }
                 // In-block feedback: W₁[:, c+1:] −= e ⊗ U[i, i+1:i₂].
                 for (int k = p + 1; k < i2; k++) {
-                    axpy(dOut, -u[p * dIn + k], e1, c * dOut, wt, k * dOut);
+                    kernels.axpy(dOut, u[p * dIn + k], e1, c * dOut, wt, k * dOut);
                 }
             }
             // Step 7, lazy batch update: W[:, i₂:] −= E₁·U[i₁:i₂, i₂:] (transposed: rows i₂.. of wt).
             if (i2 < dIn) {
-                GemmBridge.subAtB(dIn - i2, dOut, i2 - i1, u, i1 * dIn + i2, dIn, e1, 0, dOut, wt, i2 * dOut, dOut);
+                kernels.gemmAtB(dIn - i2, dOut, i2 - i1, u, i1 * dIn + i2, dIn, e1, 0, dOut, wt, i2 * dOut, dOut, true);
             }
         }
         // Step 8: un-permute and transpose back to (d_out, d_in).
@@ -176,9 +181,5 @@ public final class Gptq {
         float[] f = new float[d.length];
         for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
         return f;
-    }
-
-    private static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
-        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
     }
 }

@@ -21,7 +21,7 @@ public record GptqOptions(int bits, int groupSize, boolean symmetric, boolean ac
 
     /** The §2.2 defaults: actOrder with static groups, bs = 128, δ = 0.01. */
     public static GptqOptions defaults(int bits, int groupSize, boolean symmetric) {
-        return new GptqOptions(bits, groupSize, symmetric, true, true, 128, Damping.GPTQ_DELTA, false);
+        return new GptqOptions(bits, groupSize, symmetric, true, true, 128, dev.shrink4j.tensors.linalg.Damping.Policy.GPTQ.initialDelta(), false);
     }
 
     public GptqOptions withActOrder(boolean actOrder, boolean staticGroups) {

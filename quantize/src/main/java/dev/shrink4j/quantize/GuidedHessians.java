@@ -1,5 +1,7 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.kernels.Kernels;
+
 /**
  * GuidedQuant's group-averaged guided Hessians, METHODS.md §3.2–§3.3: with saliency
  * s_k[t] = mean_{j∈J_k} G_tj² for g contiguous groups J_k of output channels,
@@ -62,17 +64,14 @@ public final class GuidedHessians {
      * @param saliency (n, g) from {@link #saliency}
      */
     public void observe(float[] x, float[] saliency, int n) {
+        Kernels kernels = Kernels.get();
+        float[] tile = new float[dIn * dIn];
+        float[] sk = new float[n];
         for (int k = 0; k < groups; k++) {
-            int kk = k;
-            float[] tile = new float[dIn * dIn];
-            java.util.stream.IntStream.range(0, dIn).parallel().forEach(a -> {
-                for (int t = 0; t < n; t++) {
-                    float sa = saliency[t * groups + kk] * x[t * dIn + a];
-                    if (sa == 0f) continue;
-                    int xr = t * dIn;
-                    for (int b = a; b < dIn; b++) tile[a * dIn + b] += sa * x[xr + b];
-                }
-            });
+            for (int t = 0; t < n; t++) sk[t] = saliency[t * groups + k];
+            java.util.Arrays.fill(tile, 0f);
+            // H̄_k tile = Xᵀ diag(s_k) X: a row-weighted SYRK (§3.2), upper triangle.
+            kernels.syrkUpper(n, dIn, x, 0, dIn, sk, 0, tile, 0, dIn);
             double[] acc = h[k];
             for (int a = 0; a < dIn; a++) {
                 for (int b = a; b < dIn; b++) acc[a * dIn + b] += tile[a * dIn + b];

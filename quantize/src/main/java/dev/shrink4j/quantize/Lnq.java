@@ -1,5 +1,8 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.kernels.Kernels;
+import dev.shrink4j.tensors.linalg.NotPositiveDefiniteException;
+import dev.shrink4j.tensors.linalg.Spd;
 import java.util.Arrays;
 import java.util.logging.Logger;
 import java.util.stream.IntStream;
@@ -14,9 +17,6 @@ import java.util.stream.IntStream;
  */
 public final class Lnq {
     private static final Logger LOG = Logger.getLogger(Lnq.class.getName());
-    /** §3.5.2: damping schedule start and the point where the layer is given up. */
-    private static final double DAMP_START = 1e-5;
-    private static final double DAMP_LIMIT = 1;
     /** Rows per pass over H in the C-step (H's row stays in cache across them). */
     private static final int ROW_TILE = 16;
 
@@ -44,16 +44,17 @@ public final class Lnq {
         if (init.bits() != o.bits() || init.dOut() != dOut || init.dIn() != dIn) {
             throw new IllegalArgumentException("LNQ init does not match the layer");
         }
-        double damp = 0;
-        double[] hd = h;
-        while (!SpdBridge.choleskyLower(hd.clone(), dIn)) {
-            damp = damp == 0 ? DAMP_START : damp * 10;
-            if (damp > DAMP_LIMIT) {
-                LOG.warning("LNQ: H not positive definite with damping up to 1; keeping the SqueezeLLM result");
-                double f0 = objective(w, h, dOut, dIn, init.codes(), toDouble(init.lut()), m);
-                return new Result(init, new double[] {f0}, f0, f0, damp, true);
-            }
-            hd = Damping.damped(h, dIn, damp);
+        // §3.5.2: undamped first, then δ = 10⁻⁵ ×10 per failure; past δ = 1 keep SqueezeLLM's result.
+        double damp;
+        double[] hd;
+        try {
+            damp = dev.shrink4j.tensors.linalg.Damping.factor(h, dIn, dev.shrink4j.tensors.linalg.Damping.Factor.UPPER,
+                    dev.shrink4j.tensors.linalg.Damping.Policy.LNQ).delta();
+            hd = damp == 0 ? h : Damping.damped(h, dIn, damp);
+        } catch (NotPositiveDefiniteException e) {
+            LOG.warning("LNQ: H not positive definite with damping up to 1; keeping the SqueezeLLM result");
+            double f0 = objective(w, h, dOut, dIn, init.codes(), toDouble(init.lut()), m);
+            return new Result(init, new double[] {f0}, f0, f0, Double.NaN, true);
         }
         double lambda = o.ridge() * Damping.meanDiag(hd, dIn);
         State s = new State(w, hd, dOut, dIn, m, lambda, init);
@@ -108,6 +109,8 @@ public final class Lnq {
         final float[] w;      // (d_out, d_in)
         final byte[] codesT;  // (d_in, d_out) current assignment
         final double[] cb;    // (d_out, m) current codebooks
+        final float[] hw;     // (d_out, d_in) rows (H w_j)ᵀ, fixed for the whole run
+        final double[] whw;   // (d_out) w_jᵀ H w_j
         final double[] fRow;  // (d_out) f per row after the last C-step evaluation
         final double[] regRow; // (d_out) λ‖c‖² per row
         byte[] bestCodesT;
@@ -134,6 +137,14 @@ public final class Lnq {
                 }
             }
             cb = toDouble(init.lut());
+            hw = new float[dOut * dIn];
+            Kernels.get().gemmABt(dOut, dIn, dIn, w, 0, dIn, hf, 0, dIn, hw, 0, dIn, false); // W·H (H symmetric)
+            whw = new double[dOut];
+            for (int j = 0; j < dOut; j++) {
+                double sum = 0;
+                for (int i = 0; i < dIn; i++) sum += (double) w[j * dIn + i] * hw[j * dIn + i];
+                whw[j] = sum;
+            }
             fRow = new double[dOut];
             regRow = new double[dOut];
         }
@@ -162,30 +173,39 @@ public final class Lnq {
                 }
                 double[] php = new double[rows * m * m];
                 double[] phw = new double[rows * m];
-                double[] whw = new double[rows];
-                double[] acc = new double[m];
-                for (int i = 0; i < dIn; i++) {
-                    int hi = i * dIn;
-                    for (int r = 0; r < rows; r++) {
-                        int wr = (j0 + r) * dIn, ar = r * dIn;
-                        Arrays.fill(acc, 0);
-                        double hw = 0;
-                        for (int l = 0; l < dIn; l++) {
-                            float hv = hf[hi + l];
-                            acc[a[ar + l] & 0xFF] += hv;
-                            hw += hv * w[wr + l];
+                // PᵀHP from the upper triangle of H, scattered by code pairs; two accumulator sets
+                // (even/odd l) halve the store-to-load chains of repeated codes.
+                double[] even = new double[m * m];
+                double[] odd = new double[m * m];
+                for (int r = 0; r < rows; r++) {
+                    int ar = r * dIn, hwr = (j0 + r) * dIn;
+                    java.util.Arrays.fill(even, 0);
+                    java.util.Arrays.fill(odd, 0);
+                    for (int i = 0; i < dIn; i++) {
+                        int hi = i * dIn;
+                        int base = (a[ar + i] & 0xFF) * m;
+                        even[base + (a[ar + i] & 0xFF)] += 0.5 * hf[hi + i]; // the diagonal, halved: mirrored below
+                        int l = i + 1;
+                        for (; l + 1 < dIn; l += 2) {
+                            even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
+                            odd[base + (a[ar + l + 1] & 0xFF)] += hf[hi + l + 1];
                         }
-                        int ai = a[ar + i] & 0xFF;
-                        for (int k = 0; k < m; k++) php[(r * m + ai) * m + k] += acc[k];
-                        phw[r * m + ai] += hw;
-                        whw[r] += w[wr + i] * hw;
+                        if (l < dIn) even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
+                        phw[r * m + (a[ar + i] & 0xFF)] += hw[hwr + i];
+                    }
+                    for (int k = 0; k < m; k++) {
+                        for (int k2 = 0; k2 < m; k2++) {
+                            double v = even[k * m + k2] + odd[k * m + k2];
+                            php[(r * m + k) * m + k2] += v;
+                            php[(r * m + k2) * m + k] += v;
+                        }
                     }
                 }
                 double[] sys = new double[m * m];
                 double[] rhs = new double[m];
                 for (int r = 0; r < rows; r++) {
                     int j = j0 + r;
-                    before[j] = quad(whw[r], php, phw, r, cb, j * m);
+                    before[j] = quad(whw[j], php, phw, r, cb, j * m);
                     if (evaluateOnly) {
                         fRow[j] = before[j];
                         continue;
@@ -195,10 +215,12 @@ public final class Lnq {
                         sys[k * m + k] += lambda;
                         rhs[k] = phw[r * m + k];
                     }
-                    if (SpdBridge.solveSpd(sys, rhs, m)) { // singular only with λ = 0 and an empty code: keep c
-                        System.arraycopy(rhs, 0, cb, j * m, m);
+                    try {
+                        System.arraycopy(Spd.solve(sys, m, rhs, 1), 0, cb, j * m, m);
+                    } catch (NotPositiveDefiniteException e) {
+                        // singular only with λ = 0 and an unused code: keep c
                     }
-                    fRow[j] = quad(whw[r], php, phw, r, cb, j * m);
+                    fRow[j] = quad(whw[j], php, phw, r, cb, j * m);
                     double reg = 0;
                     for (int k = 0; k < m; k++) reg += cb[j * m + k] * cb[j * m + k];
                     regRow[j] = lambda * reg;
@@ -223,6 +245,7 @@ public final class Lnq {
 
         /** §3.5.4: one cyclic CD sweep over all coordinates with lazy blocks. */
         void sweep(int bs) {
+            Kernels kernels = Kernels.get();
             float[] cbt = new float[m * dOut]; // (m, d_out) codebooks transposed
             for (int j = 0; j < dOut; j++) {
                 for (int k = 0; k < m; k++) cbt[k * dOut + j] = (float) cb[j * m + k];
@@ -239,10 +262,10 @@ public final class Lnq {
                 int i2 = Math.min(dIn, i1 + bs);
                 if (i2 < dIn) {
                     // rt[i1:i2] += H̃[i2:, i1:i2]ᵀ · E[i2:]
-                    GemmBridge.addAtB(i2 - i1, dOut, dIn - i2, ht, i2 * dIn + i1, dIn, et, i2 * dOut, dOut, rt, i1 * dOut, dOut);
+                    kernels.gemmAtB(i2 - i1, dOut, dIn - i2, ht, i2 * dIn + i1, dIn, et, i2 * dOut, dOut, rt, i1 * dOut, dOut, true);
                 }
                 for (int i = i1; i < i2; i++) {
-                    for (int l = i + 1; l < i2; l++) axpy(dOut, ht[l * dIn + i], et, l * dOut, rt, i * dOut);
+                    for (int l = i + 1; l < i2; l++) kernels.axpy(dOut, ht[l * dIn + i], et, l * dOut, rt, i * dOut);
                 }
             }
             float[] best = new float[dOut];
@@ -270,11 +293,11 @@ public final class Lnq {
                         et[row + j] = cbt[(codesT[row + j] & 0xFF) * dOut + j] - wt[row + j];
                     }
                     // R[:, i+1:i₂] += E[:, i] ⊗ H̃[i, i+1:i₂]
-                    for (int k = i + 1; k < i2; k++) axpy(dOut, ht[i * dIn + k], et, row, rt, k * dOut);
+                    for (int k = i + 1; k < i2; k++) kernels.axpy(dOut, ht[i * dIn + k], et, row, rt, k * dOut);
                 }
                 if (i2 < dIn) {
                     // R[:, i₂:] += E[:, block]·H̃[block, i₂:]
-                    GemmBridge.addAtB(dIn - i2, dOut, i2 - i1, ht, i1 * dIn + i2, dIn, et, i1 * dOut, dOut, rt, i2 * dOut, dOut);
+                    kernels.gemmAtB(dIn - i2, dOut, i2 - i1, ht, i1 * dIn + i2, dIn, et, i1 * dOut, dOut, rt, i2 * dOut, dOut, true);
                 }
             }
         }
@@ -301,8 +324,4 @@ public final class Lnq {
         }
     }
 
-    private static void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
-        if (alpha == 0f) return;
-        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
-    }
 }
