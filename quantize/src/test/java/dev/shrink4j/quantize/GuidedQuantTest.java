@@ -20,7 +20,7 @@ class GuidedQuantTest {
         float[] grad = new float[n * dOut];
         Arrays.fill(grad, 1f);
         GuidedHessians gh = new GuidedHessians(dIn, g);
-        gh.observe(x, GuidedHessians.saliency(grad, n, dOut, g), n);
+        gh.observe(x, GuidedHessians.saliency(grad, n, dOut, g), 0, n);
         double[] h = Layers.hessian(x, n, dIn);
         for (int k = 0; k < g; k++) {
             double[] hk = gh.hessian(k);
@@ -62,7 +62,7 @@ class GuidedQuantTest {
             for (int j = 0; j < dOut; j++) grad[t * dOut + j] = (float) (tokenWeight * (j < 4 ? 3 : 1) * rnd.nextGaussian());
         }
         GuidedHessians gh = new GuidedHessians(dIn, g);
-        gh.observe(x, GuidedHessians.saliency(grad, n, dOut, g), n);
+        gh.observe(x, GuidedHessians.saliency(grad, n, dOut, g), 0, n);
         double[][] hBar = new double[g][];
         for (int k = 0; k < g; k++) hBar[k] = gh.hessian(k);
         double[] h = Layers.hessian(x, n, dIn);

@@ -35,7 +35,7 @@ class QuantizerTest {
             Tokenizer tok = Tokenizer.load(TestData.demoModel(), model.config());
             int[] stream = stream(tok);
             Calibration calib = Calibration.fromTokens(stream, "test", model.config(), 8, 64, 1);
-            out[0] = new Quantizer(o, arena, null).run(model, calib.sequences(), new Quantizer.Listener() {});
+            out[0] = new Quantizer(o, arena).run(model, calib, new Quantizer.Listener() {});
             whileOpen.accept(out[0]);
             return Perplexity.evaluate(model, stream, 64, 0, reference);
         }
@@ -55,6 +55,19 @@ class QuantizerTest {
         // 3-bit codes, F16 scale + 3-bit zero per 32 weights = 3.59; down_proj's d_in = 172 adds a ragged group.
         double bits = gptqOut[0].totalBitsPerWeight();
         assertTrue(bits > 3 + (16.0 + 3) / 32 && bits < 3.7, "bits " + bits);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = QuantMethod.class, names = {"SQUEEZELLM", "LNQ", "GUIDEDQUANT", "GUIDED_GPTQ"})
+    void gradientMethodsRunEndToEndAndImproveTheirStart(QuantMethod method) {
+        Quantizer.Result[] out = new Quantizer.Result[1];
+        Perplexity.Result r = evalQuantized(QuantizeOptions.defaults(method, 3).withGroupSize(32), out);
+        assertTrue(r.kl() > 0 && r.kl() < 1, method + " KL " + r.kl());
+        assertEquals(35, out[0].weights().size());
+        for (Quantizer.LayerReport l : out[0].layers()) {
+            // LNQ's f after fp16 rounding of the codebook may exceed the fp64 optimum by rounding only.
+            assertTrue(l.objectiveAfter() <= l.objectiveInit() * 1.01 + 1e-12, l.module() + " " + l.objectiveAfter() + " > " + l.objectiveInit());
+        }
     }
 
     @Test
