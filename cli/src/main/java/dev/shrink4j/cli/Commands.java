@@ -8,6 +8,7 @@ final class Commands {
 
     static List<Command> all() {
         return List.of(
-                new InspectCommand());
+                new InspectCommand(),
+                new QuantizeCommand());
     }
 }
