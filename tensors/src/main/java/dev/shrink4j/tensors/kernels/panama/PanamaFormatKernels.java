@@ -91,12 +91,16 @@ public final class PanamaFormatKernels implements FormatKernels {
 
     // ---------------------------------------------------------------- sparse
 
-    /** CSR and N:M gather scattered activations; the scalar loops are kept until a gather path measures faster. */
+    /** CSR gathers scattered activations; the scalar loop is kept until a gather path measures faster. */
     @Override public void csrMatvecAdd(CsrSparse s, float[] x, float[] y) {
         SCALAR.csrMatvecAdd(s, x, y);
     }
 
     @Override public void nmMatvec(NmSparse w, float[] x, float[] y) {
-        SCALAR.nmMatvec(w, x, y);
+        if (!PanamaFormatNm.supports(w)) {
+            SCALAR.nmMatvec(w, x, y);
+            return;
+        }
+        PanamaFormatNm.matvec(w, x, y);
     }
 }
