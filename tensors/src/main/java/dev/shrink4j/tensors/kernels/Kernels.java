@@ -17,7 +17,9 @@ import java.lang.foreign.MemorySegment;
  * modified; with {@code accumulate} false an output is overwritten, with true it is added to. Mapped
  * weights come as {@link Tensor}s (F32, BF16 or F16, row-major, contiguous). Implementations are
  * thread-safe; the multi-threaded ops split output tiles over {@link #threads()} workers of the shared
- * {@link dev.shrink4j.tensors.Parallel} pool.
+ * {@link dev.shrink4j.tensors.Parallel} pool. Memory of a confined {@link java.lang.foreign.Arena} may
+ * only be touched by its owner thread, so ops given such segments run on the calling thread; allocate
+ * with {@code Arena.ofShared()} (mapped checkpoints are shared) to get all cores.
  */
 public interface Kernels {
 
@@ -116,6 +118,21 @@ public interface Kernels {
      * @param c (m, n), leading dimension ldc; modified
      */
     void gemmAB(int m, float[] a, int aOff, int lda, Tensor w, float[] c, int cOff, int ldc, boolean accumulate);
+
+    /** C = A·Bᵀ for contiguous A (m, k), B (n, k), C (m, n). */
+    default void gemmABt(int m, int n, int k, float[] a, float[] b, float[] c) {
+        gemmABt(m, n, k, a, 0, k, b, 0, k, c, 0, n, false);
+    }
+
+    /** C = A·B for contiguous A (m, k), B (k, n), C (m, n). */
+    default void gemmAB(int m, int n, int k, float[] a, float[] b, float[] c) {
+        gemmAB(m, n, k, a, 0, k, b, 0, n, c, 0, n, false);
+    }
+
+    /** C = Aᵀ·B for contiguous A (k, m), B (k, n), C (m, n). */
+    default void gemmAtB(int m, int n, int k, float[] a, float[] b, float[] c) {
+        gemmAtB(m, n, k, a, 0, m, b, 0, n, c, 0, n, false);
+    }
 
     // ---------------------------------------------------------------- symmetric rank-k
 
