@@ -9,6 +9,9 @@ final class Commands {
     static List<Command> all() {
         return List.of(
                 new InspectCommand(),
-                new QuantizeCommand());
+                new QuantizeCommand(),
+                new EvalCommand(),
+                new GenerateCommand(),
+                new SynthCommand());
     }
 }

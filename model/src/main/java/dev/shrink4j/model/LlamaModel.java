@@ -111,13 +111,17 @@ public final class LlamaModel {
     private Tensor checked(String name, long... dims) {
         Tensor t = weights.tensor(name);
         if (!Arrays.equals(t.shape().dims(), dims)) {
-            throw new ShrinkException("tensor " + name + " in " + weights.directory() + " has shape " + Arrays.toString(t.shape().dims())
+            throw new ShrinkException("tensor " + name + " in " + where() + " has shape " + Arrays.toString(t.shape().dims())
                     + ", expected " + Arrays.toString(dims) + " from config.json");
         }
         if (t.dtype() != DType.F32 && t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
-            throw new ShrinkException("tensor " + name + " in " + weights.directory() + " is " + t.dtype() + ", expected F32, F16 or BF16");
+            throw new ShrinkException("tensor " + name + " in " + where() + " is " + t.dtype() + ", expected F32, F16 or BF16");
         }
         return t;
+    }
+
+    private String where() {
+        return weights.directory() == null ? "the weights" : weights.directory().toString();
     }
 
     private float[] vector(String name, int n) {

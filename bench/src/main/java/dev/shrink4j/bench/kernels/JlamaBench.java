@@ -72,6 +72,23 @@ public class JlamaBench {
         for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) fw.set(wv[j * k + p], j, p);
         jw = dt == DType.BF16 ? new BFloat16BufferTensor(fw) : fw;
         jr = new FloatBufferTensor(m, n);
+        verifySameResult();
+    }
+
+    /** Both sides must compute the same product, or the comparison means nothing. */
+    private void verifySameResult() {
+        ours();
+        jlama();
+        double maxDiff = 0, maxAbs = 0;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                maxDiff = Math.max(maxDiff, Math.abs(c[i * n + j] - jr.get(i, j)));
+                maxAbs = Math.max(maxAbs, Math.abs(c[i * n + j]));
+            }
+        }
+        if (maxDiff > 1e-3 * Math.max(1, maxAbs)) {
+            throw new IllegalStateException("jlama and shrink4j disagree on " + shape + " " + dtype + ": max |diff| " + maxDiff);
+        }
     }
 
     @TearDown

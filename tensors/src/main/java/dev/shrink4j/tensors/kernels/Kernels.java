@@ -117,6 +117,21 @@ public interface Kernels {
      */
     void gemmAB(int m, float[] a, int aOff, int lda, Tensor w, float[] c, int cOff, int ldc, boolean accumulate);
 
+    /** C = A·Bᵀ for contiguous A (m, k), B (n, k), C (m, n). */
+    default void gemmABt(int m, int n, int k, float[] a, float[] b, float[] c) {
+        gemmABt(m, n, k, a, 0, k, b, 0, k, c, 0, n, false);
+    }
+
+    /** C = A·B for contiguous A (m, k), B (k, n), C (m, n). */
+    default void gemmAB(int m, int n, int k, float[] a, float[] b, float[] c) {
+        gemmAB(m, n, k, a, 0, k, b, 0, n, c, 0, n, false);
+    }
+
+    /** C = Aᵀ·B for contiguous A (k, m), B (k, n), C (m, n). */
+    default void gemmAtB(int m, int n, int k, float[] a, float[] b, float[] c) {
+        gemmAtB(m, n, k, a, 0, m, b, 0, n, c, 0, n, false);
+    }
+
     // ---------------------------------------------------------------- symmetric rank-k
 
     /**

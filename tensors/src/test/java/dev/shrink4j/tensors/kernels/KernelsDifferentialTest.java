@@ -177,7 +177,7 @@ class KernelsDifferentialTest {
     @Test
     void gemmWithStoredWeights() {
         try (Arena arena = Arena.ofShared()) {
-            for (int[] s : new int[][] {{1, 1, 1}, {7, 33, 17}, {9, 65, 31}, {33, 100, 257}, {70, 530, 60}}) {
+            for (int[] s : new int[][] {{1, 1, 1}, {1, 70, 129}, {7, 33, 17}, {9, 65, 31}, {33, 100, 257}, {70, 530, 60}}) {
                 int m = s[0], n = s[1], kk = s[2];
                 float[] a = randoms(m * kk);
                 float[] wv = randoms(n * kk);

@@ -28,6 +28,13 @@ class KernelsGoldenTest {
             float[] at = {1, 4, 2, 5, 3, 6};  // (3, 2) = aᵀ
             k.gemmAtB(2, 2, 3, at, 0, 2, b, 0, 2, c, 0, 2, false);
             assertArrayEquals(new float[] {-2, 4, -2, 13}, c, k.name());
+            float[] d = new float[4], e = new float[4], f = new float[4];
+            k.gemmABt(2, 2, 3, a, bt, d);
+            k.gemmAB(2, 2, 3, a, b, e);
+            k.gemmAtB(2, 2, 3, at, b, f);
+            assertArrayEquals(c, d, k.name() + " contiguous A·Bᵀ");
+            assertArrayEquals(c, e, k.name() + " contiguous A·B");
+            assertArrayEquals(c, f, k.name() + " contiguous Aᵀ·B");
         }
     }
 

@@ -145,6 +145,11 @@ public final class PanamaKernels implements Kernels {
         KernelChecks.matrix(w, "gemm weight");
         int n = (int) w.shape().dim(0);
         int k = (int) w.shape().dim(1);
+        if (m == 1) {
+            // One row: packing W would triple its memory traffic; stream it once instead.
+            matvec(w, a, aOff, c, cOff, accumulate);
+            return;
+        }
         gemm(m, n, k, new Panel.ReductionContiguous(a, aOff, lda), new Panel.Stored(w, false), c, cOff, ldc, accumulate, Parallel.shareable(w.segment()));
     }
 

@@ -11,6 +11,7 @@ package dev.shrink4j.tensors.linalg.internal;
  */
 public final class Bidiagonalization {
     static final int NB = 32;
+    private static final VectorOps OPS = VectorOps.get();
 
     public final int m;
     public final int n;
@@ -188,20 +189,8 @@ public final class Bidiagonalization {
         }
     }
 
-    /** Dot product with four accumulators (C2 does not vectorize fp reductions; this keeps two FMA pipes busy). */
-    static double dot(double[] x, int xo, double[] y, int yo, int len) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < len; i += 4) {
-            s0 += x[xo + i] * y[yo + i];
-            s1 += x[xo + i + 1] * y[yo + i + 1];
-            s2 += x[xo + i + 2] * y[yo + i + 2];
-            s3 += x[xo + i + 3] * y[yo + i + 3];
-        }
-        for (; i < len; i++) {
-            s0 += x[xo + i] * y[yo + i];
-        }
-        return (s0 + s1) + (s2 + s3);
+    private static double dot(double[] x, int xo, double[] y, int yo, int len) {
+        return OPS.dot(x, xo, y, yo, len);
     }
 
     /** Qᵀ restricted to its first n rows, i.e. (Q thin)ᵀ: (n, m). */

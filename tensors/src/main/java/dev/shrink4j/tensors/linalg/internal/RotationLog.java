@@ -40,21 +40,9 @@ public final class RotationLog {
         if (size == 0) {
             return;
         }
-        double[] t = target;
+        VectorOps ops = VectorOps.get();
         for (int c0 = 0; c0 < cols; c0 += STRIP) {
-            int w = Math.min(STRIP, cols - c0);
-            for (int k = 0; k < size; k++) {
-                int oi = ri[k] * cols + c0;
-                int oj = rj[k] * cols + c0;
-                double c = cs[k];
-                double s = sn[k];
-                for (int q = 0; q < w; q++) {
-                    double x = t[oi + q];
-                    double y = t[oj + q];
-                    t[oi + q] = c * x + s * y;
-                    t[oj + q] = c * y - s * x;
-                }
-            }
+            ops.rotateStrip(target, cols, c0, Math.min(STRIP, cols - c0), ri, rj, cs, sn, size);
         }
         size = 0;
     }

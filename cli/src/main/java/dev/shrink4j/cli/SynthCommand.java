@@ -1,0 +1,99 @@
+package dev.shrink4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shrink4j.model.ModelConfig;
+import dev.shrink4j.model.Synthetic;
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.ShrinkException;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code shrink4j synth}: a random-weight checkpoint with the shapes of a real model. */
+final class SynthCommand implements Command {
+    @Override
+    public String name() {
+        return "synth";
+    }
+
+    @Override
+    public String summary() {
+        return "write a random-weight checkpoint with real shapes (benchmarks, scale tests)";
+    }
+
+    @Override
+    public String arguments() {
+        return "OUT";
+    }
+
+    @Override
+    public String footer() {
+        return "\nPresets: " + String.join(", ", Synthetic.PRESETS) + ". With --config the file's keys are used as given."
+                + "\nWeights are N(0, initializer_range²) (0.02 unless the config says otherwise), norms 1; each tensor"
+                + "\nis drawn from its own seed, so the output depends only on --seed. No tokenizer is written.";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("architecture preset").build());
+        o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("a config.json to use instead of a preset").build());
+        o.addOption(Option.builder().longOpt("dtype").hasArg().argName("T").desc("bf16 (default), f16 or f32").build());
+        o.addOption(Option.builder().longOpt("layers").hasArg().argName("K").desc("keep only the first K layers").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").required().desc("random seed").build());
+        o.addOption(Option.builder().longOpt("shard-size").hasArg().argName("MiB").desc("maximum shard size in MiB (default 2048)").build());
+        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, Console console) throws IOException {
+        if (cl.getArgList().size() != 1) throw new UsageException("expected one OUT directory, got " + cl.getArgList().size() + " arguments");
+        if (cl.hasOption("preset") == cl.hasOption("config")) throw new UsageException("give exactly one of --preset and --config");
+        ObjectNode config;
+        if (cl.hasOption("preset")) {
+            String name = cl.getOptionValue("preset");
+            if (!Synthetic.PRESETS.contains(name)) {
+                throw new UsageException("unknown preset '" + name + "'; known: " + String.join(", ", Synthetic.PRESETS));
+            }
+            config = Synthetic.preset(name);
+        } else {
+            Path file = Path.of(cl.getOptionValue("config"));
+            JsonNode node;
+            try {
+                node = new ObjectMapper().readTree(file.toFile());
+            } catch (IOException e) {
+                throw new ShrinkException(file + ": cannot read config: " + e.getMessage());
+            }
+            if (!(node instanceof ObjectNode obj)) throw new ShrinkException(file + ": not a JSON object");
+            config = obj;
+        }
+        if (cl.hasOption("layers")) {
+            int k = ModelArgs.intOption(cl, "layers", 0, 1);
+            int total = config.path("num_hidden_layers").asInt(0);
+            if (k > total) throw new UsageException("--layers " + k + " exceeds the model's " + total + " layers");
+            config.put("num_hidden_layers", k);
+        }
+        DType dtype = switch (cl.getOptionValue("dtype", "bf16").toLowerCase()) {
+            case "bf16", "bfloat16" -> DType.BF16;
+            case "f16", "fp16", "float16" -> DType.F16;
+            case "f32", "fp32", "float32" -> DType.F32;
+            default -> throw new UsageException("--dtype must be bf16, f16 or f32, got '" + cl.getOptionValue("dtype") + "'");
+        };
+        long seed = ModelArgs.longOption(cl, "seed", 0);
+        long shardMiB = ModelArgs.intOption(cl, "shard-size", 2048, 1);
+        ModelConfig parsed = ModelConfig.parse(config, cl.hasOption("config") ? cl.getOptionValue("config") : "preset");
+        long params = Synthetic.tensorShapes(parsed).values().stream().mapToLong(s -> {
+            long n = 1;
+            for (long d : s) n *= d;
+            return n;
+        }).sum();
+        Path out = Synthetic.write(config, dtype, seed, Path.of(cl.getArgList().get(0)), shardMiB << 20, cl.hasOption("force"));
+        console.out().printf("wrote %s: %s, %,d parameters, %s, seed %d%n", out, parsed, params, dtype, seed);
+        return 0;
+    }
+}

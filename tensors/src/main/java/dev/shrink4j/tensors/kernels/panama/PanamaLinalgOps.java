@@ -1,0 +1,69 @@
+package dev.shrink4j.tensors.kernels.panama;
+
+import dev.shrink4j.tensors.linalg.internal.VectorOps;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vector API versions of {@link VectorOps}: fp64 dot and strip rotation replay for {@code linalg}. */
+public final class PanamaLinalgOps implements VectorOps {
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    @Override
+    public double dot(double[] x, int xo, double[] y, int yo, int len) {
+        if (len < 2 * L) {
+            return SCALAR.dot(x, xo, y, yo, len);
+        }
+        // four accumulators: FMA latency 4 × one vector FMA per cycle
+        DoubleVector a0 = DoubleVector.zero(S), a1 = DoubleVector.zero(S);
+        DoubleVector a2 = DoubleVector.zero(S), a3 = DoubleVector.zero(S);
+        int i = 0;
+        int bound4 = len - 4 * L;
+        for (; i <= bound4; i += 4 * L) {
+            a0 = DoubleVector.fromArray(S, x, xo + i).fma(DoubleVector.fromArray(S, y, yo + i), a0);
+            a1 = DoubleVector.fromArray(S, x, xo + i + L).fma(DoubleVector.fromArray(S, y, yo + i + L), a1);
+            a2 = DoubleVector.fromArray(S, x, xo + i + 2 * L).fma(DoubleVector.fromArray(S, y, yo + i + 2 * L), a2);
+            a3 = DoubleVector.fromArray(S, x, xo + i + 3 * L).fma(DoubleVector.fromArray(S, y, yo + i + 3 * L), a3);
+        }
+        int bound = S.loopBound(len);
+        for (; i < bound; i += L) {
+            a0 = DoubleVector.fromArray(S, x, xo + i).fma(DoubleVector.fromArray(S, y, yo + i), a0);
+        }
+        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < len; i++) {
+            s += x[xo + i] * y[yo + i];
+        }
+        return s;
+    }
+
+    @Override
+    public void rotateStrip(double[] t, int cols, int c0, int w, int[] ri, int[] rj, double[] cs, double[] sn, int count) {
+        int vw = (w / L) * L;
+        for (int k = 0; k < count; k++) {
+            int oi = ri[k] * cols + c0;
+            int oj = rj[k] * cols + c0;
+            double c = cs[k];
+            double s = sn[k];
+            DoubleVector vc = DoubleVector.broadcast(S, c);
+            DoubleVector vs = DoubleVector.broadcast(S, s);
+            int q = 0;
+            for (; q < vw; q += L) {
+                DoubleVector x = DoubleVector.fromArray(S, t, oi + q);
+                DoubleVector y = DoubleVector.fromArray(S, t, oj + q);
+                x.mul(vc).add(y.mul(vs)).intoArray(t, oi + q);
+                y.mul(vc).sub(x.mul(vs)).intoArray(t, oj + q);
+            }
+            for (; q < w; q++) {
+                double x = t[oi + q];
+                double y = t[oj + q];
+                t[oi + q] = c * x + s * y;
+                t[oj + q] = c * y - s * x;
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "panama-" + S.vectorBitSize();
+    }
+}

@@ -1,0 +1,52 @@
+package dev.shrink4j.tensors.linalg;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+
+import dev.shrink4j.tensors.linalg.internal.VectorOps;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The Vector API level-1 ops against the scalar reference at awkward sizes. */
+class VectorOpsTest {
+    private static final double TOL = 1e-13;
+
+    @Test
+    void panamaMatchesScalar() {
+        VectorOps fast = VectorOps.get();
+        assertNotSame(VectorOps.SCALAR, fast, "the Vector API ops should load when jdk.incubator.vector is present");
+        Random rnd = new Random(61);
+        for (int len : new int[] {0, 1, 7, 8, 9, 31, 33, 64, 101, 1023}) {
+            double[] x = Gen.gaussian(rnd, 1, len + 5);
+            double[] y = Gen.gaussian(rnd, 1, len + 3);
+            double want = VectorOps.SCALAR.dot(x, 5, y, 3, len);
+            assertEquals(want, fast.dot(x, 5, y, 3, len), TOL * Math.sqrt(len + 1), "dot len " + len);
+        }
+        int rows = 9;
+        for (int cols : new int[] {1, 5, 8, 13, 64, 70}) {
+            double[] t0 = Gen.gaussian(rnd, rows, cols);
+            int count = 25;
+            int[] ri = new int[count];
+            int[] rj = new int[count];
+            double[] cs = new double[count];
+            double[] sn = new double[count];
+            for (int k = 0; k < count; k++) {
+                ri[k] = rnd.nextInt(rows);
+                rj[k] = (ri[k] + 1 + rnd.nextInt(rows - 1)) % rows;
+                double th = rnd.nextDouble() * 6.28;
+                cs[k] = Math.cos(th);
+                sn[k] = Math.sin(th);
+            }
+            for (int c0 = 0; c0 < cols; c0 += 3) {
+                int w = Math.min(cols - c0, 1 + c0 % 11 + cols / 2);
+                double[] a = t0.clone();
+                double[] b = t0.clone();
+                VectorOps.SCALAR.rotateStrip(a, cols, c0, w, ri, rj, cs, sn, count);
+                fast.rotateStrip(b, cols, c0, w, ri, rj, cs, sn, count);
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(a[i], b[i], TOL, "rotate cols " + cols + " strip " + c0 + "+" + w);
+                }
+            }
+        }
+    }
+}
