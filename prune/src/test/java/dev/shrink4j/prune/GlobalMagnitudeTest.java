@@ -42,4 +42,21 @@ class GlobalMagnitudeTest {
             }
         }
     }
+
+    @Test
+    void maskOverlapIsOneForOneMatrixAndLessAcrossDifferentScales() {
+        Random rnd = new Random(10);
+        try (Arena arena = Arena.ofConfined()) {
+            float[] a = SelectionTest.tiedValues(rnd, 400);
+            float[] b = SelectionTest.tiedValues(rnd, 400);
+            for (int i = 0; i < b.length; i++) {
+                b[i] *= 4;
+            }
+            Tensor ta = Tensor.ofFloats(arena, Shape.of(20, 20), a);
+            Tensor tb = Tensor.ofFloats(arena, Shape.of(20, 20), b);
+            assertEquals(1.0, EssentialSparsity.maskOverlap(List.of(ta), 0.3), 0.0);
+            double j = EssentialSparsity.maskOverlap(List.of(ta, tb), 0.3);
+            org.junit.jupiter.api.Assertions.assertTrue(j > 0.2 && j < 0.9, "Jaccard " + j);
+        }
+    }
 }
