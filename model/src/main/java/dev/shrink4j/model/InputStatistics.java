@@ -26,13 +26,9 @@ public final class InputStatistics {
 
     /** Adds the rows of x (n, d_in), row t weighted by {@code rowWeights[t]} (null = 1). */
     public void add(float[] x, int n, float[] rowWeights) {
-        float[] xt = new float[dIn * n]; // (d_in, n): row i = channel i over the chunk's tokens
-        for (int t = 0; t < n; t++) {
-            float s = rowWeights == null ? 1f : (float) Math.sqrt(rowWeights[t]);
-            for (int i = 0; i < dIn; i++) xt[i * n + t] = x[t * dIn + i] * s;
-        }
         float[] chunk = new float[dIn * dIn];
-        Gemm.abt(xt, dIn, n, xt, dIn, chunk, false);
+        Gemm.kernels().syrkUpper(n, dIn, x, 0, dIn, rowWeights, 0, chunk, 0, dIn);
+        Gemm.kernels().mirrorUpper(dIn, chunk, 0, dIn);
         for (int i = 0; i < h.length; i++) h[i] += chunk[i];
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < dIn; i++) channelSq[i] += (double) x[t * dIn + i] * x[t * dIn + i];

@@ -3,11 +3,10 @@ package dev.shrink4j.tensors.linalg.internal;
 /**
  * Plane rotations recorded for later application to the rows of a (rows, cols) row-major matrix:
  * row i ← c·row i + s·row j, row j ← c·row j − s·row i. Applying them one at a time would stream the
- * whole matrix per rotation; instead the log is replayed over column strips of {@link #STRIP}
- * values, so each strip (rows × STRIP doubles) stays in cache for all the recorded rotations.
+ * whole matrix per rotation; instead the log is replayed over column strips of
+ * {@link VectorOps#preferredStrip()} values copied out contiguously, so each strip stays in L2 for all the recorded rotations.
  */
 public final class RotationLog {
-    static final int STRIP = 64;
     private static final int CAPACITY = 1 << 19;
 
     private final double[] target; // (rows, cols)
@@ -41,8 +40,20 @@ public final class RotationLog {
             return;
         }
         VectorOps ops = VectorOps.get();
-        for (int c0 = 0; c0 < cols; c0 += STRIP) {
-            ops.rotateStrip(target, cols, c0, Math.min(STRIP, cols - c0), ri, rj, cs, sn, size);
+        int strip = ops.preferredStrip();
+        int rows = target.length / cols;
+        // Rows of the target are a (often power-of-two) stride apart, which maps a strip onto a few
+        // cache sets; a contiguous copy of the strip stays in L2 for the whole replay.
+        double[] buf = new double[rows * strip];
+        for (int c0 = 0; c0 < cols; c0 += strip) {
+            int w = Math.min(strip, cols - c0);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(target, r * cols + c0, buf, r * w, w);
+            }
+            ops.rotateStrip(buf, w, 0, w, ri, rj, cs, sn, size);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(buf, r * w, target, r * cols + c0, w);
+            }
         }
         size = 0;
     }
