@@ -78,16 +78,34 @@ public final class CheckpointLowRank {
         this.compressor = compressor;
     }
 
+    /**
+     * Checks every block linear of {@code in} against the budget before any work starts (reads the
+     * safetensors headers only), so an impossible ratio fails at once with the module's name.
+     */
+    public void preflight(Path in) {
+        try (Arena mapped = Arena.ofConfined()) {
+            Checkpoint ckpt = Checkpoint.open(in, mapped);
+            TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
+            if (blocks.isEmpty()) throw new ShrinkException(in + ": no decoder-block linears (model.layers.N.*.weight) found");
+            for (List<String> modules : blocks.values()) {
+                for (String module : modules) {
+                    long[] d = ckpt.info(module + ".weight").shape().dims();
+                    compressor.plan(module, Math.toIntExact(d[0]), Math.toIntExact(d[1]));
+                }
+            }
+        }
+    }
+
     /** Weight-only methods, streaming block by block from the mapped checkpoint {@code in}. */
     public Summary run(Path in, Path out, Options options, Listener listener) {
         LowRankMethod method = compressor.settings().method();
         if (method.needsCalibration()) {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
+        preflight(in);
         try (Arena mapped = Arena.ofShared()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
             TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
-            if (blocks.isEmpty()) throw new ShrinkException(in + ": no decoder-block linears (model.layers.N.*.weight) found");
             int total = blocks.values().stream().mapToInt(List::size).sum();
             try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linearWeights(blocks))) {
                 listener.started(blocks.size(), total);
@@ -116,6 +134,7 @@ public final class CheckpointLowRank {
         if (method.needsCalibration() && calibration == null) {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
+        preflight(in);
         int layers = model.numLayers();
         try (Arena mapped = Arena.ofShared()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
