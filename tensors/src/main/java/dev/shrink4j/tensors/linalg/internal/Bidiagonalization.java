@@ -188,9 +188,20 @@ public final class Bidiagonalization {
             // loaded and stored once per two rows
             int pending = -1; // row whose z-update is deferred
             double pendingV = 0.0;
+            double[] dots = new double[2];
             for (int r = g + 1; r < m; r++) {
                 int ar = r * n;
-                double acc = dot(a, ar + g + 1, a, ag, len);
+                double acc;
+                if (((r - g - 1) & 1) == 0) { // the dots of rows r and r+1 share the loads of v
+                    if (r + 1 < m) {
+                        OPS.dot2(a, ar + g + 1, ar + n + g + 1, a, ag, len, dots);
+                    } else {
+                        dots[0] = dot(a, ar + g + 1, a, ag, len);
+                    }
+                    acc = dots[0];
+                } else {
+                    acc = dots[1];
+                }
                 int xr = (r - s) * nb;
                 for (int p = 0; p <= i; p++) {
                     acc -= a[ar + s + p] * tmpA[p];
