@@ -12,6 +12,9 @@ final class Commands {
                 new QuantizeCommand(),
                 new EvalCommand(),
                 new GenerateCommand(),
-                new SynthCommand());
+                new SynthCommand(),
+                new PruneCommand(),
+                new SparsityCommand(),
+                new LowrankCommand());
     }
 }

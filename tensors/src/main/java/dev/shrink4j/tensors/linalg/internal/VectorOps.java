@@ -16,6 +16,9 @@ public interface VectorOps {
      */
     void rotateStrip(double[] t, int cols, int c0, int w, int[] ri, int[] rj, double[] cs, double[] sn, int count);
 
+    /** Strip width (values) that {@link #rotateStrip} handles best. */
+    int preferredStrip();
+
     String name();
 
     VectorOps SCALAR = new VectorOps() {
@@ -49,6 +52,11 @@ public interface VectorOps {
                     t[oj + q] = c * y - s * x;
                 }
             }
+        }
+
+        @Override
+        public int preferredStrip() {
+            return 64;
         }
 
         @Override

@@ -1,0 +1,53 @@
+package dev.shrink4j.prune;
+
+import dev.shrink4j.tensors.Tensor;
+import java.util.List;
+
+/**
+ * Global one-shot magnitude pruning (§2.4, §6.2 "OMP"): one threshold over the pooled |w| of many
+ * matrices, found by radix select on their bit patterns while they stay memory-mapped; the weights
+ * are read twice in fixed chunks and never sorted. All sparsity levels of a sweep share both passes.
+ * The scan order (the list order, then row-major) breaks ties, so {@link #cuts} must be applied in
+ * the same order.
+ */
+public final class GlobalMagnitude {
+    /** Floats read per chunk. */
+    private static final int CHUNK = 1 << 20;
+
+    private GlobalMagnitude() {}
+
+    /**
+     * One cut per level: level p prunes ⌊p·N⌋ weights, N the total number of weights.
+     *
+     * @param tensors the included matrices (any float dtype), in scan order
+     */
+    public static RadixSelect.Cut[] cuts(List<Tensor> tensors, double[] levels) {
+        RadixSelect select = new RadixSelect();
+        float[] buf = new float[CHUNK];
+        for (Tensor t : tensors) {
+            forChunks(t, buf, n -> select.countHigh(buf, 0, n));
+        }
+        long[] ranks = new long[levels.length];
+        for (int i = 0; i < levels.length; i++) {
+            ranks[i] = SparsityTarget.count(SparsityTarget.check(levels[i], "global magnitude level"), select.total());
+        }
+        select.plan(ranks);
+        for (Tensor t : tensors) {
+            forChunks(t, buf, n -> select.countLow(buf, 0, n));
+        }
+        RadixSelect.Cut[] cuts = new RadixSelect.Cut[levels.length];
+        for (int i = 0; i < levels.length; i++) {
+            cuts[i] = select.cut(i);
+        }
+        return cuts;
+    }
+
+    private static void forChunks(Tensor t, float[] buf, java.util.function.IntConsumer body) {
+        long n = t.numel();
+        for (long from = 0; from < n; from += buf.length) {
+            int len = (int) Math.min(buf.length, n - from);
+            t.readFloats(from, buf, 0, len);
+            body.accept(len);
+        }
+    }
+}

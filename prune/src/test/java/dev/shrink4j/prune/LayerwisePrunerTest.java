@@ -1,0 +1,123 @@
+package dev.shrink4j.prune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Perplexity;
+import dev.shrink4j.model.Proj;
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.Shape;
+import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.io.CheckpointWriter;
+import dev.shrink4j.tensors.io.Json;
+import dev.shrink4j.tensors.testing.TestData;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LayerwisePrunerTest {
+    private static final int T = 32;
+    /** CSR/N:M matmuls sum only the kept products, in another order than the dense GEMM. */
+    private static final double SUMMATION_ORDER = 1e-5;
+
+    /** Prunes the demo model, writes it in {@code format}, returns (in-memory NLL, written dir). */
+    private static double pruneAndWrite(LayerwisePruner.Settings s, String format, Path out, int[] stream) {
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
+            int[] cal = s.method().needsCalibration() ? DemoText.tokens(model, 2 * T) : null;
+            Set<String> written = new HashSet<>();
+            Map<String, Object> descriptors = new LinkedHashMap<>();
+            try (CheckpointWriter w = CheckpointWriter.create(out, CheckpointWriter.Options.defaults())) {
+                LayerwisePruner.run(model, cal, 2, T, s, (l, p, weights, dOut, dIn) -> {
+                    long zeros = Masks.zeros(weights);
+                    if (s.pattern() != null) {
+                        assertEquals((long) weights.length * (s.pattern().m() - s.pattern().n()) / s.pattern().m(), zeros, p.weightName(l));
+                    } else if (s.method() != LayerwisePruner.Method.SPARSEGPT) {
+                        assertTrue(zeros >= SparsityTarget.count(s.sparsity(), weights.length), p.weightName(l));
+                    }
+                    try (Arena a = Arena.ofConfined()) {
+                        CompressedWeight cw = switch (format) {
+                            case "csr" -> SparseStorage.csr(a, weights, dOut, dIn, DType.F32);
+                            case "nm" -> SparseStorage.nm(a, weights, dOut, dIn, s.pattern(), DType.F32);
+                            default -> null;
+                        };
+                        if (cw == null) {
+                            w.add(p.weightName(l), Tensor.ofFloats(a, Shape.of(dOut, dIn), weights));
+                        } else {
+                            cw.toTensors(p.module(l)).forEach(w::add);
+                            descriptors.put(p.module(l), cw.descriptor());
+                        }
+                    }
+                    written.add(p.weightName(l));
+                }, null, arena);
+                PrunedCheckpoint.copyRest(model, w, written);
+                Map<String, Object> config = PrunedCheckpoint.readConfig(TestData.demoModel());
+                if (!descriptors.isEmpty()) {
+                    PrunedCheckpoint.shrink4jBlock(config).put("tensors", descriptors);
+                }
+                w.writeFile("config.json", Json.write(config, 2));
+                PrunedCheckpoint.copySideFiles(TestData.demoModel(), w);
+                w.commit();
+            }
+            return Perplexity.evaluate(model, stream, T, 0, null).nll();
+        }
+    }
+
+    private static double evaluate(Path dir, int[] stream) {
+        try (Arena arena = Arena.ofShared()) {
+            return Perplexity.evaluate(LlamaModel.load(dir, arena, CompressedLinears.loader()), stream, T, 0, null).nll();
+        }
+    }
+
+    @Test
+    void prunedThenEvaluatedEqualsTheDenseModelWithTheSameZeros(@TempDir Path tmp) {
+        int[] stream;
+        double dense;
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
+            stream = DemoText.tokens(model, 3 * (T - 1));
+            dense = Perplexity.evaluate(model, stream, T, 0, null).nll();
+        }
+        record Case(LayerwisePruner.Method method, NmPattern pattern, String format) {}
+        for (Case c : new Case[] {
+                new Case(LayerwisePruner.Method.SPARSEGPT, null, "dense"),
+                new Case(LayerwisePruner.Method.SPARSEGPT, NmPattern.TWO_FOUR, "nm"),
+                new Case(LayerwisePruner.Method.WANDA, null, "csr"),
+                new Case(LayerwisePruner.Method.MAGNITUDE, NmPattern.TWO_FOUR, "nm")}) {
+            String tag = c.method().id() + "-" + c.pattern() + "-" + c.format();
+            Path dir = tmp.resolve(tag.replace(':', '_'));
+            double inMemory = pruneAndWrite(LayerwisePruner.Settings.of(c.method(), 0.5, c.pattern()), c.format(), dir, stream);
+            double tolerance = c.format().equals("dense") ? 0.0 : SUMMATION_ORDER;
+            assertEquals(inMemory, evaluate(dir, stream), tolerance, tag);
+            assertTrue(inMemory > dense, tag + ": pruning half the weights should cost something");
+        }
+    }
+
+    @Test
+    void globalMagnitudePrunesExactlyTheTargetOverAllBlockLinears() {
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
+            long[] zeros = {0};
+            long[] total = {0};
+            double[] perMatrixMin = {1};
+            double[] perMatrixMax = {0};
+            LayerwisePruner.run(model, null, 0, 0, new LayerwisePruner.Settings(LayerwisePruner.Method.MAGNITUDE, 0.3, null, 128, 0.01, true),
+                    (l, p, w, dOut, dIn) -> {
+                        long z = Masks.zeros(w);
+                        zeros[0] += z;
+                        total[0] += w.length;
+                        perMatrixMin[0] = Math.min(perMatrixMin[0], (double) z / w.length);
+                        perMatrixMax[0] = Math.max(perMatrixMax[0], (double) z / w.length);
+                    }, null);
+            assertEquals((long) Math.floor(0.3 * total[0]), zeros[0]);
+            assertTrue(perMatrixMax[0] - perMatrixMin[0] > 0.05, "a global threshold spreads unevenly over matrices");
+        }
+    }
+}
