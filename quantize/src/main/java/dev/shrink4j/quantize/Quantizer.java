@@ -4,6 +4,7 @@ import dev.shrink4j.model.Backprop;
 import dev.shrink4j.model.BlockMethod;
 import dev.shrink4j.model.BlockPipeline;
 import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.CompressedLinear;
 import dev.shrink4j.model.GradientObserver;
 import dev.shrink4j.model.Group;
 import dev.shrink4j.model.InputStatistics;
@@ -156,7 +157,7 @@ public final class Quantizer {
                 LayerQuantizer.checkFinite(p.weightName(layer), w);
                 LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, arena, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
                 CompressedWeight cw = o.weight();
-                out.put(p, new CompressedLinear(cw));
+                out.put(p, new CompressedLinear(cw, lin.bias()));
                 weights.put(p.module(layer), cw);
                 long n = (long) dOut * dIn;
                 reports.add(new LayerReport(p.module(layer), dOut, dIn, cw.format(), o.objectiveInit(), o.objectiveAfter(),
