@@ -90,9 +90,9 @@ final class QuantizeCommand implements Command {
         if (out.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
             throw new ShrinkException(out + ": the output must not be the input checkpoint");
         }
-        int samples = Options2.intValue(cl, "samples", DEFAULT_SAMPLES);
-        int seqLen = Options2.intValue(cl, "seq-len", 0);
-        long seed = Options2.longValue(cl, "seed", 0);
+        int samples = ModelArgs.intOption(cl, "samples", DEFAULT_SAMPLES, 1);
+        int seqLen = ModelArgs.intOption(cl, "seq-len", 0, 2);
+        long seed = ModelArgs.longOption(cl, "seed", 0);
         String calibSource = cl.getOptionValue("calib", "self");
         Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
         Report report = new Report("quantize", argv(cl));
@@ -175,9 +175,9 @@ final class QuantizeCommand implements Command {
 
     static QuantizeOptions options(CommandLine cl, OutputFormat format) {
         QuantMethod method = QuantMethod.parse(cl.getOptionValue("method", "guidedquant"));
-        int bits = Options2.intValue(cl, "bits", 4);
+        int bits = ModelArgs.intOption(cl, "bits", 4, 1);
         boolean jlama = format == OutputFormat.JLAMA_Q4;
-        int group = Options2.intValue(cl, "group-size", jlama ? 32 : 128);
+        int group = ModelArgs.intOption(cl, "group-size", jlama ? 32 : 128, 1);
         boolean sym = cl.hasOption("sym") || jlama;
         if (jlama && (!method.uniform() || bits != 4 || group % 32 != 0)) {
             throw new ShrinkException("--format jlama-q4 holds symmetric int4 in groups of a multiple of 32: use --method rtn|gptq|guided-gptq"
@@ -189,7 +189,7 @@ final class QuantizeCommand implements Command {
         QuantizeOptions o = QuantizeOptions.defaults(method, bits).withGroupSize(group).withSymmetric(sym);
         if (cl.hasOption("guided-groups")) {
             if (!method.guided()) throw new UsageException("--guided-groups applies to guidedquant and guided-gptq");
-            o = o.withGuidedGroups(Options2.intValue(cl, "guided-groups"));
+            o = o.withGuidedGroups(ModelArgs.intOption(cl, "guided-groups", 0, 1));
         }
         return o;
     }

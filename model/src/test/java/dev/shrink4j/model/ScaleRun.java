@@ -64,7 +64,9 @@ public final class ScaleRun {
                     Calibration cal = Calibration.fromTokens(TinyModels.tokens(200_000, c.vocabSize(), 2), "random", c, samples, T, 0);
                     long t0 = System.nanoTime();
                     double c0 = cpuSeconds();
-                    new BlockPipeline(model, BlockPipeline.Options.defaults()).run(cal, new HessianOnly());
+                    new BlockPipeline(model, BlockPipeline.Options.defaults()).onBlockDone(b -> System.out.printf(
+                            "block %d done at %.0f s, RssAnon %d MiB, peak %d MiB%n", b, (System.nanoTime() - t0) / 1e9,
+                            rssAnonKiB() >> 10, peak.get() >> 10)).run(cal, new HessianOnly());
                     double s = (System.nanoTime() - t0) / 1e9;
                     System.out.printf("stream %dx%d through %d blocks with H per group: %.1f s wall, %.1f CPU-s%n", samples, T, c.numLayers(), s,
                             cpuSeconds() - c0);

@@ -10,6 +10,8 @@ import dev.shrink4j.tensors.linalg.internal.Householder;
  */
 public final class Qr {
     static final int NB = 32;
+    /** Reflectors per block when applying or forming Q (wider blocks: less memory-bound updates). */
+    static final int APPLY_NB = 128;
 
     private final int m;
     private final int n;
@@ -111,9 +113,9 @@ public final class Qr {
         for (int i = 0; i < n; i++) {
             q[i * n + i] = 1.0;
         }
-        int lastStart = ((n - 1) / NB) * NB;
-        for (int j0 = lastStart; j0 >= 0; j0 -= NB) {
-            int jb = Math.min(NB, n - j0);
+        int lastStart = ((n - 1) / APPLY_NB) * APPLY_NB;
+        for (int j0 = lastStart; j0 >= 0; j0 -= APPLY_NB) {
+            int jb = Math.min(APPLY_NB, n - j0);
             int len = m - j0;
             double[] v = denseV(a, n, j0, jb, len);
             double[] t = new double[jb * jb];
@@ -125,9 +127,9 @@ public final class Qr {
 
     /** B ← Q B for the full (m, m) Q; B (m, nb), modified. */
     public void applyQ(double[] b, int nb) {
-        int lastStart = ((n - 1) / NB) * NB;
-        for (int j0 = lastStart; j0 >= 0; j0 -= NB) {
-            int jb = Math.min(NB, n - j0);
+        int lastStart = ((n - 1) / APPLY_NB) * APPLY_NB;
+        for (int j0 = lastStart; j0 >= 0; j0 -= APPLY_NB) {
+            int jb = Math.min(APPLY_NB, n - j0);
             int len = m - j0;
             double[] v = denseV(a, n, j0, jb, len);
             double[] t = new double[jb * jb];
@@ -138,8 +140,8 @@ public final class Qr {
 
     /** B ← Qᵀ B for the full (m, m) Q; B (m, nb), modified. */
     public void applyQTranspose(double[] b, int nb) {
-        for (int j0 = 0; j0 < n; j0 += NB) {
-            int jb = Math.min(NB, n - j0);
+        for (int j0 = 0; j0 < n; j0 += APPLY_NB) {
+            int jb = Math.min(APPLY_NB, n - j0);
             int len = m - j0;
             double[] v = denseV(a, n, j0, jb, len);
             double[] t = new double[jb * jb];

@@ -104,6 +104,7 @@ class CholeskyTest {
             double[] y = Gen.gaussian(rnd, m, n);
             check(y, Matrices.multiply(y, false, u, false, m, n, n), b -> Triangular.solveUpperRight(u, n, b, m));
             check(y, Matrices.multiply(y, false, u, true, m, n, n), b -> Triangular.solveUpperTransposedRight(u, n, b, m));
+            check(y, Matrices.multiply(y, false, l, false, m, n, n), b -> Triangular.solveLowerRight(l, n, b, m));
             double[] yu = y.clone();
             Triangular.multiplyUpperRight(u, n, yu, m);
             assertTrue(Gen.relDiff(yu, Matrices.multiply(y, false, u, false, m, n, n)) < RECON_TOL * n);

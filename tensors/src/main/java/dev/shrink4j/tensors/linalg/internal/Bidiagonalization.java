@@ -11,6 +11,8 @@ package dev.shrink4j.tensors.linalg.internal;
  */
 public final class Bidiagonalization {
     static final int NB = 32;
+    /** Reflectors per block when forming Q and P: wider blocks make the rank-k updates less memory bound. */
+    static final int FORM_NB = 128;
     private static final VectorOps OPS = VectorOps.get();
 
     public final int m;
@@ -253,9 +255,9 @@ public final class Bidiagonalization {
         for (int i = 0; i < n; i++) {
             q[i * n + i] = 1.0;
         }
-        int last = ((n - 1) / NB) * NB;
-        for (int j0 = last; j0 >= 0; j0 -= NB) {
-            int jb = Math.min(NB, n - j0);
+        int last = ((n - 1) / FORM_NB) * FORM_NB;
+        for (int j0 = last; j0 >= 0; j0 -= FORM_NB) {
+            int jb = Math.min(FORM_NB, n - j0);
             int len = m - j0;
             double[] v = new double[len * jb];
             for (int r = 0; r < len; r++) {
@@ -278,9 +280,9 @@ public final class Bidiagonalization {
         }
         int count = n - 1; // right reflectors g = 0..n−2 act on columns g+1..n
         if (count > 0) {
-            int last = ((count - 1) / NB) * NB;
-            for (int g0 = last; g0 >= 0; g0 -= NB) {
-                int kb = Math.min(NB, count - g0);
+            int last = ((count - 1) / FORM_NB) * FORM_NB;
+            for (int g0 = last; g0 >= 0; g0 -= FORM_NB) {
+                int kb = Math.min(FORM_NB, count - g0);
                 int len = n - g0 - 1;
                 double[] v = new double[len * kb];
                 for (int c = 0; c < len; c++) {

@@ -11,10 +11,10 @@ public final class RotationLog {
 
     private final double[] target; // (rows, cols)
     private final int cols;
-    private final int[] ri = new int[CAPACITY];
-    private final int[] rj = new int[CAPACITY];
-    private final double[] cs = new double[CAPACITY];
-    private final double[] sn = new double[CAPACITY];
+    private int[] ri = new int[1024];
+    private int[] rj = new int[1024];
+    private double[] cs = new double[1024];
+    private double[] sn = new double[1024];
     private int size;
 
     public RotationLog(double[] target, int cols) {
@@ -24,8 +24,16 @@ public final class RotationLog {
 
     /** Records a rotation of rows i and j (applied in recording order). */
     public void rotate(int i, int j, double c, double s) {
-        if (size == CAPACITY) {
-            flush();
+        if (size == ri.length) {
+            if (size >= CAPACITY) {
+                flush();
+            } else { // grow: small problems never allocate the full log
+                int cap = Math.min(CAPACITY, 2 * size);
+                ri = java.util.Arrays.copyOf(ri, cap);
+                rj = java.util.Arrays.copyOf(rj, cap);
+                cs = java.util.Arrays.copyOf(cs, cap);
+                sn = java.util.Arrays.copyOf(sn, cap);
+            }
         }
         ri[size] = i;
         rj[size] = j;
