@@ -46,7 +46,7 @@ public final class EvalSupport {
     public static void addOptions(Options o) {
         o.addOption(Option.builder().longOpt("eval").hasArg().argName("FILE")
                 .desc("text to score before and after (repeatable); default: the model's own generations").build());
-        o.addOption(Option.builder().longOpt("eval-seq-len").hasArg().argName("T").desc("evaluation window incl. BOS (default min(2048, context))").build());
+        o.addOption(Option.builder().longOpt("eval-seq-len").hasArg().argName("T").desc("evaluation window incl. BOS (default 256, as eval)").build());
         o.addOption(Option.builder().longOpt("max-windows").hasArg().argName("N").desc("score only the first N windows of each text").build());
         o.addOption(Option.builder().longOpt("no-eval").desc("skip the before/after evaluation").build());
     }
@@ -54,14 +54,13 @@ public final class EvalSupport {
     /** Reads and tokenizes the evaluation texts (before any work starts, so a bad file fails fast). */
     public static EvalSupport fromCommandLine(CommandLine cl, LlamaModel model, Tokenizer tok, long seed) throws IOException {
         if (cl.hasOption("no-eval")) return new EvalSupport(List.of(), 0, 0);
-        int T = cl.hasOption("eval-seq-len") ? Options2.intValue(cl, "eval-seq-len") : model.config().defaultSeqLen();
-        int maxWindows = cl.hasOption("max-windows") ? Options2.intValue(cl, "max-windows") : 0;
+        int T = ModelArgs.intOption(cl, "eval-seq-len", Math.min(256, model.config().maxPositions()), 2);
+        int maxWindows = ModelArgs.intOption(cl, "max-windows", 0, 1);
         List<Text> texts = new ArrayList<>();
         if (cl.hasOption("eval")) {
             for (String f : cl.getOptionValues("eval")) {
                 Path p = Path.of(f);
-                if (!Files.isRegularFile(p)) throw new ShrinkException("--eval " + f + ": no such file");
-                String text = Files.readString(p, StandardCharsets.UTF_8);
+                String text = ModelArgs.readText(p);
                 texts.add(new Text(p.getFileName().toString(), tok.encode(text, false)));
             }
         } else {

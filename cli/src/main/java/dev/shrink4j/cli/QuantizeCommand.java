@@ -64,7 +64,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("group-size").hasArg().argName("G").desc("uniform methods: columns per scale/zero (default 128)").build());
         o.addOption(Option.builder().longOpt("sym").desc("uniform methods: symmetric grid, no zero points").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
-        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text (default self: the model's own generations)").build());
+        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
         o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
         o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length incl. BOS (default min(2048, context))").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration seed (default 0)").build());
@@ -90,9 +90,9 @@ final class QuantizeCommand implements Command {
         if (out.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
             throw new ShrinkException(out + ": the output must not be the input checkpoint");
         }
-        int samples = Options2.intValue(cl, "samples", DEFAULT_SAMPLES);
-        int seqLen = Options2.intValue(cl, "seq-len", 0);
-        long seed = Options2.longValue(cl, "seed", 0);
+        int samples = ModelArgs.intOption(cl, "samples", DEFAULT_SAMPLES, 1);
+        int seqLen = ModelArgs.intOption(cl, "seq-len", 0, 2);
+        long seed = ModelArgs.longOption(cl, "seed", 0);
         String calibSource = cl.getOptionValue("calib", "self");
         Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
         Report report = new Report("quantize", argv(cl));
@@ -100,7 +100,9 @@ final class QuantizeCommand implements Command {
         try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
             LlamaModel reference = LlamaModel.load(in, arena);
             LlamaModel model = LlamaModel.load(in, arena);
-            Tokenizer tok = Tokenizer.load(in, model.config());
+            // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
+            boolean random = calibSource.equals("random");
+            Tokenizer tok = random && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
             report.put("model", modelInfo(in, model));
             report.put("method", qo.method().cliName());
             report.put("parameters", parameters(qo, format));
@@ -109,9 +111,11 @@ final class QuantizeCommand implements Command {
             EvalSupport eval;
             try (var t = report.stage("calibration")) {
                 progress.stage("calibration from " + calibSource, 0);
-                calib = calibSource.equals("self")
-                        ? Calibration.selfGenerated(model, tok, samples, seqLen, seed)
-                        : Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                calib = switch (calibSource) {
+                    case "self" -> Calibration.selfGenerated(model, tok, samples, seqLen, seed);
+                    case "random" -> randomCalibration(model, samples, seqLen, seed);
+                    default -> Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                };
                 eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
             }
             report.put("calibration", calibrationInfo(calib.record()));
@@ -173,11 +177,20 @@ final class QuantizeCommand implements Command {
         return 0;
     }
 
+    /** Uniform random token ids (seeded): only for timing and memory runs on synthetic checkpoints. */
+    private static Calibration randomCalibration(LlamaModel model, int samples, int seqLen, long seed) {
+        int T = seqLen <= 0 ? model.config().defaultSeqLen() : seqLen;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] stream = new int[samples * T];
+        for (int i = 0; i < stream.length; i++) stream[i] = 3 + r.nextInt(model.config().vocabSize() - 3);
+        return Calibration.fromTokens(stream, "random", model.config(), samples, T, seed);
+    }
+
     static QuantizeOptions options(CommandLine cl, OutputFormat format) {
         QuantMethod method = QuantMethod.parse(cl.getOptionValue("method", "guidedquant"));
-        int bits = Options2.intValue(cl, "bits", 4);
+        int bits = ModelArgs.intOption(cl, "bits", 4, 1);
         boolean jlama = format == OutputFormat.JLAMA_Q4;
-        int group = Options2.intValue(cl, "group-size", jlama ? 32 : 128);
+        int group = ModelArgs.intOption(cl, "group-size", jlama ? 32 : 128, 1);
         boolean sym = cl.hasOption("sym") || jlama;
         if (jlama && (!method.uniform() || bits != 4 || group % 32 != 0)) {
             throw new ShrinkException("--format jlama-q4 holds symmetric int4 in groups of a multiple of 32: use --method rtn|gptq|guided-gptq"
@@ -189,7 +202,7 @@ final class QuantizeCommand implements Command {
         QuantizeOptions o = QuantizeOptions.defaults(method, bits).withGroupSize(group).withSymmetric(sym);
         if (cl.hasOption("guided-groups")) {
             if (!method.guided()) throw new UsageException("--guided-groups applies to guidedquant and guided-gptq");
-            o = o.withGuidedGroups(Options2.intValue(cl, "guided-groups"));
+            o = o.withGuidedGroups(ModelArgs.intOption(cl, "guided-groups", 0, 1));
         }
         return o;
     }

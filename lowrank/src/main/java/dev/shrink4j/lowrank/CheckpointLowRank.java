@@ -3,6 +3,7 @@ package dev.shrink4j.lowrank;
 import dev.shrink4j.model.BlockMethod;
 import dev.shrink4j.model.BlockPipeline;
 import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.CompressedLinear;
 import dev.shrink4j.model.DenseLinear;
 import dev.shrink4j.model.Group;
 import dev.shrink4j.model.Layer;
@@ -10,9 +11,10 @@ import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.tensors.DType;
-import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.DenseWeight;
 import dev.shrink4j.tensors.io.Checkpoint;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -35,8 +37,8 @@ import java.util.regex.Pattern;
  *       stays at one block whatever the model size;</li>
  *   <li>{@link #run(LlamaModel, Path, Path, Options, Calibration, Listener)} goes through the model:
  *       with calibration, statistics come from the model's {@link BlockPipeline} (true-sequential
- *       groups, compressed propagation, §1.2); the merged Ŵ are installed in the model, which can be
- *       evaluated afterwards (this keeps one F32 copy of every factorized block).</li>
+ *       groups, compressed propagation, §1.2); the written weights are installed in the model, which
+ *       can be evaluated afterwards (it keeps the factorized blocks in memory).</li>
  * </ul>
  */
 public final class CheckpointLowRank {
@@ -78,16 +80,34 @@ public final class CheckpointLowRank {
         this.compressor = compressor;
     }
 
+    /**
+     * Checks every block linear of {@code in} against the budget before any work starts (reads the
+     * safetensors headers only), so an impossible ratio fails at once with the module's name.
+     */
+    public void preflight(Path in) {
+        try (Arena mapped = Arena.ofConfined()) {
+            Checkpoint ckpt = Checkpoint.open(in, mapped);
+            TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
+            if (blocks.isEmpty()) throw new ShrinkException(in + ": no decoder-block linears (model.layers.N.*.weight) found");
+            for (List<String> modules : blocks.values()) {
+                for (String module : modules) {
+                    long[] d = ckpt.info(module + ".weight").shape().dims();
+                    compressor.plan(module, Math.toIntExact(d[0]), Math.toIntExact(d[1]));
+                }
+            }
+        }
+    }
+
     /** Weight-only methods, streaming block by block from the mapped checkpoint {@code in}. */
     public Summary run(Path in, Path out, Options options, Listener listener) {
         LowRankMethod method = compressor.settings().method();
         if (method.needsCalibration()) {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
+        preflight(in);
         try (Arena mapped = Arena.ofShared()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
             TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
-            if (blocks.isEmpty()) throw new ShrinkException(in + ": no decoder-block linears (model.layers.N.*.weight) found");
             int total = blocks.values().stream().mapToInt(List::size).sum();
             try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linearWeights(blocks))) {
                 listener.started(blocks.size(), total);
@@ -109,13 +129,15 @@ public final class CheckpointLowRank {
     /**
      * Through {@code model} (loaded from {@code in}): with {@code calibration} the statistics come from
      * the block pipeline; without it (weight-only methods) the blocks are visited in order. Either
-     * way {@code model} ends up holding the merged Ŵ of every factorized linear.
+     * way {@code model} ends up holding exactly the weights written (factors, or merged Ŵ for the
+     * dense format), so evaluating it evaluates the output checkpoint.
      */
     public Summary run(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener) {
         LowRankMethod method = compressor.settings().method();
         if (method.needsCalibration() && calibration == null) {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
+        preflight(in);
         int layers = model.numLayers();
         try (Arena mapped = Arena.ofShared()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
@@ -178,28 +200,27 @@ public final class CheckpointLowRank {
                 Linear lin = current.linear(p);
                 if (lin == null) continue;
                 Tensor wt = lin.weight(blockArena);
-                float[] merged = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, blockArena, listener);
-                // The replacement outlives the block arena: the pipeline propagates through it and
-                // callers may evaluate the model afterwards.
-                Tensor w = Tensor.ofFloats(Arena.ofAuto(), Shape.matrix(lin.outFeatures(), lin.inFeatures()), merged);
-                out.put(p, new DenseLinear(w, lin.bias()));
+                // The replacement is exactly what is written, and outlives the block arena: the
+                // pipeline propagates through it and callers may evaluate the model afterwards.
+                CompressedWeight w = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, Arena.ofAuto(), listener);
+                out.put(p, w instanceof DenseWeight d ? new DenseLinear(d.weight(), lin.bias()) : new CompressedLinear(w, lin.bias()));
             }
             stats.remove(group);
             return out;
         }
     }
 
-    /** Factorizes one weight, writes it, reports it; returns the merged Ŵ. */
-    private float[] compressOne(String module, float[] w, Tensor original, LinearStats stats, LowRankCheckpointWriter writer,
+    /** Factorizes one weight, writes it, reports it; returns the stored weight (in {@code arena}). */
+    private CompressedWeight compressOne(String module, float[] w, Tensor original, LinearStats stats, LowRankCheckpointWriter writer,
                                 Arena arena, Listener listener) {
         long t0 = System.nanoTime();
         int dOut = Math.toIntExact(original.shape().dim(0)), dIn = Math.toIntExact(original.shape().dim(1));
         LowRankCompressor.Result r = compressor.compress(module, w, dOut, dIn, stats);
-        writer.add(module, r, original.dtype(), arena);
+        CompressedWeight stored = writer.add(module, r, original.dtype(), arena);
         LostDecomposition lost = r.lost();
         listener.linear(new LinearRow(module, dOut, dIn, r.lowRank().rank(), lost == null ? 0 : lost.columnCount(),
                 r.params(), (long) dOut * dIn, r.weightError(), r.outputError(), r.damping(), (System.nanoTime() - t0) / 1e9));
-        return r.merged();
+        return stored;
     }
 
     /** Block index → its linear module names (weights without the {@code .weight} suffix), in name order. */

@@ -2,6 +2,7 @@ package dev.shrink4j.lowrank;
 
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.io.Checkpoint;
 import dev.shrink4j.tensors.io.CheckpointWriter;
 import dev.shrink4j.tensors.io.Json;
@@ -44,15 +45,19 @@ final class LowRankCheckpointWriter implements AutoCloseable {
         }
     }
 
-    /** Writes one factorized linear; its tensors live in {@code arena} and may be freed after. */
-    void add(String module, LowRankCompressor.Result r, DType weightType, Arena arena) {
+    /**
+     * Encodes and writes one factorized linear; its tensors live in {@code arena}, which the caller
+     * may close once this returns unless it keeps the returned weight.
+     */
+    CompressedWeight add(String module, LowRankCompressor.Result r, DType weightType, Arena arena) {
         DType type = options.factorType() != null ? options.factorType() : weightType;
-        LowRankFormat.Encoded enc = options.output().encode(arena, module, r, type);
-        enc.tensors().forEach(writer::add);
-        if (enc.descriptor() != null) descriptors.put(module, enc.descriptor());
+        CompressedWeight w = options.output().encode(arena, r, type);
+        w.toTensors(module).forEach(writer::add);
+        if (options.output() == LowRankFormat.SHRINK4J) descriptors.put(module, w.descriptor());
         denseParams += (long) r.lowRank().dOut() * r.lowRank().dIn();
         params += r.params();
         linears++;
+        return w;
     }
 
     CheckpointLowRank.Summary commit(int blocks) {

@@ -55,6 +55,22 @@ public final class LowRankCompressor {
         return settings;
     }
 
+    /** The rank and kept columns a (dOut, dIn) matrix gets under the budget (§7.2); columns is 0 for the SVD methods. */
+    public record Plan(int rank, int columns) {}
+
+    /** The §7.2 budget of one matrix; a ratio that cannot hold rank 1 fails here, naming the module. */
+    public Plan plan(String module, int dOut, int dIn) {
+        try {
+            if (settings.method().isLost()) {
+                int columns = Budgets.lostColumns(dIn, settings.lost().rho());
+                return new Plan(Budgets.lostRank(dOut, dIn, settings.paramsRatio(), columns), columns);
+            }
+            return new Plan(Budgets.svdRank(dOut, dIn, settings.paramsRatio()), 0);
+        } catch (ShrinkException e) {
+            throw new ShrinkException(module + " (" + dOut + "x" + dIn + "): " + e.getMessage(), e);
+        }
+    }
+
     /**
      * @param module for error messages, e.g. {@code model.layers.0.self_attn.q_proj}
      * @param w      (dOut, dIn) row-major F32; not modified
@@ -66,18 +82,9 @@ public final class LowRankCompressor {
         if ((m.needsCalibration()) && (stats == null || stats.tokens() == 0)) {
             throw new ShrinkException(module + ": method " + m.cliName() + " needs calibration statistics");
         }
-        int rank;
-        int columns = 0;
-        try {
-            if (m.isLost()) {
-                columns = Budgets.lostColumns(dIn, settings.lost().rho());
-                rank = Budgets.lostRank(dOut, dIn, settings.paramsRatio(), columns);
-            } else {
-                rank = Budgets.svdRank(dOut, dIn, settings.paramsRatio());
-            }
-        } catch (ShrinkException e) {
-            throw new ShrinkException(module + " (" + dOut + "x" + dIn + "): " + e.getMessage(), e);
-        }
+        Plan plan = plan(module, dOut, dIn);
+        int rank = plan.rank();
+        int columns = plan.columns();
         LowRankFactors factors = null;
         LostDecomposition lost = null;
         double damping = Double.NaN;

@@ -27,11 +27,6 @@ public final class LowRankEncoding {
         return LowRankColumnSparse.of(arena, lr, lost.columns(), values, type);
     }
 
-    static LowRankFormat.Encoded encode(Arena arena, String module, LowRankCompressor.Result r, DType type) {
-        CompressedWeight w = toWeight(arena, r, type);
-        return new LowRankFormat.Encoded(w.toTensors(module), w.descriptor());
-    }
-
     private static LowRank lowRank(Arena arena, LowRankFactors f, double bScale, DType type) {
         float[] b = f.b();
         if (bScale != 1) {

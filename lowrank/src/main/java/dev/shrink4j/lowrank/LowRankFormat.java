@@ -4,8 +4,9 @@ import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.DenseWeight;
 import java.lang.foreign.Arena;
-import java.util.Map;
 
 /** How a factorized linear is written to the output checkpoint. */
 public enum LowRankFormat {
@@ -31,24 +32,16 @@ public enum LowRankFormat {
         throw new ShrinkException("unknown output format '" + name + "'; expected shrink4j or dense");
     }
 
-    /**
-     * The tensors of one linear and its {@code shrink4j.tensors} descriptor (null for dense).
-     *
-     * @param tensors name → tensor, allocated in the caller's arena
-     */
-    public record Encoded(Map<String, Tensor> tensors, Map<String, Object> descriptor) {}
-
-    /** Encodes {@code r} for {@code module}, values stored as {@code type} (F32, F16 or BF16). */
-    public Encoded encode(Arena arena, String module, LowRankCompressor.Result r, DType type) {
+    /** Ŵ of {@code r} in this format, values stored as {@code type} (F32, F16 or BF16), allocated in {@code arena}. */
+    public CompressedWeight encode(Arena arena, LowRankCompressor.Result r, DType type) {
         return switch (this) {
             case DENSE -> {
                 LowRankFactors f = r.lowRank();
                 Tensor w = Tensor.allocate(arena, type, Shape.matrix(f.dOut(), f.dIn()));
-                float[] merged = r.merged();
-                w.writeFloats(0, merged, 0, merged.length);
-                yield new Encoded(Map.of(module + ".weight", w), null);
+                w.writeFloats(0, r.merged(), 0, r.merged().length);
+                yield new DenseWeight(w);
             }
-            case SHRINK4J -> LowRankEncoding.encode(arena, module, r, type);
+            case SHRINK4J -> LowRankEncoding.toWeight(arena, r, type);
         };
     }
 }

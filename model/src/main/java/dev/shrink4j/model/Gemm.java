@@ -16,8 +16,15 @@ final class Gemm {
 
     private Gemm() {}
 
+    /** Products below this many multiply-adds run on the calling thread: fan-out costs more than it saves. */
+    private static final long PARALLEL_MIN_WORK = 1L << 18;
+
     static Kernels kernels() {
         return K;
+    }
+
+    private static Kernels forWork(long madds) {
+        return madds < PARALLEL_MIN_WORK ? K1 : K;
     }
 
     /** Runs {@code body(i)} for i in [0, n) on the shared pool. */
@@ -33,7 +40,7 @@ final class Gemm {
     static void xwt(float[] x, int n, Tensor w, float[] y, boolean accumulate) {
         int dOut = (int) w.shape().dim(0);
         int dIn = (int) w.shape().dim(1);
-        K.gemmABt(n, x, 0, dIn, w, y, 0, dOut, accumulate);
+        forWork((long) n * dOut * dIn).gemmABt(n, x, 0, dIn, w, y, 0, dOut, accumulate);
     }
 
     /**
@@ -44,17 +51,17 @@ final class Gemm {
     static void dyw(float[] dy, int n, Tensor w, float[] dx, boolean accumulate) {
         int dOut = (int) w.shape().dim(0);
         int dIn = (int) w.shape().dim(1);
-        K.gemmAB(n, dy, 0, dOut, w, dx, 0, dIn, accumulate);
+        forWork((long) n * dOut * dIn).gemmAB(n, dy, 0, dOut, w, dx, 0, dIn, accumulate);
     }
 
     /** c(m, n) = a(m, k) · b(n, k)ᵀ (+= when {@code accumulate}), all contiguous. */
     static void abt(float[] a, int m, int k, float[] b, int n, float[] c, boolean accumulate) {
-        K.gemmABt(m, n, k, a, 0, k, b, 0, k, c, 0, n, accumulate);
+        forWork((long) m * n * k).gemmABt(m, n, k, a, 0, k, b, 0, k, c, 0, n, accumulate);
     }
 
     /** dW(d_out, d_in) (+)= dyᵀ(d_out, n) · x(n, d_in): a linear's weight gradient summed over tokens. */
     static void weightGrad(float[] dy, float[] x, int n, int dOut, int dIn, float[] dw, boolean accumulate) {
-        K.gemmAtB(dOut, dIn, n, dy, 0, dOut, x, 0, dIn, dw, 0, dIn, accumulate);
+        forWork((long) n * dOut * dIn).gemmAtB(dOut, dIn, n, dy, 0, dOut, x, 0, dIn, dw, 0, dIn, accumulate);
     }
 
     /** Single-threaded C = A·Bᵀ with offsets and leading dimensions (inside per-head tasks). */

@@ -64,7 +64,9 @@ public final class ScaleRun {
                     Calibration cal = Calibration.fromTokens(TinyModels.tokens(200_000, c.vocabSize(), 2), "random", c, samples, T, 0);
                     long t0 = System.nanoTime();
                     double c0 = cpuSeconds();
-                    new BlockPipeline(model, BlockPipeline.Options.defaults()).run(cal, new HessianOnly());
+                    new BlockPipeline(model, BlockPipeline.Options.defaults()).onBlockDone(b -> System.out.printf(
+                            "block %d done at %.0f s, RssAnon %d MiB, peak %d MiB%n", b, (System.nanoTime() - t0) / 1e9,
+                            rssAnonKiB() >> 10, peak.get() >> 10)).run(cal, new HessianOnly());
                     double s = (System.nanoTime() - t0) / 1e9;
                     System.out.printf("stream %dx%d through %d blocks with H per group: %.1f s wall, %.1f CPU-s%n", samples, T, c.numLayers(), s,
                             cpuSeconds() - c0);
@@ -79,14 +81,14 @@ public final class ScaleRun {
                             return true;
                         }
                     };
-                    for (int rep = 0; rep < 2; rep++) {
-                        long t0 = System.nanoTime();
+                    for (int rep = 0; rep < 3; rep++) {
+                        double c0 = cpuSeconds();
                         bp.loss(tokens, 1);
-                        long t1 = System.nanoTime();
+                        double c1 = cpuSeconds();
                         bp.run(tokens, 1, all);
-                        long t2 = System.nanoTime();
-                        System.out.printf("loss %.2f s, loss+backward %.2f s, ratio (fwd+bwd)/fwd %.2f%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9,
-                                (double) (t2 - t1) / (t1 - t0));
+                        double c2 = cpuSeconds();
+                        System.out.printf("forward (loss) %.1f CPU-s, forward+backward (all output gradients) %.1f CPU-s: "
+                                + "backward/forward %.2f%n", c1 - c0, c2 - c1, (c2 - c1 - (c1 - c0)) / (c1 - c0));
                     }
                 }
                 default -> throw new IllegalArgumentException("mode " + mode);

@@ -42,12 +42,12 @@ public final class CalibrationNll {
                 continue;
             }
             if (source == null) {
-                model.forwardLayer(l, x, sequences, seqLen, y, null);
+                Chunks.forward(model, l, x, sequences, seqLen, y, null);
             } else {
                 Layer original = model.layer(l);
                 try (Arena arena = Arena.ofShared()) {
                     model.setLayer(source.layer(l, original, arena));
-                    model.forwardLayer(l, x, sequences, seqLen, y, null);
+                    Chunks.forward(model, l, x, sequences, seqLen, y, null);
                 } finally {
                     model.setLayer(original);
                 }

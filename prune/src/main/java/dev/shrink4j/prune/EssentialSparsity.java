@@ -175,7 +175,37 @@ public final class EssentialSparsity {
             boolean flagged = !knee.accepted() || Math.abs(kneeP - levels[es]) > step + 1e-9;
             detections.add(new Detection(v, levels[es], refined, knee, kneeP, flagged));
         }
-        return new Result(names, denseNll, levels, tau, points, detections, notes);
+        double jaccardAt = Double.NaN;
+        double jaccard = Double.NaN;
+        for (Detection d : detections) {
+            if (d.variant() == Variant.GLOBAL && d.refined() > 0 && variants.contains(Variant.LAYERWISE)) {
+                jaccardAt = d.refined();
+                jaccard = maskOverlap(scope, jaccardAt);
+            }
+        }
+        return new Result(names, denseNll, levels, tau, points, detections, notes, jaccardAt, jaccard);
+    }
+
+    /**
+     * Jaccard overlap |G ∩ L| / |G ∪ L| of the weights pruned by the global threshold (G) and by the
+     * per-matrix thresholds (L) at the same level p (§6.5 item 3), over all included matrices.
+     */
+    static double maskOverlap(List<Tensor> scope, double p) {
+        RadixSelect.Applier global = GlobalMagnitude.cuts(scope, new double[] {p})[0].applier();
+        long inter = 0;
+        long union = 0;
+        for (Tensor t : scope) {
+            float[] w = t.toFloatArray();
+            RadixSelect.Applier local = RadixSelect.of(w, SparsityTarget.count(p, w.length)).applier();
+            for (float v : w) {
+                int k = RadixSelect.magnitudeKey(v);
+                boolean g = global.prune(k);
+                boolean l = local.prune(k);
+                inter += g && l ? 1 : 0;
+                union += g || l ? 1 : 0;
+            }
+        }
+        return union == 0 ? 1.0 : (double) inter / union;
     }
 
     /** Prunes copies of the block linears per the variant and evaluates them block by block. */
@@ -209,8 +239,12 @@ public final class EssentialSparsity {
     }
 
     /** The sweep's outcome. */
+    /**
+     * @param jaccardLevel level of the mask-overlap figure (global ES_τ), NaN when not computed
+     * @param jaccard      overlap of the global and layer-wise masks there
+     */
     public record Result(List<String> matrices, double denseNll, double[] levels, double tau, List<Point> points,
-                         List<Detection> detections, List<String> notes) {
+                         List<Detection> detections, List<String> notes, double jaccardLevel, double jaccard) {
         public double densePpl() {
             return Math.exp(denseNll);
         }
@@ -228,6 +262,9 @@ public final class EssentialSparsity {
         public String summary() {
             StringBuilder sb = new StringBuilder();
             notes.forEach(n -> sb.append(n).append('\n'));
+            if (!Double.isNaN(jaccard)) {
+                sb.append(String.format(Locale.ROOT, "global vs layer-wise mask overlap at %.0f%%: Jaccard %.3f%n", jaccardLevel * 100, jaccard));
+            }
             for (Detection d : detections) {
                 sb.append(String.format(Locale.ROOT, "%s: ES_τ=%.0f%% (refined %.0f%%), knee %s%s%n", d.variant().id(),
                         d.tolerance() * 100, d.refined() * 100,

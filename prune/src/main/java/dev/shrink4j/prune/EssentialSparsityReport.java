@@ -56,6 +56,9 @@ public final class EssentialSparsityReport {
         if (atEs != null) {
             m.put("global_per_matrix_at_es", Map.of("target", atEs.target(), "sparsity", atEs.perMatrix()));
         }
+        if (!Double.isNaN(r.jaccard())) {
+            m.put("mask_overlap", Map.of("level", r.jaccardLevel(), "jaccard_global_vs_layerwise", r.jaccard()));
+        }
         m.put("notes", r.notes());
         return m;
     }
@@ -91,6 +94,9 @@ public final class EssentialSparsityReport {
                     d.tolerance() * 100, d.refined() * 100,
                     d.knee().accepted() ? String.format(Locale.ROOT, "%.0f%%", d.kneeSparsity() * 100) : "no sharp knee",
                     d.knee().slopeBefore(), d.knee().slopeAfter(), d.flagged() ? "no" : "yes"));
+        }
+        if (!Double.isNaN(r.jaccard())) {
+            sb.append(String.format(Locale.ROOT, "%nGlobal vs layer-wise masks at %.0f%%: Jaccard overlap %.3f.%n", r.jaccardLevel() * 100, r.jaccard()));
         }
         if (plotFile != null) {
             sb.append("\n![perplexity vs sparsity](").append(plotFile).append(")\n");

@@ -92,7 +92,6 @@ public final class LayerwisePruner {
         if (calibrate && (calibration == null || samples == 0)) {
             throw new IllegalArgumentException(s.method().id() + " needs calibration tokens");
         }
-        int hidden = model.config().hiddenSize();
         float[] z = calibrate ? model.embed(calibration) : null; // (samples·seqLen, hidden)
         float[] next = calibrate ? new float[z.length] : null;
         Damping.Listener damping = (failed, pivot, nextDelta) -> { };
@@ -124,7 +123,7 @@ public final class LayerwisePruner {
                         stats = new Hessian(dIn);
                         Hessian target = stats;
                         boolean full = s.method() == Method.SPARSEGPT;
-                        model.groupInput(l, z, samples, seqLen, g, (layer, group, x, n, d) -> {
+                        Chunks.groupInput(model, l, z, samples, seqLen, g, (layer, group, x, n, d) -> {
                             if (group != g) {
                                 return; // earlier groups' inputs pass by on the way
                             }
@@ -164,7 +163,7 @@ public final class LayerwisePruner {
                     model.setLayer(current);
                 }
                 if (calibrate) {
-                    model.forwardLayer(l, z, samples, seqLen, next, null);
+                    Chunks.forward(model, l, z, samples, seqLen, next, null);
                     float[] t = z;
                     z = next;
                     next = t;

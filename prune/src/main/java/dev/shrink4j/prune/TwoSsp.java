@@ -82,7 +82,6 @@ public final class TwoSsp {
         for (int l = 0; l < layers; l++) {
             acc[l] = new WidthPruning(model.layer(l).intermediateSize());
         }
-        int hidden = model.config().hiddenSize();
         for (int s0 = 0; s0 < samples; s0 += batch) {
             int b = Math.min(batch, samples - s0);
             int[] toks = java.util.Arrays.copyOfRange(calibration, s0 * seqLen, (s0 + b) * seqLen);

@@ -42,4 +42,22 @@ class GlobalMagnitudeTest {
             }
         }
     }
+
+    @Test
+    void maskOverlapIsOneForOneMatrixAndLessAcrossDifferentScales() {
+        Random rnd = new Random(10);
+        try (Arena arena = Arena.ofConfined()) {
+            float[] a = new float[400];
+            float[] b = new float[400];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) rnd.nextGaussian();
+                b[i] = 4 * (float) rnd.nextGaussian(); // a wider layer: the global cut takes mostly from a
+            }
+            Tensor ta = Tensor.ofFloats(arena, Shape.of(20, 20), a);
+            Tensor tb = Tensor.ofFloats(arena, Shape.of(20, 20), b);
+            assertEquals(1.0, EssentialSparsity.maskOverlap(List.of(ta), 0.3), 0.0);
+            double j = EssentialSparsity.maskOverlap(List.of(ta, tb), 0.3);
+            org.junit.jupiter.api.Assertions.assertTrue(j > 0.2 && j < 0.9, "Jaccard " + j);
+        }
+    }
 }

@@ -38,6 +38,16 @@ public final class QuantizeSweep {
     public static void main(String[] a) throws IOException {
         Locale.setDefault(Locale.ROOT);
         System.setProperty("java.awt.headless", "true");
+        if (a[0].equals("--plot")) { // --plot sweep.tsv TEXT out.png: redraw from a finished sweep
+            List<Row> rows = new ArrayList<>();
+            for (String line : Files.readAllLines(Path.of(a[1])).subList(1, Files.readAllLines(Path.of(a[1])).size())) {
+                String[] f = line.split("\t");
+                rows.add(new Row(QuantMethod.parse(f[0]), Integer.parseInt(f[1]), Double.parseDouble(f[2]), f[3],
+                        Double.parseDouble(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[7]), Double.parseDouble(f[8])));
+            }
+            plot(rows, a[2], Path.of(a[3]));
+            return;
+        }
         Path modelDir = Path.of(a[0]);
         Path calibFile = Path.of(a[1]);
         int samples = Integer.parseInt(a[2]), seqLen = Integer.parseInt(a[3]), evalT = Integer.parseInt(a[4]);
@@ -47,6 +57,7 @@ public final class QuantizeSweep {
         for (int i = 7; i < a.length; i++) evals.add(Path.of(a[i]));
         String methodsProp = System.getProperty("methods", "rtn,gptq,squeezellm,lnq,guidedquant,guided-gptq");
         String bitsProp = System.getProperty("bits", "2,3,4");
+        int guidedGroups = Integer.getInteger("guidedGroups", 0); // 0 = §3.6 default
 
         List<Row> rows = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
@@ -67,7 +78,7 @@ public final class QuantizeSweep {
                     try (Arena run = Arena.ofShared()) {
                         LlamaModel model = LlamaModel.load(modelDir, run);
                         long t0 = System.nanoTime();
-                        Quantizer.Result r = new Quantizer(QuantizeOptions.defaults(m, bits), run).run(model, calib, new Quantizer.Listener() {});
+                        Quantizer.Result r = new Quantizer(QuantizeOptions.defaults(m, bits).withGuidedGroups(guidedGroups), run).run(model, calib, new Quantizer.Listener() {});
                         double secs = (System.nanoTime() - t0) / 1e9;
                         for (int i = 0; i < evals.size(); i++) {
                             Perplexity.Result p = Perplexity.evaluate(model, streams.get(i), evalT, maxWindows, reference);
@@ -144,6 +155,7 @@ public final class QuantizeSweep {
                 }
             }
         }
+        g.setColor(Color.BLACK);
         g.drawString("total bits per weight (codes + scales/zeros or codebooks)", left + pw / 2 - 170, h - 25);
         g.drawString("ΔNLL (nats/token, log scale) on " + text, left, top - 15);
         Color[] colors = {new Color(0x999999), new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd)};

@@ -10,6 +10,7 @@ import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.formats.BitPacking;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -73,10 +74,12 @@ final class PanamaFormatUniform {
                 case 4 -> rows4(w, plan, xp, xsum, y);
                 case 2 -> rows2(w, plan, xp, xsum, y);
                 case 8 -> rows8(w, plan, xp, xsum, y);
-                default -> rows3(w, plan, xp, xsum, y);
+                default -> matvecGeneric(w, plan, xp, xsum, y); // 3-bit: the looped kernel measured 2× faster than an unrolled one
             }
         } else if (plan.bits == 4 && plan.p % w.groupSize() == 0) {
             lanes4(w, plan, xp, xsum, y);
+        } else if (plan.bits == 2 && plan.p % w.groupSize() == 0) {
+            lanes2(w, plan, xp, xsum, y);
         } else {
             matvecGeneric(w, plan, xp, xsum, y);
         }
@@ -109,9 +112,6 @@ final class PanamaFormatUniform {
         }
     }
 
-    /** Blocks accumulated before the partial sums are scaled (see {@link #rows4}). */
-    private static final int CHUNK = 2;
-
     private static FloatVector f(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
@@ -133,18 +133,40 @@ final class PanamaFormatUniform {
      */
     private static float rowScales(UniformQuantized w, int j, float[] xsum, float[] srow, int[] zrow) {
         int ng = w.nGroups();
-        w.readScales(j, srow);
-        w.readZeros(j, zrow);
+        Tensor sc = w.scales();
+        if (sc.dtype() == DType.F16) {
+            MemorySegment ss = sc.segment();
+            long base = (long) j * ng;
+            for (int g = 0; g < ng; g++) srow[g] = Float.float16ToFloat(ss.getAtIndex(Tensor.I16, base + g));
+        } else {
+            w.readScales(j, srow);
+        }
         float zt = 0;
+        if (w.symmetric()) {
+            for (int g = 0; g < ng; g++) zt += srow[g] * xsum[g];
+            return zt * (1 << (w.bits() - 1));
+        }
+        if (w.bits() == 4) {
+            MemorySegment zs = w.zeros().segment();
+            long zb = j * w.width().rowBytes(ng);
+            int g = 0;
+            for (; g + 1 < ng; g += 2) {
+                int b = zs.get(ValueLayout.JAVA_BYTE, zb + (g >>> 1));
+                zt += srow[g] * (b & 0xF) * xsum[g] + srow[g + 1] * ((b >>> 4) & 0xF) * xsum[g + 1];
+            }
+            if (g < ng) zt += srow[g] * (zs.get(ValueLayout.JAVA_BYTE, zb + (g >>> 1)) & 0xF) * xsum[g];
+            return zt;
+        }
+        w.readZeros(j, zrow);
         for (int g = 0; g < ng; g++) zt += srow[g] * zrow[g] * xsum[g];
         return zt;
     }
 
     /**
-     * 4-bit codes, broadcast groups. Per block of 8·L codes: one load, 8 × (mask, convert, fma).
-     * Partial sums are scaled every {@link #CHUNK} blocks (a group holds a whole number of chunks or
-     * the chunk is cut at the group's end): inner loops longer than that measured up to 6× slower
-     * on JDK 25 / AVX-512, apparently from how C2 schedules the long vector loop.
+     * 4-bit codes, broadcast groups. Per block of 8·L codes: one load, 8 × (mask, convert, fma), then
+     * the block's two partial sums are scaled into the row total. Chains start with a multiply, not
+     * an fma into a zero vector: measured 1.5× faster on JDK 25 / AVX-512, as was scaling every
+     * block rather than accumulating a long group first (long accumulation loops ran up to 6× slower).
      */
     private static void rows4(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
         int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, bpg = plan.blocksPerGroup;
@@ -152,31 +174,25 @@ final class PanamaFormatUniform {
         long rb = w.rowBytes(), bb = 4L * L;
         float[] srow = new float[ng];
         int[] zrow = new int[ng];
-        FloatVector zero = FloatVector.zero(FS);
         for (int j = 0; j < dOut; j++) {
             float zt = rowScales(w, j, xsum, srow, zrow);
             long r0 = j * rb;
-            FloatVector tot = zero;
-            for (int t0 = 0, g = 0, gEnd = Math.min(blocks, bpg); t0 < blocks; ) {
-                FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                int tEnd = Math.min(gEnd, t0 + CHUNK);
-                for (int t = t0; t < tEnd; t++) {
-                    IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
-                    int o = t * 8 * L;
-                    a0 = f(q.and(0xF)).fma(xv(xp, o), a0);
-                    a1 = f(q.and(0xF0)).fma(xv(xp, o + L), a1);
-                    a2 = f(q.and(0xF00)).fma(xv(xp, o + 2 * L), a2);
-                    a3 = f(q.and(0xF000)).fma(xv(xp, o + 3 * L), a3);
-                    a0 = f(q.and(0xF0000)).fma(xv(xp, o + 4 * L), a0);
-                    a1 = f(q.and(0xF00000)).fma(xv(xp, o + 5 * L), a1);
-                    a2 = f(q.and(0xF000000)).fma(xv(xp, o + 6 * L), a2);
-                    a3 = f(q.lanewise(VectorOperators.LSHR, 28)).fma(xv(xp, o + 7 * L), a3);
-                }
-                tot = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(FS, srow[g]), tot);
-                t0 = tEnd;
-                if (t0 == gEnd) {
+            FloatVector tot = FloatVector.zero(FS);
+            for (int t = 0, g = 0, inGroup = 0; t < blocks; t++) {
+                IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
+                int o = t * 8 * L;
+                FloatVector a0 = f(q.and(0xF)).mul(xv(xp, o));
+                FloatVector a1 = f(q.and(0xF0)).mul(xv(xp, o + L));
+                a0 = f(q.and(0xF00)).fma(xv(xp, o + 2 * L), a0);
+                a1 = f(q.and(0xF000)).fma(xv(xp, o + 3 * L), a1);
+                a0 = f(q.and(0xF0000)).fma(xv(xp, o + 4 * L), a0);
+                a1 = f(q.and(0xF00000)).fma(xv(xp, o + 5 * L), a1);
+                a0 = f(q.and(0xF000000)).fma(xv(xp, o + 6 * L), a0);
+                a1 = f(q.lanewise(VectorOperators.LSHR, 28)).fma(xv(xp, o + 7 * L), a1);
+                tot = a0.add(a1).fma(FloatVector.broadcast(FS, srow[g]), tot);
+                if (++inGroup == bpg) {
+                    inGroup = 0;
                     g++;
-                    gEnd = Math.min(blocks, gEnd + bpg);
                 }
             }
             y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
@@ -189,24 +205,20 @@ final class PanamaFormatUniform {
      * one load of the row's scales spread over the lanes by a constant-per-call permute.
      */
     private static void lanes4(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
-        int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, lpg = w.groupSize() / 8;
-        MemorySegment seg = w.qweight().segment(), ss = w.scales().segment();
-        boolean f16 = w.scales().dtype() == DType.F16;
+        int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, lpg = w.groupSize() / 8, groupsPerBlock = L / lpg;
+        MemorySegment seg = w.qweight().segment();
         long rb = w.rowBytes(), bb = 4L * L;
         int[] spread = new int[L];
         for (int l = 0; l < L; l++) spread[l] = l / lpg;
         VectorShuffle<Float> shuffle = VectorShuffle.fromArray(FS, spread, 0);
         float[] srow = new float[ng + L]; // padded so the last block's load stays in bounds
+        int[] zrow = new int[ng];
         FloatVector zero = FloatVector.zero(FS);
         for (int j = 0; j < dOut; j++) {
             long r0 = j * rb;
-            float zt = 0;
-            for (int g = 0; g < ng; g++) {
-                srow[g] = scaleAt(ss, f16, w.scales(), (long) j * ng + g);
-                zt += srow[g] * w.zero(j, g) * xsum[g];
-            }
+            float zt = rowScales(w, j, xsum, srow, zrow);
             FloatVector tot = zero;
-            for (int t = 0; t < blocks; t++) {
+            for (int t = 0, so = 0; t < blocks; t++, so += groupsPerBlock) {
                 IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
                 int o = t * 8 * L;
                 FloatVector a0 = f(q.and(0xF)).mul(xv(xp, o));
@@ -217,44 +229,72 @@ final class PanamaFormatUniform {
                 a1 = f(q.and(0xF00000)).fma(xv(xp, o + 5 * L), a1);
                 a2 = f(q.and(0xF000000)).fma(xv(xp, o + 6 * L), a2);
                 a3 = f(q.lanewise(VectorOperators.LSHR, 28)).fma(xv(xp, o + 7 * L), a3);
-                FloatVector sv = FloatVector.fromArray(FS, srow, t * L / lpg).rearrange(shuffle);
+                FloatVector sv = FloatVector.fromArray(FS, srow, so).rearrange(shuffle);
                 tot = a0.add(a1).add(a2.add(a3)).fma(sv, tot);
             }
             y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
         }
     }
 
-    /** 2-bit codes, broadcast groups: 16 fields per lane, looped over a constant count. */
-    private static void rows2(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
-        int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, bpg = plan.blocksPerGroup;
-        MemorySegment seg = w.qweight().segment(), ss = w.scales().segment();
-        boolean f16 = w.scales().dtype() == DType.F16;
+    /** 2-bit codes, groups smaller than a block (group_size divides 16·L, e.g. 128 with 512-bit vectors): as {@link #lanes4}. */
+    private static void lanes2(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
+        int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, lpg = w.groupSize() / 16, groupsPerBlock = L / lpg;
+        MemorySegment seg = w.qweight().segment();
         long rb = w.rowBytes(), bb = 4L * L;
-        FloatVector zero = FloatVector.zero(FS);
+        int[] spread = new int[L];
+        for (int l = 0; l < L; l++) spread[l] = l / lpg;
+        VectorShuffle<Float> shuffle = VectorShuffle.fromArray(FS, spread, 0);
+        float[] srow = new float[ng + L]; // padded so the last block's load stays in bounds
+        int[] zrow = new int[ng];
         for (int j = 0; j < dOut; j++) {
             long r0 = j * rb;
-            FloatVector tot = zero;
-            float zt = 0;
-            int t = 0;
-            for (int g = 0; g < ng && t < blocks; g++) {
-                FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                for (int tEnd = Math.min(blocks, t + bpg); t < tEnd; t++) {
-                    IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
-                    int o = t * 16 * L;
-                    for (int k = 0; k < 12; k += 4) {
-                        a0 = f(q.and(3 << 2 * k)).fma(xv(xp, o + k * L), a0);
-                        a1 = f(q.and(3 << 2 * k + 2)).fma(xv(xp, o + (k + 1) * L), a1);
-                        a2 = f(q.and(3 << 2 * k + 4)).fma(xv(xp, o + (k + 2) * L), a2);
-                        a3 = f(q.and(3 << 2 * k + 6)).fma(xv(xp, o + (k + 3) * L), a3);
-                    }
-                    a0 = f(q.and(3 << 24)).fma(xv(xp, o + 12 * L), a0);
-                    a1 = f(q.and(3 << 26)).fma(xv(xp, o + 13 * L), a1);
-                    a2 = f(q.and(3 << 28)).fma(xv(xp, o + 14 * L), a2);
-                    a3 = f(q.lanewise(VectorOperators.LSHR, 30)).fma(xv(xp, o + 15 * L), a3);
+            float zt = rowScales(w, j, xsum, srow, zrow);
+            FloatVector tot = FloatVector.zero(FS);
+            for (int t = 0, so = 0; t < blocks; t++, so += groupsPerBlock) {
+                IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
+                int o = t * 16 * L;
+                FloatVector a0 = f(q.and(3)).mul(xv(xp, o));
+                FloatVector a1 = f(q.and(3 << 2)).mul(xv(xp, o + L));
+                for (int k = 2; k < 14; k += 2) {
+                    a0 = f(q.and(3 << 2 * k)).fma(xv(xp, o + k * L), a0);
+                    a1 = f(q.and(3 << 2 * k + 2)).fma(xv(xp, o + (k + 1) * L), a1);
                 }
-                float s = scaleAt(ss, f16, w.scales(), (long) j * ng + g);
-                tot = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(FS, s), tot);
-                zt += s * w.zero(j, g) * xsum[g];
+                a0 = f(q.and(3 << 28)).fma(xv(xp, o + 14 * L), a0);
+                a1 = f(q.lanewise(VectorOperators.LSHR, 30)).fma(xv(xp, o + 15 * L), a1);
+                FloatVector sv = FloatVector.fromArray(FS, srow, so).rearrange(shuffle);
+                tot = a0.add(a1).fma(sv, tot);
+            }
+            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+        }
+    }
+
+    /** 2-bit codes, broadcast groups: 16 fields per lane, in the same per-block shape as {@link #rows4}. */
+    private static void rows2(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
+        int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, bpg = plan.blocksPerGroup;
+        MemorySegment seg = w.qweight().segment();
+        long rb = w.rowBytes(), bb = 4L * L;
+        float[] srow = new float[ng];
+        int[] zrow = new int[ng];
+        for (int j = 0; j < dOut; j++) {
+            float zt = rowScales(w, j, xsum, srow, zrow);
+            long r0 = j * rb;
+            FloatVector tot = FloatVector.zero(FS);
+            for (int t = 0, g = 0, inGroup = 0; t < blocks; t++) {
+                IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
+                int o = t * 16 * L;
+                FloatVector a0 = f(q.and(3)).mul(xv(xp, o));
+                FloatVector a1 = f(q.and(3 << 2)).mul(xv(xp, o + L));
+                for (int k = 2; k < 14; k += 2) {
+                    a0 = f(q.and(3 << 2 * k)).fma(xv(xp, o + k * L), a0);
+                    a1 = f(q.and(3 << 2 * k + 2)).fma(xv(xp, o + (k + 1) * L), a1);
+                }
+                a0 = f(q.and(3 << 28)).fma(xv(xp, o + 14 * L), a0);
+                a1 = f(q.lanewise(VectorOperators.LSHR, 30)).fma(xv(xp, o + 15 * L), a1);
+                tot = a0.add(a1).fma(FloatVector.broadcast(FS, srow[g]), tot);
+                if (++inGroup == bpg) {
+                    inGroup = 0;
+                    g++;
+                }
             }
             y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
         }
@@ -263,62 +303,26 @@ final class PanamaFormatUniform {
     /** 8-bit codes, broadcast groups: 4 fields per lane. */
     private static void rows8(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
         int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, bpg = plan.blocksPerGroup;
-        MemorySegment seg = w.qweight().segment(), ss = w.scales().segment();
-        boolean f16 = w.scales().dtype() == DType.F16;
+        MemorySegment seg = w.qweight().segment();
         long rb = w.rowBytes(), bb = 4L * L;
-        FloatVector zero = FloatVector.zero(FS);
+        float[] srow = new float[ng];
+        int[] zrow = new int[ng];
         for (int j = 0; j < dOut; j++) {
+            float zt = rowScales(w, j, xsum, srow, zrow);
             long r0 = j * rb;
-            FloatVector tot = zero;
-            float zt = 0;
-            int t = 0;
-            for (int g = 0; g < ng && t < blocks; g++) {
-                FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                for (int tEnd = Math.min(blocks, t + bpg); t < tEnd; t++) {
-                    IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
-                    int o = t * 4 * L;
-                    a0 = f(q.and(0xFF)).fma(xv(xp, o), a0);
-                    a1 = f(q.and(0xFF00)).fma(xv(xp, o + L), a1);
-                    a2 = f(q.and(0xFF0000)).fma(xv(xp, o + 2 * L), a2);
-                    a3 = f(q.lanewise(VectorOperators.LSHR, 24)).fma(xv(xp, o + 3 * L), a3);
+            FloatVector tot = FloatVector.zero(FS);
+            for (int t = 0, g = 0, inGroup = 0; t < blocks; t++) {
+                IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
+                int o = t * 4 * L;
+                FloatVector a0 = f(q.and(0xFF)).mul(xv(xp, o));
+                FloatVector a1 = f(q.and(0xFF00)).mul(xv(xp, o + L));
+                a0 = f(q.and(0xFF0000)).fma(xv(xp, o + 2 * L), a0);
+                a1 = f(q.lanewise(VectorOperators.LSHR, 24)).fma(xv(xp, o + 3 * L), a1);
+                tot = a0.add(a1).fma(FloatVector.broadcast(FS, srow[g]), tot);
+                if (++inGroup == bpg) {
+                    inGroup = 0;
+                    g++;
                 }
-                float s = scaleAt(ss, f16, w.scales(), (long) j * ng + g);
-                tot = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(FS, s), tot);
-                zt += s * w.zero(j, g) * xsum[g];
-            }
-            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
-        }
-    }
-
-    /** 3-bit codes, broadcast groups: 3·L bytes spread to 24-bit lanes, 8 fields masked in place. */
-    private static void rows3(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
-        int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, bpg = plan.blocksPerGroup;
-        MemorySegment seg = w.qweight().segment(), ss = w.scales().segment();
-        boolean f16 = w.scales().dtype() == DType.F16;
-        long rb = w.rowBytes(), bb = 3L * L;
-        FloatVector zero = FloatVector.zero(FS);
-        for (int j = 0; j < dOut; j++) {
-            long r0 = j * rb;
-            FloatVector tot = zero;
-            float zt = 0;
-            int t = 0;
-            for (int g = 0; g < ng && t < blocks; g++) {
-                FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                for (int tEnd = Math.min(blocks, t + bpg); t < tEnd; t++) {
-                    IntVector q = PanamaFormatPacked.load(seg, r0 + t * bb, 3);
-                    int o = t * 8 * L;
-                    a0 = f(q.and(7)).fma(xv(xp, o), a0);
-                    a1 = f(q.and(7 << 3)).fma(xv(xp, o + L), a1);
-                    a2 = f(q.and(7 << 6)).fma(xv(xp, o + 2 * L), a2);
-                    a3 = f(q.and(7 << 9)).fma(xv(xp, o + 3 * L), a3);
-                    a0 = f(q.and(7 << 12)).fma(xv(xp, o + 4 * L), a0);
-                    a1 = f(q.and(7 << 15)).fma(xv(xp, o + 5 * L), a1);
-                    a2 = f(q.and(7 << 18)).fma(xv(xp, o + 6 * L), a2);
-                    a3 = f(q.and(7 << 21)).fma(xv(xp, o + 7 * L), a3);
-                }
-                float s = scaleAt(ss, f16, w.scales(), (long) j * ng + g);
-                tot = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(FS, s), tot);
-                zt += s * w.zero(j, g) * xsum[g];
             }
             y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
         }
