@@ -64,7 +64,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("group-size").hasArg().argName("G").desc("uniform methods: columns per scale/zero (default 128)").build());
         o.addOption(Option.builder().longOpt("sym").desc("uniform methods: symmetric grid, no zero points").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
-        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text (default self: the model's own generations)").build());
+        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
         o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
         o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length incl. BOS (default min(2048, context))").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration seed (default 0)").build());
@@ -100,7 +100,9 @@ final class QuantizeCommand implements Command {
         try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
             LlamaModel reference = LlamaModel.load(in, arena);
             LlamaModel model = LlamaModel.load(in, arena);
-            Tokenizer tok = Tokenizer.load(in, model.config());
+            // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
+            boolean random = calibSource.equals("random");
+            Tokenizer tok = random && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
             report.put("model", modelInfo(in, model));
             report.put("method", qo.method().cliName());
             report.put("parameters", parameters(qo, format));
@@ -109,9 +111,11 @@ final class QuantizeCommand implements Command {
             EvalSupport eval;
             try (var t = report.stage("calibration")) {
                 progress.stage("calibration from " + calibSource, 0);
-                calib = calibSource.equals("self")
-                        ? Calibration.selfGenerated(model, tok, samples, seqLen, seed)
-                        : Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                calib = switch (calibSource) {
+                    case "self" -> Calibration.selfGenerated(model, tok, samples, seqLen, seed);
+                    case "random" -> randomCalibration(model, samples, seqLen, seed);
+                    default -> Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                };
                 eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
             }
             report.put("calibration", calibrationInfo(calib.record()));
@@ -171,6 +175,15 @@ final class QuantizeCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** Uniform random token ids (seeded): only for timing and memory runs on synthetic checkpoints. */
+    private static Calibration randomCalibration(LlamaModel model, int samples, int seqLen, long seed) {
+        int T = seqLen <= 0 ? model.config().defaultSeqLen() : seqLen;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] stream = new int[samples * T];
+        for (int i = 0; i < stream.length; i++) stream[i] = 3 + r.nextInt(model.config().vocabSize() - 3);
+        return Calibration.fromTokens(stream, "random", model.config(), samples, T, seed);
     }
 
     static QuantizeOptions options(CommandLine cl, OutputFormat format) {

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Tokenizer;
-import dev.shrink4j.quantize.QuantizedCheckpoint;
 import dev.shrink4j.tensors.io.Json;
 import dev.shrink4j.tensors.testing.TestData;
 import java.io.IOException;
@@ -59,7 +58,7 @@ class QuantizeCommandTest {
         // The written checkpoint is the model that was evaluated: same KL against the original.
         try (Arena arena = Arena.ofShared()) {
             LlamaModel original = LlamaModel.load(TestData.demoModel(), arena);
-            LlamaModel loaded = QuantizedCheckpoint.load(out, arena);
+            LlamaModel loaded = LlamaModel.load(out, arena);
             int[] stream = Tokenizer.load(out, loaded.config()).encode(Files.readString(eval), false);
             Perplexity.Result p = Perplexity.evaluate(loaded, stream, 64, 0, original);
             assertEquals(klReported, p.kl(), 1e-6 * (1 + klReported));

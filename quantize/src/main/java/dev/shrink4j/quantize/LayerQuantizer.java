@@ -34,7 +34,7 @@ final class LayerQuantizer {
             }
             case GPTQ, GUIDED_GPTQ -> {
                 double rtn = objective(w, Rtn.quantize(w, dOut, dIn, bits, o.groupSize(), o.symmetric()).dequantize(), hs, dOut, dIn);
-                GuidedQuant.UniformResult r = GuidedQuant.gptq(w, hs, dOut, dIn, o.gptq(dIn));
+                GuidedQuant.UniformResult r = GuidedQuant.gptq(w, hs, dOut, dIn, o.gptq());
                 String note = r.deadColumns() > 0 ? r.deadColumns() + " dead columns" : "";
                 if (r.maxDamp() > 0.01 + 1e-12) note += (note.isEmpty() ? "" : "; ") + "damping " + r.maxDamp();
                 yield new Outcome(pack(arena, r.quantized()), rtn, objective(w, r.quantized().dequantize(), hs, dOut, dIn), note);

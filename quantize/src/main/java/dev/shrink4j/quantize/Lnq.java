@@ -5,7 +5,7 @@ import dev.shrink4j.tensors.linalg.NotPositiveDefiniteException;
 import dev.shrink4j.tensors.linalg.Spd;
 import java.util.Arrays;
 import java.util.logging.Logger;
-import java.util.stream.IntStream;
+import dev.shrink4j.tensors.Parallel;
 
 /**
  * LNQ, METHODS.md §3.5: per row minimise f(c, P) = (w − Pc)ᵀ H (w − Pc) over a codebook c and one-hot
@@ -165,7 +165,7 @@ public final class Lnq {
         double cStep(boolean evaluateOnly) {
             int tiles = (dOut + ROW_TILE - 1) / ROW_TILE;
             double[] before = new double[dOut];
-            IntStream.range(0, tiles).parallel().forEach(tile -> {
+            Parallel.forEach(tiles, tile -> {
                 int j0 = tile * ROW_TILE, j1 = Math.min(dOut, j0 + ROW_TILE), rows = j1 - j0;
                 byte[] a = new byte[rows * dIn];
                 for (int r = 0; r < rows; r++) {

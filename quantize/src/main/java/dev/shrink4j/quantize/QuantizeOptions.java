@@ -51,7 +51,7 @@ public record QuantizeOptions(QuantMethod method, int bits, int groupSize, boole
         return guidedGroups;
     }
 
-    GptqOptions gptq(int dIn) {
+    GptqOptions gptq() {
         return GptqOptions.defaults(bits, groupSize, symmetric).withActOrder(actOrder, true);
     }
 

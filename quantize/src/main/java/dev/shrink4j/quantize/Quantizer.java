@@ -4,6 +4,7 @@ import dev.shrink4j.model.Backprop;
 import dev.shrink4j.model.BlockMethod;
 import dev.shrink4j.model.BlockPipeline;
 import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.CompressedLinear;
 import dev.shrink4j.model.GradientObserver;
 import dev.shrink4j.model.Group;
 import dev.shrink4j.model.InputStatistics;
@@ -108,6 +109,7 @@ public final class Quantizer {
         public void observe(int layer, Group group, float[] x, int n, int dIn) {
             if (options.method().guided()) {
                 int from = seen.getOrDefault(group, 0);
+                if (options.method().densePropagation()) checkInStep(layer, group, x, n, dIn, from);
                 for (Proj p : group.members()) {
                     float[] sal = stats.saliency.get(p.module(layer));
                     int g = sal.length / stats.tokens;
@@ -116,6 +118,22 @@ public final class Quantizer {
                 seen.put(group, from + n);
             } else {
                 plain.computeIfAbsent(group, k -> new InputStatistics(dIn)).add(x, n);
+            }
+        }
+
+        /**
+         * §3.3.3: the Hessian pass must see the tokens of the saliency pass in the same order. With dense
+         * propagation both passes run the same dense model, so the inputs' per-token norms must agree.
+         */
+        private void checkInStep(int layer, Group group, float[] x, int n, int dIn, int from) {
+            float[] expected = stats.inputNorms.get(group.members().get(0).module(layer));
+            float[] got = rowNorms(x, n, dIn);
+            for (int t = 0; t < n; t++) {
+                float e = expected[from + t];
+                if (Math.abs(got[t] - e) > 1e-3f * (1 + Math.abs(e))) {
+                    throw new IllegalStateException("guided statistics out of step at layer " + layer + " " + group + " token " + (from + t)
+                            + ": input norm " + got[t] + " vs " + e + " in the gradient pass");
+                }
             }
         }
 
@@ -139,7 +157,7 @@ public final class Quantizer {
                 LayerQuantizer.checkFinite(p.weightName(layer), w);
                 LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, arena, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
                 CompressedWeight cw = o.weight();
-                out.put(p, new CompressedLinear(cw));
+                out.put(p, new CompressedLinear(cw, lin.bias()));
                 weights.put(p.module(layer), cw);
                 long n = (long) dOut * dIn;
                 reports.add(new LayerReport(p.module(layer), dOut, dIn, cw.format(), o.objectiveInit(), o.objectiveAfter(),
@@ -154,14 +172,26 @@ public final class Quantizer {
      * Fisher diagonals by weight name (§2.3.1), saliencies (tokens, g) by module name (§3.3), and the
      * number of calibration tokens.
      */
-    private record Statistics(Map<String, float[]> fisher, Map<String, float[]> saliency, int tokens) {
-        static final Statistics NONE = new Statistics(Map.of(), Map.of(), 1);
+    private record Statistics(Map<String, float[]> fisher, Map<String, float[]> saliency, Map<String, float[]> inputNorms, int tokens) {
+        static final Statistics NONE = new Statistics(Map.of(), Map.of(), Map.of(), 1);
+    }
+
+    /** ‖x_t‖² per token of x (n, d_in). */
+    static float[] rowNorms(float[] x, int n, int dIn) {
+        float[] r = new float[n];
+        for (int t = 0; t < n; t++) {
+            double s = 0;
+            for (int i = 0; i < dIn; i++) s += (double) x[t * dIn + i] * x[t * dIn + i];
+            r[t] = (float) s;
+        }
+        return r;
     }
 
     private Statistics gradientStatistics(LlamaModel model, int[][] sequences, Listener listener) {
         Map<String, float[]> fisher = new HashMap<>();
         Map<String, float[]> saliency = new HashMap<>();
         Map<String, Integer> filled = new HashMap<>();
+        Map<String, float[]> inputNorms = new HashMap<>();
         int tokens = sequences.length * sequences[0].length;
         boolean guided = options.method().guided();
         boolean wantFisher = options.method() != QuantMethod.GUIDED_GPTQ; // SqueezeLLM init of LNQ (§3.5.1)
@@ -185,6 +215,8 @@ public final class Quantizer {
                 float[] s = saliency.computeIfAbsent(module, k -> new float[tokens * groups]);
                 int at = filled.merge(module, n, Integer::sum) - n;
                 System.arraycopy(GuidedHessians.saliency(g, n, dOut, groups), 0, s, at * groups, n * groups);
+                float[] norms = inputNorms.computeIfAbsent(module, k -> new float[tokens]);
+                System.arraycopy(rowNorms(x, n, x.length / n), 0, norms, at, n);
             }
 
             @Override
@@ -205,6 +237,6 @@ public final class Quantizer {
             backprop.run(sequences[s], 1, obs);
             listener.step(s + 1, "sequence");
         }
-        return new Statistics(fisher, saliency, tokens);
+        return new Statistics(fisher, saliency, inputNorms, tokens);
     }
 }

@@ -1,5 +1,6 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.Parallel;
 import java.util.Arrays;
 
 /**
@@ -21,14 +22,17 @@ public final class SqueezeLlm {
         int m = 1 << bits;
         byte[] codes = new byte[dOut * dIn];
         float[] lut = new float[dOut * m];
-        java.util.stream.IntStream.range(0, dOut).parallel().forEach(j -> {
-            double[] c = clusterRow(w, fisher, j * dIn, dIn, m);
-            float[] cb = new float[m];
-            for (int k = 0; k < m; k++) cb[k] = UniformGrid.toF16Signed((float) c[k]);
-            Arrays.sort(cb);
-            System.arraycopy(cb, 0, lut, j * m, m);
-            // With the codebook fixed, the nearest centroid is the best code whatever the weights.
-            for (int i = 0; i < dIn; i++) codes[j * dIn + i] = (byte) nearest(cb, w[j * dIn + i]);
+        int chunks = Math.min(dOut, 4 * Parallel.threads());
+        Parallel.forEach(chunks, chunk -> {
+            for (int j = (int) ((long) dOut * chunk / chunks); j < (long) dOut * (chunk + 1) / chunks; j++) {
+                double[] c = clusterRow(w, fisher, j * dIn, dIn, m);
+                float[] cb = new float[m];
+                for (int k = 0; k < m; k++) cb[k] = UniformGrid.toF16Signed((float) c[k]);
+                Arrays.sort(cb);
+                System.arraycopy(cb, 0, lut, j * m, m);
+                // With the codebook fixed, the nearest centroid is the best code whatever the weights.
+                for (int i = 0; i < dIn; i++) codes[j * dIn + i] = (byte) nearest(cb, w[j * dIn + i]);
+            }
         });
         return new LutCodes(dOut, dIn, bits, codes, lut);
     }
