@@ -281,7 +281,9 @@ final class PruneCommand implements Command {
         if (global && (m != LayerwisePruner.Method.MAGNITUDE || pattern != null)) {
             throw new UsageException("--global applies to unstructured magnitude pruning only");
         }
-        provenance.put("threshold", global ? "global" : "per matrix");
+        if (m == LayerwisePruner.Method.MAGNITUDE) {
+            provenance.put("threshold", global ? "global" : "per matrix");
+        }
         LayerwisePruner.Settings s = new LayerwisePruner.Settings(m, sparsity, pattern, bs, damp, global);
         PruneWeightSink sink = new PruneWeightSink(model, writer, format, pattern);
         long[] totals = new long[2];

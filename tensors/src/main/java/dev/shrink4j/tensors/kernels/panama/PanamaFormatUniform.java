@@ -78,6 +78,8 @@ final class PanamaFormatUniform {
             }
         } else if (plan.bits == 4 && plan.p % w.groupSize() == 0) {
             lanes4(w, plan, xp, xsum, y);
+        } else if (plan.bits == 2 && plan.p % w.groupSize() == 0) {
+            lanes2(w, plan, xp, xsum, y);
         } else {
             matvecGeneric(w, plan, xp, xsum, y);
         }
@@ -229,6 +231,38 @@ final class PanamaFormatUniform {
                 a3 = f(q.lanewise(VectorOperators.LSHR, 28)).fma(xv(xp, o + 7 * L), a3);
                 FloatVector sv = FloatVector.fromArray(FS, srow, so).rearrange(shuffle);
                 tot = a0.add(a1).add(a2.add(a3)).fma(sv, tot);
+            }
+            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+        }
+    }
+
+    /** 2-bit codes, groups smaller than a block (group_size divides 16·L, e.g. 128 with 512-bit vectors): as {@link #lanes4}. */
+    private static void lanes2(UniformQuantized w, Plan plan, float[] xp, float[] xsum, float[] y) {
+        int dOut = w.dOut(), ng = w.nGroups(), blocks = plan.blocks, lpg = w.groupSize() / 16, groupsPerBlock = L / lpg;
+        MemorySegment seg = w.qweight().segment();
+        long rb = w.rowBytes(), bb = 4L * L;
+        int[] spread = new int[L];
+        for (int l = 0; l < L; l++) spread[l] = l / lpg;
+        VectorShuffle<Float> shuffle = VectorShuffle.fromArray(FS, spread, 0);
+        float[] srow = new float[ng + L]; // padded so the last block's load stays in bounds
+        int[] zrow = new int[ng];
+        for (int j = 0; j < dOut; j++) {
+            long r0 = j * rb;
+            float zt = rowScales(w, j, xsum, srow, zrow);
+            FloatVector tot = FloatVector.zero(FS);
+            for (int t = 0, so = 0; t < blocks; t++, so += groupsPerBlock) {
+                IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
+                int o = t * 16 * L;
+                FloatVector a0 = f(q.and(3)).mul(xv(xp, o));
+                FloatVector a1 = f(q.and(3 << 2)).mul(xv(xp, o + L));
+                for (int k = 2; k < 14; k += 2) {
+                    a0 = f(q.and(3 << 2 * k)).fma(xv(xp, o + k * L), a0);
+                    a1 = f(q.and(3 << 2 * k + 2)).fma(xv(xp, o + (k + 1) * L), a1);
+                }
+                a0 = f(q.and(3 << 28)).fma(xv(xp, o + 14 * L), a0);
+                a1 = f(q.lanewise(VectorOperators.LSHR, 30)).fma(xv(xp, o + 15 * L), a1);
+                FloatVector sv = FloatVector.fromArray(FS, srow, so).rearrange(shuffle);
+                tot = a0.add(a1).fma(sv, tot);
             }
             y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
         }
