@@ -12,7 +12,6 @@ import dev.shrink4j.tensors.ShrinkException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +94,7 @@ final class QuantizeCommand implements Command {
         long seed = ModelArgs.longOption(cl, "seed", 0);
         String calibSource = cl.getOptionValue("calib", "self");
         Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
-        Report report = new Report("quantize", argv(cl));
+        Report report = new Report("quantize", Report.argv("quantize", cl));
 
         try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
             LlamaModel reference = LlamaModel.load(in, arena);
@@ -103,7 +102,7 @@ final class QuantizeCommand implements Command {
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
             boolean random = calibSource.equals("random");
             Tokenizer tok = random && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
-            report.put("model", modelInfo(in, model));
+            report.put("model", Report.modelInfo(in, model));
             report.put("method", qo.method().cliName());
             report.put("parameters", parameters(qo, format));
 
@@ -205,27 +204,6 @@ final class QuantizeCommand implements Command {
             o = o.withGuidedGroups(ModelArgs.intOption(cl, "guided-groups", 0, 1));
         }
         return o;
-    }
-
-    private static List<String> argv(CommandLine cl) {
-        List<String> a = new ArrayList<>();
-        a.add("quantize");
-        for (Option op : cl.getOptions()) {
-            a.add("--" + op.getLongOpt());
-            if (op.hasArg()) a.add(op.getValue());
-        }
-        a.addAll(cl.getArgList());
-        return a;
-    }
-
-    private static Map<String, Object> modelInfo(Path in, LlamaModel m) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("path", in.toString());
-        r.put("model_type", m.config().modelType());
-        r.put("layers", m.numLayers());
-        r.put("hidden_size", m.config().hiddenSize());
-        r.put("vocab_size", m.config().vocabSize());
-        return r;
     }
 
     private static Map<String, Object> parameters(QuantizeOptions o, OutputFormat f) {
