@@ -9,10 +9,12 @@ final class Commands {
     static List<Command> all() {
         return List.of(
                 new InspectCommand(),
+                new QuantizeCommand(),
                 new EvalCommand(),
                 new GenerateCommand(),
                 new SynthCommand(),
                 new PruneCommand(),
-                new SparsityCommand());
+                new SparsityCommand(),
+                new LowrankCommand());
     }
 }

@@ -4,7 +4,9 @@ package dev.shrink4j.model;
  * Causal grouped-query attention over batches of full sequences, forward and backward. Query head h
  * reads key/value head h / (heads / kv_heads). Scores are q·k/√d over positions j ≤ i (and
  * i − j < window for Mistral's sliding window); probabilities are recomputed in the backward pass
- * rather than stored, so memory stays one T × T tile per task.
+ * rather than stored, so memory stays one T × T tile per task. Products run in blocks of
+ * {@value #BLOCK} query rows against only the key columns at or before the block (causality), which
+ * halves the attention work of long sequences.
  */
 final class Attention {
     private final int heads;
@@ -12,6 +14,8 @@ final class Attention {
     private final int headDim;
     private final int window; // 0 = unbounded
     private final float scale;
+    /** Query rows per causal block. */
+    static final int BLOCK = 64;
 
     Attention(ModelConfig c) {
         this.heads = c.numHeads();
@@ -27,24 +31,29 @@ final class Attention {
      */
     void forward(float[] q, float[] k, float[] v, int batch, int seqLen, float[] a) {
         int qw = heads * headDim;
+        int kw = kvHeads * headDim;
         int group = heads / kvHeads;
         Gemm.parallelFor(batch * heads, task -> {
             int b = task / heads;
             int h = task % heads;
             int g = h / group;
             int T = seqLen;
-            float[] qh = gather(q, b, T, qw, h * headDim, false);
-            float[] kh = gather(k, b, T, kvHeads * headDim, g * headDim, false);
-            float[] vT = gather(v, b, T, kvHeads * headDim, g * headDim, true);
             float[] p = new float[T * T];
-            probabilities(qh, kh, T, p);
-            Gemm.kernel(p, 0, T, T, vT, headDim, a, qw, b * T * qw + h * headDim, false);
+            probabilities(q, b * T * qw + h * headDim, qw, k, b * T * kw + g * headDim, kw, T, p);
+            // a_h(T, hd) = P(T, T) · v_g(T, hd), read in place with the row strides of a and v.
+            for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                int i1 = Math.min(T, i0 + BLOCK);
+                Gemm.ab1(i1 - i0, headDim, i1, p, i0 * T, T, v, b * T * kw + g * headDim, kw, a, (b * T + i0) * qw + h * headDim, qw, false);
+            }
         });
     }
 
-    /** P(T, T): causal softmax of qh·khᵀ·scale. */
-    private void probabilities(float[] qh, float[] kh, int T, float[] p) {
-        Gemm.kernel(qh, 0, T, headDim, kh, T, p, T, 0, false);
+    /** P(T, T): causal softmax of q_h·k_gᵀ·scale; q_h and k_g are read in place (offset, row stride). */
+    private void probabilities(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, int T, float[] p) {
+        for (int i0 = 0; i0 < T; i0 += BLOCK) { // columns beyond the block's last row are masked below
+            int i1 = Math.min(T, i0 + BLOCK);
+            Gemm.abt1(i1 - i0, i1, headDim, q, qOff + i0 * ldq, ldq, k, kOff, ldk, p, i0 * T, T, false);
+        }
         for (int i = 0; i < T; i++) {
             int lo = window > 0 ? Math.max(0, i - window + 1) : 0;
             int row = i * T;
@@ -78,53 +87,30 @@ final class Attention {
             int b = task / kvHeads;
             int g = task % kvHeads;
             int T = seqLen;
-            float[] kh = gather(k, b, T, kw, g * headDim, false);
-            float[] vh = gather(v, b, T, kw, g * headDim, false);
-            float[] kT = gather(k, b, T, kw, g * headDim, true);
+            int kOff = b * T * kw + g * headDim;
             float[] p = new float[T * T];
             float[] dp = new float[T * T];
-            float[] dkh = new float[T * headDim];
-            float[] dvh = new float[T * headDim];
             for (int h = g * group; h < (g + 1) * group; h++) {
-                float[] qh = gather(q, b, T, qw, h * headDim, false);
-                float[] qT = gather(q, b, T, qw, h * headDim, true);
-                float[] dah = gather(da, b, T, qw, h * headDim, false);
-                float[] daT = gather(da, b, T, qw, h * headDim, true);
-                probabilities(qh, kh, T, p);
-                Gemm.kernel(dah, 0, T, headDim, vh, T, dp, T, 0, false); // dP = dA·Vᵀ
-                float[] pT = Gemm.transpose(p, T, T);
-                Gemm.kernel(pT, 0, T, T, daT, headDim, dvh, headDim, 0, true); // dV += Pᵀ·dA
+                int qOff = b * T * qw + h * headDim;
+                probabilities(q, qOff, qw, k, kOff, kw, T, p);
+                for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                    int i1 = Math.min(T, i0 + BLOCK);
+                    Gemm.abt1(i1 - i0, i1, headDim, da, qOff + i0 * qw, qw, v, kOff, kw, dp, i0 * T, T, false); // dP = dA·Vᵀ
+                    Gemm.atb1(i1, headDim, i1 - i0, p, i0 * T, T, da, qOff + i0 * qw, qw, dv, kOff, kw, true); // dV += Pᵀ·dA
+                }
                 for (int i = 0; i < T; i++) { // dS = P ⊙ (dP − Σ_j P·dP), times the score scale
                     int row = i * T;
                     float dot = 0;
                     for (int j = 0; j <= i; j++) dot += p[row + j] * dp[row + j];
                     for (int j = 0; j < T; j++) dp[row + j] = j <= i ? p[row + j] * (dp[row + j] - dot) * scale : 0f;
                 }
-                Gemm.kernel(dp, 0, T, T, kT, headDim, dq, qw, b * T * qw + h * headDim, false); // dQ = dS·K
-                float[] dsT = Gemm.transpose(dp, T, T);
-                Gemm.kernel(dsT, 0, T, T, qT, headDim, dkh, headDim, 0, true); // dK += dSᵀ·Q
+                for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                    int i1 = Math.min(T, i0 + BLOCK);
+                    Gemm.ab1(i1 - i0, headDim, i1, dp, i0 * T, T, k, kOff, kw, dq, qOff + i0 * qw, qw, false); // dQ = dS·K
+                    Gemm.atb1(i1, headDim, i1 - i0, dp, i0 * T, T, q, qOff + i0 * qw, qw, dk, kOff, kw, true); // dK += dSᵀ·Q
+                }
             }
-            scatter(dkh, dk, b, T, kw, g * headDim);
-            scatter(dvh, dv, b, T, kw, g * headDim);
         });
-    }
-
-    /** Head slice of sequence b as (T, hd), or its transpose (hd, T). */
-    private float[] gather(float[] x, int b, int T, int width, int off, boolean transpose) {
-        float[] out = new float[T * headDim];
-        for (int t = 0; t < T; t++) {
-            int src = (b * T + t) * width + off;
-            if (transpose) {
-                for (int d = 0; d < headDim; d++) out[d * T + t] = x[src + d];
-            } else {
-                System.arraycopy(x, src, out, t * headDim, headDim);
-            }
-        }
-        return out;
-    }
-
-    private void scatter(float[] src, float[] x, int b, int T, int width, int off) {
-        for (int t = 0; t < T; t++) System.arraycopy(src, t * headDim, x, (b * T + t) * width + off, headDim);
     }
 
     /**

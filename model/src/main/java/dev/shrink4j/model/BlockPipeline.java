@@ -32,7 +32,7 @@ public final class BlockPipeline {
      */
     public record Options(boolean trueSequential, Propagation propagation, int rowsPerPass, int firstLayer, int lastLayer) {
         public static Options defaults() {
-            return new Options(true, Propagation.COMPRESSED, 4096, 0, Integer.MAX_VALUE);
+            return new Options(true, Propagation.COMPRESSED, 2048, 0, Integer.MAX_VALUE);
         }
 
         public Options withTrueSequential(boolean t) {

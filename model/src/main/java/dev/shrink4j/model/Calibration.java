@@ -67,7 +67,7 @@ public record Calibration(int[][] sequences, Record record) {
 
     /**
      * {@code --calib self}: the model writes its own calibration text. Stories are sampled from BOS
-     * (temperature 1, top-p 0.95, seeded) until the text holds enough tokens for the windows, then
+     * (temperature 1, top-p 0.95, seeded; at most 4·T tokens each) until the text holds enough tokens, then
      * windows are drawn from it as from a file.
      */
     public static Calibration selfGenerated(LlamaModel model, Tokenizer tokenizer, int samples, int seqLen, long seed) {
@@ -78,12 +78,14 @@ public record Calibration(int[][] sequences, Record record) {
         }
         long needed = Math.max((long) T * 2, (long) samples * (T - 1) / 2);
         Generator gen = new Generator(model);
+        // A story ends at EOS or at this many tokens (several windows' worth, at most the context).
+        int storyCap = Math.min(c.maxPositions() - 1, Math.max(4 * T, 64));
         Sampler sampler = Sampler.of(1.0, 0.95, seed);
         StringBuilder text = new StringBuilder();
         long have = 0;
         int emptyRuns = 0;
         while (have < needed) {
-            int[] out = gen.generate(new int[] {c.bosTokenId()}, c.maxPositions() - 1, sampler, null);
+            int[] out = gen.generate(new int[] {c.bosTokenId()}, storyCap, sampler, null);
             if (out.length == 0 && ++emptyRuns > 100) {
                 throw new ShrinkException("--calib self: the model keeps generating EOS at once; give a calibration text");
             }

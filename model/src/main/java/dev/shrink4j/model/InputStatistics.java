@@ -8,8 +8,9 @@ package dev.shrink4j.model;
  */
 public final class InputStatistics {
     private final int dIn;
-    private final double[] h; // (d_in, d_in), symmetric, unscaled sum
+    private final double[] h; // (d_in, d_in), unscaled sum, upper triangle
     private final double[] channelSq; // (d_in)
+    private final float[] chunk; // (d_in, d_in) fp32 scratch for one chunk's XᵀX, reused
     private double weightSum;
     private long tokens;
 
@@ -17,6 +18,7 @@ public final class InputStatistics {
         this.dIn = dIn;
         this.h = new double[Math.multiplyExact(dIn, dIn)];
         this.channelSq = new double[dIn];
+        this.chunk = new float[dIn * dIn];
     }
 
     /** Adds the rows of x (n, d_in). */
@@ -26,14 +28,11 @@ public final class InputStatistics {
 
     /** Adds the rows of x (n, d_in), row t weighted by {@code rowWeights[t]} (null = 1). */
     public void add(float[] x, int n, float[] rowWeights) {
-        float[] xt = new float[dIn * n]; // (d_in, n): row i = channel i over the chunk's tokens
-        for (int t = 0; t < n; t++) {
-            float s = rowWeights == null ? 1f : (float) Math.sqrt(rowWeights[t]);
-            for (int i = 0; i < dIn; i++) xt[i * n + t] = x[t * dIn + i] * s;
+        java.util.Arrays.fill(chunk, 0f);
+        Gemm.kernels().syrkUpper(n, dIn, x, 0, dIn, rowWeights, 0, chunk, 0, dIn);
+        for (int i = 0; i < dIn; i++) {
+            for (int j = i; j < dIn; j++) h[i * dIn + j] += chunk[i * dIn + j];
         }
-        float[] chunk = new float[dIn * dIn];
-        Gemm.abt(xt, dIn, n, xt, dIn, chunk, false);
-        for (int i = 0; i < h.length; i++) h[i] += chunk[i];
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < dIn; i++) channelSq[i] += (double) x[t * dIn + i] * x[t * dIn + i];
             weightSum += rowWeights == null ? 1 : rowWeights[t];
@@ -54,7 +53,12 @@ public final class InputStatistics {
     public double[] hessian() {
         double[] out = h.clone();
         double inv = tokens == 0 ? 0 : 1.0 / tokens;
-        for (int i = 0; i < out.length; i++) out[i] *= inv;
+        for (int i = 0; i < dIn; i++) {
+            for (int j = i; j < dIn; j++) {
+                out[i * dIn + j] *= inv;
+                out[j * dIn + i] = out[i * dIn + j];
+            }
+        }
         return out;
     }
 

@@ -58,7 +58,7 @@ public final class LlamaModel {
      * weights from several threads, so the arena must be shared ({@link Arena#ofShared()}, global or auto).
      */
     public static LlamaModel load(Path dir, Arena arena) {
-        return load(dir, arena, null);
+        return load(dir, arena, CompressedLinear::load);
     }
 
     /** As {@link #load(Path, Arena)}, with a loader for compressed linears named in the config. */
@@ -67,9 +67,12 @@ public final class LlamaModel {
         return new LlamaModel(config, CheckpointWeights.open(dir, arena), compressed);
     }
 
-    /** A model over an existing weight source (checks every tensor's presence and shape). */
+    /**
+     * A model over an existing weight source (checks every tensor's presence and shape); compressed
+     * linears named in the config are read with {@link CompressedLinear#load}.
+     */
     public static LlamaModel of(ModelConfig config, WeightSource weights) {
-        return new LlamaModel(config, weights, null);
+        return new LlamaModel(config, weights, CompressedLinear::load);
     }
 
     public static LlamaModel of(ModelConfig config, WeightSource weights, CompressedLinearLoader compressed) {
@@ -98,11 +101,8 @@ public final class LlamaModel {
     private Linear linear(String module, int dOut, int dIn, boolean bias, CompressedLinearLoader compressed) {
         JsonNode format = config.compressedTensors().get(module);
         if (format != null) {
-            if (compressed == null) {
-                throw new ShrinkException(module + " is stored as " + format.path("format").asText("?")
-                        + ", which this runtime cannot load without the formats module");
-            }
-            return compressed.load(module, format, weights, dOut, dIn);
+            CompressedLinearLoader loader = compressed != null ? compressed : CompressedLinear::load;
+            return loader.load(module, format, weights, dOut, dIn);
         }
         Tensor w = checked(module + ".weight", dOut, dIn);
         return new DenseLinear(w, bias ? vector(module + ".bias", dOut) : null);

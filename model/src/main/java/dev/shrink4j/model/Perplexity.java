@@ -13,6 +13,8 @@ import dev.shrink4j.tensors.ShrinkException;
 public final class Perplexity {
     /** Tokens scored per forward pass: windows are batched up to this many rows. */
     private static final int ROWS_PER_PASS = 2048;
+    /** Positions whose vocabulary-wide logits exist at once. */
+    private static final int LOGIT_ROWS = 256;
 
     /**
      * @param nll     mean negative log-likelihood, nats per token
@@ -69,15 +71,19 @@ public final class Perplexity {
             float[] refHidden = reference != null ? reference.hidden(input, batch) : null;
             for (int b = 0; b < batch; b++) {
                 // Positions 0..T−2 predict inputs 1..T−1; the last position's logits are not needed.
+                // Logits are formed LOGIT_ROWS positions at a time (vocabulary-wide rows are large).
                 int r0 = b * seqLen;
-                float[] logits = model.logits(hidden, r0, r0 + seqLen - 1);
-                float[] refLogits = refHidden != null ? reference.logits(refHidden, r0, r0 + seqLen - 1) : null;
-                for (int p = 0; p < seqLen - 1; p++) {
-                    int target = input[r0 + p + 1];
-                    double lse = logSumExp(logits, p * v, v);
-                    nllSum += lse - logits[p * v + target];
-                    if (refLogits != null) klSum += kl(refLogits, logits, p * v, v, lse);
-                    tokens++;
+                for (int p0 = 0; p0 < seqLen - 1; p0 += LOGIT_ROWS) {
+                    int rows = Math.min(LOGIT_ROWS, seqLen - 1 - p0);
+                    float[] logits = model.logits(hidden, r0 + p0, r0 + p0 + rows);
+                    float[] refLogits = refHidden != null ? reference.logits(refHidden, r0 + p0, r0 + p0 + rows) : null;
+                    for (int i = 0; i < rows; i++) {
+                        int target = input[r0 + p0 + i + 1];
+                        double lse = logSumExp(logits, i * v, v);
+                        nllSum += lse - logits[i * v + target];
+                        if (refLogits != null) klSum += kl(refLogits, logits, i * v, v, lse);
+                        tokens++;
+                    }
                 }
             }
         }

@@ -47,9 +47,12 @@ public final class Sampler {
             p[i] = Math.exp((logits[i] - max) / temperature);
             sum += p[i];
         }
-        Integer[] order = new Integer[v];
-        for (int i = 0; i < v; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+        // Sort ids by descending probability (ties by id): keys pack −p's order with the id.
+        long[] keys = new long[v];
+        for (int i = 0; i < v; i++) keys[i] = (Long.MAX_VALUE - Double.doubleToLongBits(p[i])) & ~0xFFFFFFFFL | i;
+        Arrays.sort(keys);
+        int[] order = new int[v];
+        for (int i = 0; i < v; i++) order[i] = (int) keys[i];
         double mass = 0;
         int keep = 0;
         while (keep < v && mass < topP * sum) mass += p[order[keep++]];

@@ -30,6 +30,16 @@ class ParallelTest {
     }
 
     @Test
+    void confinedMemoryIsNotShareable() {
+        try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined();
+             java.lang.foreign.Arena shared = java.lang.foreign.Arena.ofShared()) {
+            assertEquals(false, Parallel.shareable(confined.allocate(16)));
+            assertEquals(true, Parallel.shareable(shared.allocate(16)));
+            assertEquals(true, Parallel.shareable(java.lang.foreign.MemorySegment.ofArray(new float[4])));
+        }
+    }
+
+    @Test
     void failuresReachTheCaller() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> Parallel.forEach(3, c -> { if (c == 2) throw new IllegalStateException("chunk 2"); }));

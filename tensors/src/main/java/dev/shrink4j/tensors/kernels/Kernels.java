@@ -17,7 +17,9 @@ import java.lang.foreign.MemorySegment;
  * modified; with {@code accumulate} false an output is overwritten, with true it is added to. Mapped
  * weights come as {@link Tensor}s (F32, BF16 or F16, row-major, contiguous). Implementations are
  * thread-safe; the multi-threaded ops split output tiles over {@link #threads()} workers of the shared
- * {@link dev.shrink4j.tensors.Parallel} pool.
+ * {@link dev.shrink4j.tensors.Parallel} pool. Memory of a confined {@link java.lang.foreign.Arena} may
+ * only be touched by its owner thread, so ops given such segments run on the calling thread; allocate
+ * with {@code Arena.ofShared()} (mapped checkpoints are shared) to get all cores.
  */
 public interface Kernels {
 

@@ -84,6 +84,20 @@ public final class Matrices {
         return scale * Math.sqrt(ssq);
     }
 
+    /**
+     * Throws {@link IllegalArgumentException} naming {@code what} and the first (row, col) of a NaN or
+     * infinite entry of the (rows, cols) matrix: iterative decompositions would not converge on them.
+     */
+    public static void requireFinite(double[] a, int rows, int cols, String what) {
+        int len = rows * cols;
+        for (int i = 0; i < len; i++) {
+            if (!Double.isFinite(a[i])) {
+                throw new IllegalArgumentException(what + ": entry (" + i / cols + ", " + i % cols + ") is " + a[i]
+                        + "; the (" + rows + ", " + cols + ") matrix must be finite");
+            }
+        }
+    }
+
     /** Mean of the diagonal of an (n, n) matrix. */
     public static double meanDiagonal(double[] a, int n) {
         double s = 0.0;

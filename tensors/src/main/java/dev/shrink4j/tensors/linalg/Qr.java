@@ -10,6 +10,8 @@ import dev.shrink4j.tensors.linalg.internal.Householder;
  */
 public final class Qr {
     static final int NB = 32;
+    /** Reflectors per block when applying or forming Q (wider blocks: less memory-bound updates). */
+    static final int APPLY_NB = 128;
 
     private final int m;
     private final int n;
@@ -111,9 +113,9 @@ public final class Qr {
         for (int i = 0; i < n; i++) {
             q[i * n + i] = 1.0;
         }
-        int lastStart = ((n - 1) / NB) * NB;
-        for (int j0 = lastStart; j0 >= 0; j0 -= NB) {
-            int jb = Math.min(NB, n - j0);
+        int lastStart = ((n - 1) / APPLY_NB) * APPLY_NB;
+        for (int j0 = lastStart; j0 >= 0; j0 -= APPLY_NB) {
+            int jb = Math.min(APPLY_NB, n - j0);
             int len = m - j0;
             double[] v = denseV(a, n, j0, jb, len);
             double[] t = new double[jb * jb];
@@ -125,9 +127,9 @@ public final class Qr {
 
     /** B ← Q B for the full (m, m) Q; B (m, nb), modified. */
     public void applyQ(double[] b, int nb) {
-        int lastStart = ((n - 1) / NB) * NB;
-        for (int j0 = lastStart; j0 >= 0; j0 -= NB) {
-            int jb = Math.min(NB, n - j0);
+        int lastStart = ((n - 1) / APPLY_NB) * APPLY_NB;
+        for (int j0 = lastStart; j0 >= 0; j0 -= APPLY_NB) {
+            int jb = Math.min(APPLY_NB, n - j0);
             int len = m - j0;
             double[] v = denseV(a, n, j0, jb, len);
             double[] t = new double[jb * jb];
@@ -138,8 +140,8 @@ public final class Qr {
 
     /** B ← Qᵀ B for the full (m, m) Q; B (m, nb), modified. */
     public void applyQTranspose(double[] b, int nb) {
-        for (int j0 = 0; j0 < n; j0 += NB) {
-            int jb = Math.min(NB, n - j0);
+        for (int j0 = 0; j0 < n; j0 += APPLY_NB) {
+            int jb = Math.min(APPLY_NB, n - j0);
             int len = m - j0;
             double[] v = denseV(a, n, j0, jb, len);
             double[] t = new double[jb * jb];
@@ -152,14 +154,20 @@ public final class Qr {
      * Least-squares solution of min ‖A X − B‖_F, X (n, nb), for A of full column rank.
      *
      * @param b (m, nb); not modified
-     * @throws ArithmeticException if R has an exactly zero diagonal entry (A rank deficient)
+     * @throws ArithmeticException if A is numerically rank deficient: some |R_ii| ≤ max(m, n)·ε·max|R_jj|
      */
     public double[] solveLeastSquares(double[] b, int nb) {
         double[] qtb = b.clone();
         applyQTranspose(qtb, nb);
+        double rmax = 0.0;
         for (int i = 0; i < n; i++) {
-            if (a[i * n + i] == 0.0) {
-                throw new ArithmeticException("least squares: matrix is rank deficient (R[" + i + "][" + i + "] = 0)");
+            rmax = Math.max(rmax, Math.abs(a[i * n + i]));
+        }
+        double tol = Math.max(m, n) * Math.ulp(1.0) * rmax;
+        for (int i = 0; i < n; i++) {
+            if (!(Math.abs(a[i * n + i]) > tol)) {
+                throw new ArithmeticException("least squares: the (" + m + ", " + n + ") matrix is numerically rank deficient (|R["
+                        + i + "][" + i + "]| = " + Math.abs(a[i * n + i]) + " ≤ " + tol + ")");
             }
         }
         double[] x = java.util.Arrays.copyOf(qtb, n * nb);

@@ -44,6 +44,7 @@ public record RandomizedSvd(int rank, int oversampling, int powerIterations, lon
         if (a.length < (long) m * n) {
             throw new IllegalArgumentException("expected an (" + m + ", " + n + ") matrix, got " + a.length + " values");
         }
+        Matrices.requireFinite(a, m, n, "randomized SVD input");
         int kmax = Math.min(m, n);
         int r = Math.min(rank, kmax);
         int l = Math.min(kmax, r + oversampling);

@@ -23,7 +23,7 @@ public record Svd(int m, int n, int k, double[] u, double[] s, double[] vt) {
     /** Below this aspect ratio bidiagonalize directly; above it reduce with QR first. */
     private static final double QR_FIRST_RATIO = 1.5;
 
-    /** Exact thin SVD of A (m, n); A is not modified. */
+    /** Exact thin SVD of A (m, n); A is not modified. Throws {@link IllegalArgumentException} on NaN or infinite entries. */
     public static Svd of(double[] a, int m, int n) {
         check(a, m, n);
         if (m >= n) {
@@ -102,5 +102,6 @@ public record Svd(int m, int n, int k, double[] u, double[] s, double[] vt) {
         if (m < 0 || n < 0 || a.length < (long) m * n) {
             throw new IllegalArgumentException("expected an (" + m + ", " + n + ") matrix, got " + a.length + " values");
         }
+        Matrices.requireFinite(a, m, n, "SVD input");
     }
 }

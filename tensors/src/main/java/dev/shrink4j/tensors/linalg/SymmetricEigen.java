@@ -19,6 +19,7 @@ public record SymmetricEigen(int n, double[] values, double[] vectors) {
     /** Decomposes A (n, n); only its lower triangle is read (equivalently the upper: A is symmetric). A is not modified. */
     public static SymmetricEigen of(double[] a, int n) {
         Cholesky.checkSquare(a, n);
+        Matrices.requireFinite(a, n, n, "symmetric eigen input");
         if (n == 0) {
             return new SymmetricEigen(0, new double[0], new double[0]);
         }

@@ -34,6 +34,13 @@ public final class Triangular {
         Blas.trsmUpperTransRight(m, n, u, 0, n, b, 0, n);
     }
 
+    /** B ← B L⁻¹ (solves X L = B). L (n, n) lower; B (m, n), modified. */
+    public static void solveLowerRight(double[] l, int n, double[] b, int m) {
+        check(l, n, b, m, n);
+        double[] u = Matrices.transpose(l, n, n); // X L = B ⇔ X (Lᵀ)ᵀ = B
+        Blas.trsmUpperTransRight(m, n, u, 0, n, b, 0, n);
+    }
+
     /** B ← L⁻¹B (solves L X = B). L (n, n) lower; B (n, m), modified. */
     public static void solveLower(double[] l, int n, double[] b, int m) {
         check(l, n, b, n, m);

@@ -2,6 +2,7 @@ package dev.shrink4j.tensors.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -100,5 +101,15 @@ class SvdTest {
         for (int i = 1; i < n; i++) {
             assertTrue(svd.s()[i] <= svd.s()[i - 1]);
         }
+    }
+
+    @Test
+    void rejectsNonFiniteInput() {
+        double[] a = {1, 2, Double.NaN, 4, 5, 6};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Svd.of(a, 2, 3));
+        assertTrue(e.getMessage().contains("(0, 2)"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RandomizedSvd.ofRank(1).compute(a, 2, 3));
+        assertThrows(IllegalArgumentException.class,
+                () -> SymmetricEigen.of(new double[] {1, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, 1}, 2));
     }
 }

@@ -21,6 +21,10 @@ class VectorOpsTest {
             double[] y = Gen.gaussian(rnd, 1, len + 3);
             double want = VectorOps.SCALAR.dot(x, 5, y, 3, len);
             assertEquals(want, fast.dot(x, 5, y, 3, len), TOL * Math.sqrt(len + 1), "dot len " + len);
+            double[] both = new double[2];
+            fast.dot2(x, 5, 0, y, 3, len, both);
+            assertEquals(want, both[0], TOL * Math.sqrt(len + 1), "dot2 first, len " + len);
+            assertEquals(VectorOps.SCALAR.dot(x, 0, y, 3, len), both[1], TOL * Math.sqrt(len + 1), "dot2 second, len " + len);
         }
         int rows = 9;
         for (int cols : new int[] {1, 5, 8, 13, 64, 70}) {
@@ -46,6 +50,40 @@ class VectorOpsTest {
                 for (int i = 0; i < a.length; i++) {
                     assertEquals(a[i], b[i], TOL, "rotate cols " + cols + " strip " + c0 + "+" + w);
                 }
+            }
+        }
+    }
+
+    @Test
+    void chainedSweepsAtThePreferredStrip() {
+        VectorOps fast = VectorOps.get();
+        Random rnd = new Random(62);
+        int rows = 12;
+        int w = fast.preferredStrip();
+        int cols = 2 * w + 5;
+        // two QR-like sweeps (i, i+1) chains, a lone non-adjacent rotation, another chain
+        int[][] pairs = {{2, 3}, {3, 4}, {4, 5}, {5, 6}, {0, 1}, {1, 2}, {9, 4}, {7, 8}, {8, 9}, {9, 10}, {10, 11}};
+        int count = pairs.length;
+        int[] ri = new int[count];
+        int[] rj = new int[count];
+        double[] cs = new double[count];
+        double[] sn = new double[count];
+        for (int k = 0; k < count; k++) {
+            ri[k] = pairs[k][0];
+            rj[k] = pairs[k][1];
+            double th = rnd.nextDouble() * 6.28;
+            cs[k] = Math.cos(th);
+            sn[k] = Math.sin(th);
+        }
+        double[] t0 = Gen.gaussian(rnd, rows, cols);
+        for (int c0 : new int[] {0, w, 2 * w}) {
+            int width = Math.min(w, cols - c0);
+            double[] a = t0.clone();
+            double[] b = t0.clone();
+            VectorOps.SCALAR.rotateStrip(a, cols, c0, width, ri, rj, cs, sn, count);
+            fast.rotateStrip(b, cols, c0, width, ri, rj, cs, sn, count);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], TOL, "chained strip at " + c0 + ", index " + i);
             }
         }
     }

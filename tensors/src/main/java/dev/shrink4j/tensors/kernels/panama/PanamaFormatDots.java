@@ -2,38 +2,14 @@ package dev.shrink4j.tensors.kernels.panama;
 
 import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.FS;
 import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.L;
-import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.LE;
 
 import dev.shrink4j.tensors.formats.CompressedWeight;
-import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
-/** F32 dot products shared by the format kernels: the dense paths and the widen-a-row-then-multiply matmuls. */
+/** F32 dot products for the widen-rows-then-multiply matmuls of the compressed formats. */
 final class PanamaFormatDots {
     private PanamaFormatDots() {}
-
-    /** Σ seg[off/4 + i]·x[i] over i < n (F32 little-endian weights). Four accumulators hide the fma latency of a streaming loop. */
-    static float dotSegment(MemorySegment seg, long off, float[] x, int n) {
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        int bound4 = n - 4 * L + 1;
-        for (; i < bound4; i += 4 * L) {
-            long o = off + 4L * i;
-            a0 = FloatVector.fromMemorySegment(FS, seg, o, LE).fma(FloatVector.fromArray(FS, x, i), a0);
-            a1 = FloatVector.fromMemorySegment(FS, seg, o + 4L * L, LE).fma(FloatVector.fromArray(FS, x, i + L), a1);
-            a2 = FloatVector.fromMemorySegment(FS, seg, o + 8L * L, LE).fma(FloatVector.fromArray(FS, x, i + 2 * L), a2);
-            a3 = FloatVector.fromMemorySegment(FS, seg, o + 12L * L, LE).fma(FloatVector.fromArray(FS, x, i + 3 * L), a3);
-        }
-        for (; i < FS.loopBound(n); i += L) {
-            a0 = FloatVector.fromMemorySegment(FS, seg, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, i), a0);
-        }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), off + 4L * i) * x[i];
-        }
-        return s;
-    }
 
     /** Σ a[ao + i]·b[bo + i] over i < n. */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {

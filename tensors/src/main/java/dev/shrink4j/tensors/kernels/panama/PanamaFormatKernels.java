@@ -1,13 +1,13 @@
 package dev.shrink4j.tensors.kernels.panama;
 
-import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.formats.CsrSparse;
 import dev.shrink4j.tensors.formats.DenseWeight;
 import dev.shrink4j.tensors.formats.FormatKernels;
 import dev.shrink4j.tensors.formats.LutQuantized;
 import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
-import java.lang.foreign.MemorySegment;
+import dev.shrink4j.tensors.kernels.Kernels;
+import dev.shrink4j.tensors.kernels.KernelsProvider;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -32,6 +32,7 @@ public final class PanamaFormatKernels implements FormatKernels {
     static final int L = FS.length();
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final FormatKernels SCALAR = FormatKernels.scalar();
+    private static final Kernels DENSE = KernelsProvider.panama().withThreads(1);
 
     public PanamaFormatKernels() {
         if (FS.vectorBitSize() < 128 || IS.length() != L) {
@@ -45,30 +46,13 @@ public final class PanamaFormatKernels implements FormatKernels {
 
     // ---------------------------------------------------------------- dense
 
+    /** Dense weights (and low-rank factors) go through the project's tuned F32 kernels, on the calling thread. */
     @Override public void denseMatvec(DenseWeight w, float[] x, float[] y) {
-        int n = w.dIn(), dOut = w.dOut();
-        if (w.weight().dtype() == DType.F32) {
-            MemorySegment seg = w.weight().segment();
-            for (int j = 0; j < dOut; j++) {
-                y[j] = PanamaFormatDots.dotSegment(seg, (long) j * n * 4, x, n);
-            }
-        } else {
-            float[] row = new float[n];
-            for (int j = 0; j < dOut; j++) {
-                w.dequantizeRow(j, row, 0);
-                y[j] = PanamaFormatDots.dot(row, 0, x, 0, n);
-            }
-        }
+        DENSE.matvec(w.weight(), x, 0, y, 0, false);
     }
 
     @Override public void denseMatmul(DenseWeight w, float[] x, int m, float[] y) {
-        int n = w.dIn(), dOut = w.dOut();
-        float[] rows = new float[2 * n];
-        for (int j = 0; j < dOut; j += 2) {
-            int nr = Math.min(2, dOut - j);
-            w.weight().readFloats((long) j * n, rows, 0, nr * n);
-            PanamaFormatDots.rowsTimesX(rows, nr, x, m, n, y, dOut, j);
-        }
+        DENSE.gemmABt(m, x, 0, w.dIn(), w.weight(), y, 0, w.dOut(), false);
     }
 
     // ---------------------------------------------------------------- uniform
@@ -107,12 +91,16 @@ public final class PanamaFormatKernels implements FormatKernels {
 
     // ---------------------------------------------------------------- sparse
 
-    /** CSR and N:M gather scattered activations; the scalar loops are kept until a gather path measures faster. */
+    /** CSR gathers scattered activations; the scalar loop is kept until a gather path measures faster. */
     @Override public void csrMatvecAdd(CsrSparse s, float[] x, float[] y) {
         SCALAR.csrMatvecAdd(s, x, y);
     }
 
     @Override public void nmMatvec(NmSparse w, float[] x, float[] y) {
-        SCALAR.nmMatvec(w, x, y);
+        if (!PanamaFormatNm.supports(w)) {
+            SCALAR.nmMatvec(w, x, y);
+            return;
+        }
+        PanamaFormatNm.matvec(w, x, y);
     }
 }

@@ -37,7 +37,46 @@ public final class PanamaLinalgOps implements VectorOps {
     }
 
     @Override
+    public void dot2(double[] x, int xo1, int xo2, double[] y, int yo, int len, double[] out) {
+        if (len < 2 * L) {
+            out[0] = SCALAR.dot(x, xo1, y, yo, len);
+            out[1] = SCALAR.dot(x, xo2, y, yo, len);
+            return;
+        }
+        // two accumulators per row: 4 independent FMA chains, y loaded once for both rows
+        DoubleVector a0 = DoubleVector.zero(S), a1 = DoubleVector.zero(S);
+        DoubleVector b0 = DoubleVector.zero(S), b1 = DoubleVector.zero(S);
+        int i = 0;
+        int bound2 = len - 2 * L;
+        for (; i <= bound2; i += 2 * L) {
+            DoubleVector y0 = DoubleVector.fromArray(S, y, yo + i);
+            DoubleVector y1 = DoubleVector.fromArray(S, y, yo + i + L);
+            a0 = DoubleVector.fromArray(S, x, xo1 + i).fma(y0, a0);
+            a1 = DoubleVector.fromArray(S, x, xo1 + i + L).fma(y1, a1);
+            b0 = DoubleVector.fromArray(S, x, xo2 + i).fma(y0, b0);
+            b1 = DoubleVector.fromArray(S, x, xo2 + i + L).fma(y1, b1);
+        }
+        double s1 = a0.add(a1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double s2 = b0.add(b1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < len; i++) {
+            s1 += x[xo1 + i] * y[yo + i];
+            s2 += x[xo2 + i] * y[yo + i];
+        }
+        out[0] = s1;
+        out[1] = s2;
+    }
+
+    @Override
+    public int preferredStrip() {
+        return 4 * L;
+    }
+
+    @Override
     public void rotateStrip(double[] t, int cols, int c0, int w, int[] ri, int[] rj, double[] cs, double[] sn, int count) {
+        if (w == 4 * L) {
+            rotateStrip4(t, cols, c0, ri, rj, cs, sn, count);
+            return;
+        }
         int vw = (w / L) * L;
         for (int k = 0; k < count; k++) {
             int oi = ri[k] * cols + c0;
@@ -59,6 +98,48 @@ public final class PanamaLinalgOps implements VectorOps {
                 t[oi + q] = c * x + s * y;
                 t[oj + q] = c * y - s * x;
             }
+        }
+    }
+
+    /**
+     * A strip of four vectors. QR sweeps record chains (i, i+1), (i+1, i+2), …: the second row of one
+     * rotation is the first of the next, so it stays in registers (one load and one store per
+     * rotation instead of two each). Four independent vectors cover the mul→fma latency of the chain.
+     */
+    private static void rotateStrip4(double[] t, int cols, int c0, int[] ri, int[] rj, double[] cs, double[] sn, int count) {
+        int k = 0;
+        while (k < count) {
+            int end = k + 1; // the chain is [k, end)
+            while (end < count && ri[end] == rj[end - 1]) {
+                end++;
+            }
+            int oi = ri[k] * cols + c0;
+            DoubleVector x0 = DoubleVector.fromArray(S, t, oi);
+            DoubleVector x1 = DoubleVector.fromArray(S, t, oi + L);
+            DoubleVector x2 = DoubleVector.fromArray(S, t, oi + 2 * L);
+            DoubleVector x3 = DoubleVector.fromArray(S, t, oi + 3 * L);
+            for (; k < end; k++) {
+                int oj = rj[k] * cols + c0;
+                DoubleVector vc = DoubleVector.broadcast(S, cs[k]);
+                DoubleVector vs = DoubleVector.broadcast(S, sn[k]);
+                DoubleVector y0 = DoubleVector.fromArray(S, t, oj);
+                DoubleVector y1 = DoubleVector.fromArray(S, t, oj + L);
+                DoubleVector y2 = DoubleVector.fromArray(S, t, oj + 2 * L);
+                DoubleVector y3 = DoubleVector.fromArray(S, t, oj + 3 * L);
+                y0.fma(vs, x0.mul(vc)).intoArray(t, oi);
+                y1.fma(vs, x1.mul(vc)).intoArray(t, oi + L);
+                y2.fma(vs, x2.mul(vc)).intoArray(t, oi + 2 * L);
+                y3.fma(vs, x3.mul(vc)).intoArray(t, oi + 3 * L);
+                x0 = y0.mul(vc).sub(x0.mul(vs));
+                x1 = y1.mul(vc).sub(x1.mul(vs));
+                x2 = y2.mul(vc).sub(x2.mul(vs));
+                x3 = y3.mul(vc).sub(x3.mul(vs));
+                oi = oj;
+            }
+            x0.intoArray(t, oi);
+            x1.intoArray(t, oi + L);
+            x2.intoArray(t, oi + 2 * L);
+            x3.intoArray(t, oi + 3 * L);
         }
     }
 

@@ -32,7 +32,7 @@ public final class BidiagonalQr {
         boolean[] negate = new boolean[n];
         int p = n;
         long iter = 0;
-        long maxIter = 75L * n * n + 1000;
+        long maxIter = 40L * n + 1000; // sweeps and deflations; ≈ 2n are typical
         while (p > 0) {
             if (++iter > maxIter) {
                 throw new ArithmeticException("bidiagonal SVD did not converge");

@@ -11,6 +11,8 @@ package dev.shrink4j.tensors.linalg.internal;
  */
 public final class Bidiagonalization {
     static final int NB = 32;
+    /** Reflectors per block when forming Q and P: wider blocks make the rank-k updates less memory bound. */
+    static final int FORM_NB = 128;
     private static final VectorOps OPS = VectorOps.get();
 
     public final int m;
@@ -41,7 +43,12 @@ public final class Bidiagonalization {
         return b;
     }
 
-    /** One labrd panel on A[s:m, s:n] of nb steps, then the GEMM trailing update. */
+    /**
+     * One labrd panel on A[s:m, s:n] of nb steps, then the GEMM trailing update. Within the panel the
+     * pass that forms X's column i (a dot product per row of the trailing matrix) also applies step
+     * i+1's update to column g+1 and accumulates Aᵀ·(that column) for step i+1's Y, while the row is
+     * in cache: one sweep over the trailing matrix per step instead of LAPACK's two.
+     */
     private void panel(int s, int nb) {
         int mr = m - s; // rows of X
         int nr = n - s; // rows of Y
@@ -50,24 +57,20 @@ public final class Bidiagonalization {
         double[] tmpA = new double[nb];
         double[] tmpB = new double[nb];
         double[] beta = new double[1];
-        double[] col = new double[mr];
+        double[] z = new double[nr]; // Aᵀ·(next column tail, unnormalized) from the fused pass
+        double[] sA = new double[nb]; // A[:, s:g+1]ᵀ·(same tail)
+        double[] sB = new double[nb]; // X[:, 0:i+1]ᵀ·(same tail)
+        boolean fused = false; // column g already updated and z filled by the previous step
         for (int i = 0; i < nb; i++) {
             int g = s + i;
+            int len = n - g - 1; // columns g+1..n
             // 1. update column g (rows g..m) with the panel's earlier steps
-            if (i > 0) {
-                for (int r = g; r < m; r++) {
-                    int ar = r * n;
-                    int xr = (r - s) * nb;
-                    int yg = (g - s) * nb;
-                    double acc = 0.0;
-                    for (int p = 0; p < i; p++) {
-                        acc += a[ar + s + p] * y[yg + p] + x[xr + p] * a[(s + p) * n + g];
-                    }
-                    a[ar + g] -= acc;
-                }
+            if (i > 0 && !fused) {
+                updateColumn(s, i, g, g, x, y, nb);
             }
             // 2. left reflector annihilating A[g+1:m, g]
-            tauq[g] = Householder.generate(a[g * n + g], a, (g + 1) * n + g, n, m - g - 1, beta);
+            double alpha = a[g * n + g];
+            tauq[g] = Householder.generate(alpha, a, (g + 1) * n + g, n, m - g - 1, beta);
             d[g] = beta[0];
             a[g * n + g] = 1.0;
             if (g >= n - 1) {
@@ -75,33 +78,43 @@ public final class Bidiagonalization {
                 e[g] = 0.0;
                 continue;
             }
-            int len = n - g - 1; // columns g+1..n
             double tq = tauq[g];
             // 3. Y[g+1−s.., i] = τq (A[g:m, g+1:n]ᵀ u − Y_prev (A_prevᵀ u) − A_rowsᵀ (X_prevᵀ u))
             double[] yv = new double[len];
-            for (int r = g; r < m; r++) {
-                double u = a[r * n + g];
-                col[r - s] = u;
-                if (u == 0.0) {
-                    continue;
-                }
-                int ar = r * n + g + 1;
+            if (fused) {
+                // z, sA, sB hold Aᵀc, A_prevᵀc, X_prevᵀc over the column tail c (rows g+1..m) before
+                // the reflector scaled it by 1/(α − β); u = (1, c/(α − β)).
+                double inv = tq != 0.0 ? 1.0 / (alpha - beta[0]) : 0.0;
+                int ag = g * n + g + 1;
                 for (int c = 0; c < len; c++) {
-                    yv[c] += u * a[ar + c];
+                    yv[c] = a[ag + c] + inv * z[c];
                 }
-            }
-            if (i > 0) {
+                int xg = (g - s) * nb;
+                for (int p = 0; p < i; p++) {
+                    tmpA[p] = a[g * n + s + p] + inv * sA[p];
+                    tmpB[p] = x[xg + p] + inv * sB[p];
+                }
+            } else {
                 java.util.Arrays.fill(tmpA, 0, i, 0.0);
                 java.util.Arrays.fill(tmpB, 0, i, 0.0);
                 for (int r = g; r < m; r++) {
-                    double u = col[r - s];
-                    int ar = r * n + s;
+                    double u = a[r * n + g];
+                    if (u == 0.0) {
+                        continue;
+                    }
+                    int ar = r * n + g + 1;
+                    for (int c = 0; c < len; c++) {
+                        yv[c] += u * a[ar + c];
+                    }
+                    int ap = r * n + s;
                     int xr = (r - s) * nb;
                     for (int p = 0; p < i; p++) {
-                        tmpA[p] += a[ar + p] * u;
+                        tmpA[p] += a[ap + p] * u;
                         tmpB[p] += x[xr + p] * u;
                     }
                 }
+            }
+            if (i > 0) {
                 for (int c = 0; c < len; c++) {
                     int yr = (g + 1 - s + c) * nb;
                     double acc = 0.0;
@@ -150,20 +163,45 @@ public final class Bidiagonalization {
             e[g] = beta[0];
             a[ag] = 1.0;
             double tp = taup[g];
-            // 6. X[g+1−s.., i] = τp (A[g+1:m, g+1:n] v − A_cols (Y_prevᵀ v) − X_prev (A_rows v))
-            for (int p = 0; p <= i; p++) {
-                double acc = 0.0;
-                for (int c = 0; c < len; c++) {
-                    acc += y[(g + 1 - s + c) * nb + p] * a[ag + c];
+            // 6. X[g+1−s.., i] = τp (A[g+1:m, g+1:n] v − A_cols (Y_prevᵀ v) − X_prev (A_rows v)),
+            //    fused with step i+1's column update and its Aᵀ·column product
+            java.util.Arrays.fill(tmpA, 0, i + 1, 0.0);
+            for (int c = 0; c < len; c++) {
+                int yr = (g + 1 - s + c) * nb;
+                double v = a[ag + c];
+                for (int p = 0; p <= i; p++) {
+                    tmpA[p] += y[yr + p] * v;
                 }
-                tmpA[p] = acc;
             }
             for (int p = 0; p < i; p++) {
                 tmpB[p] = dot(a, (s + p) * n + g + 1, a, ag, len);
             }
+            boolean fuseNext = i + 1 < nb;
+            int len2 = len - 1; // columns g+2..n for step i+1
+            if (fuseNext) {
+                java.util.Arrays.fill(z, 0, Math.max(len2, 0), 0.0);
+                java.util.Arrays.fill(sA, 0.0);
+                java.util.Arrays.fill(sB, 0.0);
+            }
+            int yn = (g + 1 - s) * nb; // Y row of column g+1
+            // rows in pairs: the pending axpy of one row is merged with the next row's, so z is
+            // loaded and stored once per two rows
+            int pending = -1; // row whose z-update is deferred
+            double pendingV = 0.0;
+            double[] dots = new double[2];
             for (int r = g + 1; r < m; r++) {
                 int ar = r * n;
-                double acc = dot(a, ar + g + 1, a, ag, len);
+                double acc;
+                if (((r - g - 1) & 1) == 0) { // the dots of rows r and r+1 share the loads of v
+                    if (r + 1 < m) {
+                        OPS.dot2(a, ar + g + 1, ar + n + g + 1, a, ag, len, dots);
+                    } else {
+                        dots[0] = dot(a, ar + g + 1, a, ag, len);
+                    }
+                    acc = dots[0];
+                } else {
+                    acc = dots[1];
+                }
                 int xr = (r - s) * nb;
                 for (int p = 0; p <= i; p++) {
                     acc -= a[ar + s + p] * tmpA[p];
@@ -172,7 +210,40 @@ public final class Bidiagonalization {
                     acc -= x[xr + p] * tmpB[p];
                 }
                 x[xr + i] = tp * acc;
+                if (fuseNext) {
+                    double upd = 0.0;
+                    for (int p = 0; p <= i; p++) {
+                        upd += a[ar + s + p] * y[yn + p] + x[xr + p] * a[(s + p) * n + g + 1];
+                    }
+                    double v = a[ar + g + 1] - upd;
+                    a[ar + g + 1] = v;
+                    if (r >= g + 2 && v != 0.0) {
+                        for (int p = 0; p <= i; p++) {
+                            sA[p] += a[ar + s + p] * v;
+                            sB[p] += x[xr + p] * v;
+                        }
+                        if (pending < 0) {
+                            pending = r;
+                            pendingV = v;
+                        } else {
+                            int src1 = pending * n + g + 2;
+                            int src2 = ar + g + 2;
+                            double v1 = pendingV;
+                            for (int c = 0; c < len2; c++) {
+                                z[c] += v1 * a[src1 + c] + v * a[src2 + c];
+                            }
+                            pending = -1;
+                        }
+                    }
+                }
             }
+            if (pending >= 0) {
+                int src1 = pending * n + g + 2;
+                for (int c = 0; c < len2; c++) {
+                    z[c] += pendingV * a[src1 + c];
+                }
+            }
+            fused = fuseNext;
         }
         // trailing update: A[s+nb:m, s+nb:n] −= A[s+nb:m, s:s+nb] Y[nb:, :]ᵀ + X[nb:, :] A[s:s+nb, s+nb:n]
         int t0 = s + nb;
@@ -189,6 +260,20 @@ public final class Bidiagonalization {
         }
     }
 
+    /** Step 1 of labrd: A[r0:m, g] −= A[r0:m, s:g] Y[g−s, 0:i]ᵀ + X[r0−s:, 0:i] A[s:g, g]. */
+    private void updateColumn(int s, int i, int g, int r0, double[] x, double[] y, int nb) {
+        int yg = (g - s) * nb;
+        for (int r = r0; r < m; r++) {
+            int ar = r * n;
+            int xr = (r - s) * nb;
+            double acc = 0.0;
+            for (int p = 0; p < i; p++) {
+                acc += a[ar + s + p] * y[yg + p] + x[xr + p] * a[(s + p) * n + g];
+            }
+            a[ar + g] -= acc;
+        }
+    }
+
     private static double dot(double[] x, int xo, double[] y, int yo, int len) {
         return OPS.dot(x, xo, y, yo, len);
     }
@@ -199,9 +284,9 @@ public final class Bidiagonalization {
         for (int i = 0; i < n; i++) {
             q[i * n + i] = 1.0;
         }
-        int last = ((n - 1) / NB) * NB;
-        for (int j0 = last; j0 >= 0; j0 -= NB) {
-            int jb = Math.min(NB, n - j0);
+        int last = ((n - 1) / FORM_NB) * FORM_NB;
+        for (int j0 = last; j0 >= 0; j0 -= FORM_NB) {
+            int jb = Math.min(FORM_NB, n - j0);
             int len = m - j0;
             double[] v = new double[len * jb];
             for (int r = 0; r < len; r++) {
@@ -224,9 +309,9 @@ public final class Bidiagonalization {
         }
         int count = n - 1; // right reflectors g = 0..n−2 act on columns g+1..n
         if (count > 0) {
-            int last = ((count - 1) / NB) * NB;
-            for (int g0 = last; g0 >= 0; g0 -= NB) {
-                int kb = Math.min(NB, count - g0);
+            int last = ((count - 1) / FORM_NB) * FORM_NB;
+            for (int g0 = last; g0 >= 0; g0 -= FORM_NB) {
+                int kb = Math.min(FORM_NB, count - g0);
                 int len = n - g0 - 1;
                 double[] v = new double[len * kb];
                 for (int c = 0; c < len; c++) {

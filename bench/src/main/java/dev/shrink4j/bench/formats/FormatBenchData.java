@@ -1,0 +1,86 @@
+package dev.shrink4j.bench.formats;
+
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.CsrSparse;
+import dev.shrink4j.tensors.formats.DenseAndSparse;
+import dev.shrink4j.tensors.formats.DenseWeight;
+import dev.shrink4j.tensors.formats.LutQuantized;
+import dev.shrink4j.tensors.formats.NmSparse;
+import dev.shrink4j.tensors.formats.UniformQuantized;
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+
+/** Deterministic weights in every benchmarked format, built from one Gaussian matrix (σ = 0.02, like an LLM linear). */
+final class FormatBenchData {
+    private FormatBenchData() {}
+
+    static float[] gaussian(int n, long seed, double sigma) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            // Box–Muller; deterministic and fast enough for 16 M values
+            double u = r.nextDouble(), w = r.nextDouble();
+            v[i] = (float) (sigma * Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w));
+        }
+        return v;
+    }
+
+    /**
+     * A weight named like the rows: "f32", "int4-g128", "int4-g32", "int3-g128", "int2-g128",
+     * "int8-g128", "int4-g128-sym", "lut4", "lut3", "lut2", "csr-1pct", "nm-2of4",
+     * "int3-g128+csr-0.5pct".
+     */
+    static CompressedWeight build(Arena arena, String format, int dOut, int dIn) {
+        float[] w = gaussian(dOut * dIn, 42, 0.02);
+        if (format.equals("f32")) {
+            return DenseWeight.ofFloats(arena, dOut, dIn, w);
+        }
+        if (format.startsWith("int") && format.contains("+csr-")) {
+            String[] parts = format.split("\\+csr-");
+            double frac = Double.parseDouble(parts[1].replace("pct", "")) / 100;
+            return new DenseAndSparse(build(arena, parts[0], dOut, dIn), CsrSparse.fromDense(arena, sparse(dOut * dIn, frac, 43), dOut, dIn));
+        }
+        if (format.startsWith("int")) {
+            String[] p = format.split("-");
+            int bits = Integer.parseInt(p[0].substring(3));
+            int g = Integer.parseInt(p[1].substring(1));
+            boolean sym = p.length > 2 && p[2].equals("sym");
+            return UniformQuantized.rtn(arena, w, dOut, dIn, bits, g, sym);
+        }
+        if (format.startsWith("lut")) {
+            int bits = Integer.parseInt(format.substring(3));
+            SplittableRandom r = new SplittableRandom(44);
+            int[] codes = new int[dOut * dIn];
+            for (int i = 0; i < codes.length; i++) codes[i] = r.nextInt(1 << bits);
+            return LutQuantized.of(arena, dOut, dIn, bits, dIn, codes, gaussian(dOut << bits, 45, 0.02));
+        }
+        if (format.startsWith("csr-")) {
+            double frac = Double.parseDouble(format.substring(4).replace("pct", "")) / 100;
+            return CsrSparse.fromDense(arena, sparse(dOut * dIn, frac, 46), dOut, dIn);
+        }
+        if (format.startsWith("nm-")) {
+            String[] nm = format.substring(3).split("of");
+            int n = Integer.parseInt(nm[0]), m = Integer.parseInt(nm[1]);
+            for (int g = 0; g < w.length / m; g++) {
+                // magnitude N:M: keep the n largest of each run of m
+                for (int drop = 0; drop < m - n; drop++) {
+                    int best = -1;
+                    for (int i = 0; i < m; i++) {
+                        float a = Math.abs(w[g * m + i]);
+                        if (w[g * m + i] != 0 && (best < 0 || a < Math.abs(w[g * m + best]))) best = i;
+                    }
+                    w[g * m + best] = 0;
+                }
+            }
+            return NmSparse.fromDense(arena, w, dOut, dIn, n, m);
+        }
+        throw new IllegalArgumentException("unknown benchmark format " + format);
+    }
+
+    private static float[] sparse(int n, double frac, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] s = new float[n];
+        for (int i = 0; i < n; i++) if (r.nextDouble() < frac) s[i] = (float) (r.nextDouble() - 0.5);
+        return s;
+    }
+}

@@ -1,0 +1,290 @@
+package dev.shrink4j.cli;
+
+import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Tokenizer;
+import dev.shrink4j.quantize.OutputFormat;
+import dev.shrink4j.quantize.QuantMethod;
+import dev.shrink4j.quantize.QuantizeOptions;
+import dev.shrink4j.quantize.QuantizedCheckpoint;
+import dev.shrink4j.quantize.Quantizer;
+import dev.shrink4j.tensors.ShrinkException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code shrink4j quantize}: RTN, GPTQ, SqueezeLLM, LNQ, GuidedQuant (+LNQ) and guided GPTQ
+ * (METHODS.md §2–§3) over a checkpoint, block by block, written as {@code shrink4j}, {@code dense} or
+ * {@code jlama-q4}, with quality before/after and an optional report directory.
+ */
+final class QuantizeCommand implements Command {
+    static final int DEFAULT_SAMPLES = 128;
+
+    @Override
+    public String name() {
+        return "quantize";
+    }
+
+    @Override
+    public String summary() {
+        return "quantize a checkpoint (rtn, gptq, squeezellm, lnq, guidedquant, guided-gptq)";
+    }
+
+    @Override
+    public String arguments() {
+        return "IN OUT";
+    }
+
+    @Override
+    public String footer() {
+        return """
+
+                Methods (METHODS.md): rtn §2.1; gptq §2.2 (act-order, static groups); squeezellm §2.3 (Fisher-weighted
+                k-means, per-row LUT); lnq §3.5 (SqueezeLLM init + coordinate descent); guidedquant §3.4 (LNQ on
+                end-loss-guided Hessians, the default); guided-gptq (GPTQ on the guided Hessians).
+                Uniform methods are asymmetric with group size 128 unless --sym / --group-size; LUT methods keep one
+                2^b-entry codebook per row. Without --calib the model's own seeded generations calibrate it; without
+                --eval its generations (another seed) measure the change. jlama-q4 defaults to --sym --group-size 32.
+                Example: shrink4j quantize --method gptq --bits 4 examples/stories260K /tmp/stories-gptq4""";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("method").hasArg().argName("M").desc("rtn|gptq|squeezellm|lnq|guidedquant|guided-gptq (default guidedquant)").build());
+        o.addOption(Option.builder().longOpt("bits").hasArg().argName("B").desc("2, 3, 4 or 8 (default 4)").build());
+        o.addOption(Option.builder().longOpt("group-size").hasArg().argName("G").desc("uniform methods: columns per scale/zero (default 128)").build());
+        o.addOption(Option.builder().longOpt("sym").desc("uniform methods: symmetric grid, no zero points").build());
+        o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
+        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
+        o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
+        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length incl. BOS (default min(2048, context))").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration seed (default 0)").build());
+        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4 (default shrink4j)").build());
+        o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there").build());
+        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
+        o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+        EvalSupport.addOptions(o);
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, Console console) throws Exception {
+        List<String> args = cl.getArgList();
+        if (args.size() != 2) throw new UsageException("expected IN and OUT, got " + args.size() + " arguments");
+        Path in = Path.of(args.get(0));
+        Path out = Path.of(args.get(1));
+        OutputFormat format = OutputFormat.parse(cl.getOptionValue("format", "shrink4j"));
+        QuantizeOptions qo = options(cl, format);
+        boolean force = cl.hasOption("force");
+        if (!Files.isDirectory(in)) throw new ShrinkException(in + ": not a checkpoint directory");
+        if (Files.exists(out) && !force) throw new ShrinkException(out + ": output already exists (use --force to replace it)");
+        if (out.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
+            throw new ShrinkException(out + ": the output must not be the input checkpoint");
+        }
+        int samples = ModelArgs.intOption(cl, "samples", DEFAULT_SAMPLES, 1);
+        int seqLen = ModelArgs.intOption(cl, "seq-len", 0, 2);
+        long seed = ModelArgs.longOption(cl, "seed", 0);
+        String calibSource = cl.getOptionValue("calib", "self");
+        Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
+        Report report = new Report("quantize", argv(cl));
+
+        try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
+            LlamaModel reference = LlamaModel.load(in, arena);
+            LlamaModel model = LlamaModel.load(in, arena);
+            // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
+            boolean random = calibSource.equals("random");
+            Tokenizer tok = random && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
+            report.put("model", modelInfo(in, model));
+            report.put("method", qo.method().cliName());
+            report.put("parameters", parameters(qo, format));
+
+            Calibration calib;
+            EvalSupport eval;
+            try (var t = report.stage("calibration")) {
+                progress.stage("calibration from " + calibSource, 0);
+                calib = switch (calibSource) {
+                    case "self" -> Calibration.selfGenerated(model, tok, samples, seqLen, seed);
+                    case "random" -> randomCalibration(model, samples, seqLen, seed);
+                    default -> Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                };
+                eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
+            }
+            report.put("calibration", calibrationInfo(calib.record()));
+            if (eval.enabled()) {
+                try (var t = report.stage("eval before")) {
+                    progress.stage("evaluate original", 0);
+                    eval.before(reference);
+                }
+            }
+            Quantizer.Result result;
+            try (var t = report.stage("quantize")) {
+                result = new Quantizer(qo, arena).run(model, calib, new Quantizer.Listener() {
+                    @Override
+                    public void stage(String name, int total) {
+                        progress.stage(name, total);
+                    }
+
+                    @Override
+                    public void step(int done, String what) {
+                        progress.step(done, what);
+                    }
+                });
+            }
+            for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
+            Map<String, Object> bits = new LinkedHashMap<>();
+            bits.put("quantized_parameters", result.parameters());
+            bits.put("payload_bits_per_weight", result.payloadBitsPerWeight());
+            bits.put("total_bits_per_weight", result.totalBitsPerWeight());
+            report.put("bits", bits);
+            mem.sample();
+            List<String> notes;
+            try (var t = report.stage("write " + format.cliName())) {
+                progress.stage("write " + format.cliName() + " to " + out, 0);
+                notes = QuantizedCheckpoint.write(in, result.weights(), format, out, force, provenance(qo, calib.record()));
+            }
+            if (!notes.isEmpty()) report.put("notes", notes);
+            for (String n : notes) progress.note("note: " + n);
+            List<Map<String, Object>> evalRows = List.of();
+            if (eval.enabled()) {
+                try (var t = report.stage("eval after")) {
+                    progress.stage("evaluate quantized", 0);
+                    evalRows = eval.after(model, reference);
+                }
+                for (Map<String, Object> r : evalRows) report.eval(r);
+            }
+            mem.sample();
+            report.memory(mem);
+            console.out().printf("%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)%n",
+                    qo.method().cliName(), qo.bits(), result.weights().size(), result.totalBitsPerWeight(),
+                    result.payloadBitsPerWeight(), out, format.cliName());
+            for (Map<String, Object> r : evalRows) console.out().println(EvalSupport.line(r));
+            if (mem.peakAnonBytes() > 0) console.out().printf("peak RssAnon %.1f MiB%n", mem.peakAnonBytes() / 1048576.0);
+            if (cl.hasOption("report")) {
+                Path dir = Path.of(cl.getOptionValue("report"));
+                report.write(dir);
+                console.out().println("report: " + dir.resolve("report.md"));
+            }
+        }
+        return 0;
+    }
+
+    /** Uniform random token ids (seeded): only for timing and memory runs on synthetic checkpoints. */
+    private static Calibration randomCalibration(LlamaModel model, int samples, int seqLen, long seed) {
+        int T = seqLen <= 0 ? model.config().defaultSeqLen() : seqLen;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] stream = new int[samples * T];
+        for (int i = 0; i < stream.length; i++) stream[i] = 3 + r.nextInt(model.config().vocabSize() - 3);
+        return Calibration.fromTokens(stream, "random", model.config(), samples, T, seed);
+    }
+
+    static QuantizeOptions options(CommandLine cl, OutputFormat format) {
+        QuantMethod method = QuantMethod.parse(cl.getOptionValue("method", "guidedquant"));
+        int bits = ModelArgs.intOption(cl, "bits", 4, 1);
+        boolean jlama = format == OutputFormat.JLAMA_Q4;
+        int group = ModelArgs.intOption(cl, "group-size", jlama ? 32 : 128, 1);
+        boolean sym = cl.hasOption("sym") || jlama;
+        if (jlama && (!method.uniform() || bits != 4 || group % 32 != 0)) {
+            throw new ShrinkException("--format jlama-q4 holds symmetric int4 in groups of a multiple of 32: use --method rtn|gptq|guided-gptq"
+                    + " --bits 4 and a --group-size multiple of 32 (got " + method.cliName() + ", " + bits + " bits, group " + group + ")");
+        }
+        if (cl.hasOption("group-size") && !method.uniform()) {
+            throw new UsageException("--group-size applies to uniform methods (rtn, gptq, guided-gptq); " + method.cliName() + " keeps one codebook per row");
+        }
+        QuantizeOptions o = QuantizeOptions.defaults(method, bits).withGroupSize(group).withSymmetric(sym);
+        if (cl.hasOption("guided-groups")) {
+            if (!method.guided()) throw new UsageException("--guided-groups applies to guidedquant and guided-gptq");
+            o = o.withGuidedGroups(ModelArgs.intOption(cl, "guided-groups", 0, 1));
+        }
+        return o;
+    }
+
+    private static List<String> argv(CommandLine cl) {
+        List<String> a = new ArrayList<>();
+        a.add("quantize");
+        for (Option op : cl.getOptions()) {
+            a.add("--" + op.getLongOpt());
+            if (op.hasArg()) a.add(op.getValue());
+        }
+        a.addAll(cl.getArgList());
+        return a;
+    }
+
+    private static Map<String, Object> modelInfo(Path in, LlamaModel m) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("path", in.toString());
+        r.put("model_type", m.config().modelType());
+        r.put("layers", m.numLayers());
+        r.put("hidden_size", m.config().hiddenSize());
+        r.put("vocab_size", m.config().vocabSize());
+        return r;
+    }
+
+    private static Map<String, Object> parameters(QuantizeOptions o, OutputFormat f) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("bits", o.bits());
+        if (o.method().uniform()) {
+            r.put("group_size", o.groupSize());
+            r.put("symmetric", o.symmetric());
+            if (o.method() != QuantMethod.RTN) {
+                r.put("act_order", o.actOrder());
+                r.put("static_groups", true);
+                r.put("damp", 0.01);
+                r.put("block_size", 128);
+            }
+        } else {
+            r.put("codebook", "per row, 2^b fp16 entries");
+            if (o.method() != QuantMethod.SQUEEZELLM) {
+                r.put("lnq_iterations", o.lnqIterations());
+                r.put("lnq_sweeps", o.lnqSweeps());
+            }
+        }
+        if (o.method().guided()) r.put("guided_groups", o.guidedGroups() == 0 ? "4 where d_out allows, else 1" : o.guidedGroups());
+        r.put("propagation", o.method().densePropagation() ? "dense" : "compressed");
+        r.put("format", f.cliName());
+        return r;
+    }
+
+    static Map<String, Object> calibrationInfo(Calibration.Record c) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("file", c.file());
+        r.put("samples", c.samples());
+        r.put("seq_len", c.seqLen());
+        r.put("seed", c.seed());
+        r.put("text_tokens", c.textTokens());
+        r.put("tokens", c.tokens());
+        return r;
+    }
+
+    private static Map<String, Object> provenance(QuantizeOptions o, Calibration.Record c) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("method", o.method().cliName());
+        r.put("bits", o.bits());
+        r.put("parameters", parameters(o, OutputFormat.SHRINK4J));
+        r.put("calibration", calibrationInfo(c));
+        r.put("tool_version", Main.VERSION);
+        return r;
+    }
+
+    private static Map<String, Object> layerRow(Quantizer.LayerReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("module", r.module());
+        m.put("shape", r.dOut() + "x" + r.dIn());
+        m.put("format", r.format());
+        m.put("objective_init", r.objectiveInit());
+        m.put("objective_after", r.objectiveAfter());
+        m.put("bits_payload", r.payloadBitsPerWeight());
+        m.put("bits_total", r.totalBitsPerWeight());
+        m.put("seconds", r.seconds());
+        if (!r.note().isEmpty()) m.put("note", r.note());
+        return m;
+    }
+}

@@ -1,0 +1,243 @@
+package dev.shrink4j.lowrank;
+
+import dev.shrink4j.model.BlockMethod;
+import dev.shrink4j.model.BlockPipeline;
+import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.CompressedLinear;
+import dev.shrink4j.model.DenseLinear;
+import dev.shrink4j.model.Group;
+import dev.shrink4j.model.Layer;
+import dev.shrink4j.model.Linear;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Proj;
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.DenseWeight;
+import dev.shrink4j.tensors.io.Checkpoint;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Factorizes every linear of every decoder block of a checkpoint and writes a new checkpoint, one
+ * block at a time (DESIGN "main flow"). Two ways through:
+ * <ul>
+ *   <li>{@link #run(Path, Path, Options, Listener)} streams the weights only (svd, lost): each block's
+ *       weights are widened to F32 in a confined arena, factorized, written and released, so memory
+ *       stays at one block whatever the model size;</li>
+ *   <li>{@link #run(LlamaModel, Path, Path, Options, Calibration, Listener)} goes through the model:
+ *       with calibration, statistics come from the model's {@link BlockPipeline} (true-sequential
+ *       groups, compressed propagation, §1.2); the written weights are installed in the model, which
+ *       can be evaluated afterwards (it keeps the factorized blocks in memory).</li>
+ * </ul>
+ */
+public final class CheckpointLowRank {
+    /** Block linears: the 2-D weights under {@code model.layers.N.}. */
+    private static final Pattern BLOCK_WEIGHT = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)\\.weight");
+
+    /**
+     * @param output     compressed formats or merged dense weights
+     * @param force      replace an existing output directory
+     * @param factorType element type of factors and column values; null keeps each weight's own
+     * @param provenance written under {@code shrink4j.provenance} in config.json
+     */
+    public record Options(LowRankFormat output, boolean force, DType factorType, Map<String, Object> provenance) {}
+
+    /** One compressed linear, for progress and the report. */
+    public record LinearRow(String module, int dOut, int dIn, int rank, int columns, long params, long denseParams,
+                            double weightError, double outputError, double damping, double seconds) {}
+
+    /** Totals of a run. */
+    public record Summary(Path output, int blocks, int linears, long denseParams, long params, long outputBytes) {
+        /** Achieved parameter ratio over the factorized linears. */
+        public double ratio() {
+            return denseParams == 0 ? 0 : (double) params / denseParams;
+        }
+    }
+
+    /** Progress callbacks, called on the compressing thread. */
+    public interface Listener {
+        default void started(int blocks, int linears) {}
+
+        default void linear(LinearRow row) {}
+
+        default void blockDone(int block, int blocks) {}
+    }
+
+    private final LowRankCompressor compressor;
+
+    public CheckpointLowRank(LowRankCompressor compressor) {
+        this.compressor = compressor;
+    }
+
+    /**
+     * Checks every block linear of {@code in} against the budget before any work starts (reads the
+     * safetensors headers only), so an impossible ratio fails at once with the module's name.
+     */
+    public void preflight(Path in) {
+        try (Arena mapped = Arena.ofConfined()) {
+            Checkpoint ckpt = Checkpoint.open(in, mapped);
+            TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
+            if (blocks.isEmpty()) throw new ShrinkException(in + ": no decoder-block linears (model.layers.N.*.weight) found");
+            for (List<String> modules : blocks.values()) {
+                for (String module : modules) {
+                    long[] d = ckpt.info(module + ".weight").shape().dims();
+                    compressor.plan(module, Math.toIntExact(d[0]), Math.toIntExact(d[1]));
+                }
+            }
+        }
+    }
+
+    /** Weight-only methods, streaming block by block from the mapped checkpoint {@code in}. */
+    public Summary run(Path in, Path out, Options options, Listener listener) {
+        LowRankMethod method = compressor.settings().method();
+        if (method.needsCalibration()) {
+            throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
+        }
+        preflight(in);
+        try (Arena mapped = Arena.ofShared()) {
+            Checkpoint ckpt = Checkpoint.open(in, mapped);
+            TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
+            int total = blocks.values().stream().mapToInt(List::size).sum();
+            try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linearWeights(blocks))) {
+                listener.started(blocks.size(), total);
+                int done = 0;
+                for (List<String> modules : blocks.values()) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        for (String module : modules) {
+                            Tensor wt = ckpt.tensor(module + ".weight");
+                            compressOne(module, wt.toFloatArray(), wt, null, writer, arena, listener);
+                        }
+                    }
+                    listener.blockDone(++done, blocks.size());
+                }
+                return writer.commit(blocks.size());
+            }
+        }
+    }
+
+    /**
+     * Through {@code model} (loaded from {@code in}): with {@code calibration} the statistics come from
+     * the block pipeline; without it (weight-only methods) the blocks are visited in order. Either
+     * way {@code model} ends up holding exactly the weights written (factors, or merged Ŵ for the
+     * dense format), so evaluating it evaluates the output checkpoint.
+     */
+    public Summary run(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener) {
+        LowRankMethod method = compressor.settings().method();
+        if (method.needsCalibration() && calibration == null) {
+            throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
+        }
+        preflight(in);
+        int layers = model.numLayers();
+        try (Arena mapped = Arena.ofShared()) {
+            Checkpoint ckpt = Checkpoint.open(in, mapped);
+            Set<String> linears = new HashSet<>();
+            int total = 0;
+            for (int l = 0; l < layers; l++) {
+                for (Proj p : model.layer(l).linears().keySet()) {
+                    linears.add(p.weightName(l));
+                    total++;
+                }
+            }
+            try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linears)) {
+                listener.started(layers, total);
+                Method m = new Method(writer, method, listener);
+                if (calibration != null) {
+                    new BlockPipeline(model, BlockPipeline.Options.defaults())
+                            .onBlockDone(b -> listener.blockDone(b + 1, layers))
+                            .run(calibration, m);
+                } else {
+                    for (int l = 0; l < layers; l++) {
+                        try (Arena arena = Arena.ofConfined()) {
+                            for (Group g : Group.values()) {
+                                Layer updated = model.layer(l);
+                                for (Map.Entry<Proj, Linear> e : m.compress(l, g, model.layer(l), arena).entrySet()) {
+                                    updated = updated.with(e.getKey(), e.getValue());
+                                }
+                                model.setLayer(updated);
+                            }
+                        }
+                        listener.blockDone(l + 1, layers);
+                    }
+                }
+                return writer.commit(layers);
+            }
+        }
+    }
+
+    /** Plugs the compressor into the model's block pipeline (observe → compress per group). */
+    private final class Method implements BlockMethod {
+        private final LowRankCheckpointWriter writer;
+        private final LowRankMethod method;
+        private final Listener listener;
+        private final Map<Group, LinearStats> stats = new EnumMap<>(Group.class);
+
+        Method(LowRankCheckpointWriter writer, LowRankMethod method, Listener listener) {
+            this.writer = writer;
+            this.method = method;
+            this.listener = listener;
+        }
+
+        @Override
+        public void observe(int layer, Group group, float[] x, int n, int dIn) {
+            stats.computeIfAbsent(group, g -> LinearStats.forMethod(method, dIn)).observe(x, n);
+        }
+
+        @Override
+        public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
+            Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+            for (Proj p : group.members()) {
+                Linear lin = current.linear(p);
+                if (lin == null) continue;
+                Tensor wt = lin.weight(blockArena);
+                // The replacement is exactly what is written, and outlives the block arena: the
+                // pipeline propagates through it and callers may evaluate the model afterwards.
+                CompressedWeight w = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, Arena.ofAuto(), listener);
+                out.put(p, w instanceof DenseWeight d ? new DenseLinear(d.weight(), lin.bias()) : new CompressedLinear(w, lin.bias()));
+            }
+            stats.remove(group);
+            return out;
+        }
+    }
+
+    /** Factorizes one weight, writes it, reports it; returns the stored weight (in {@code arena}). */
+    private CompressedWeight compressOne(String module, float[] w, Tensor original, LinearStats stats, LowRankCheckpointWriter writer,
+                                Arena arena, Listener listener) {
+        long t0 = System.nanoTime();
+        int dOut = Math.toIntExact(original.shape().dim(0)), dIn = Math.toIntExact(original.shape().dim(1));
+        LowRankCompressor.Result r = compressor.compress(module, w, dOut, dIn, stats);
+        CompressedWeight stored = writer.add(module, r, original.dtype(), arena);
+        LostDecomposition lost = r.lost();
+        listener.linear(new LinearRow(module, dOut, dIn, r.lowRank().rank(), lost == null ? 0 : lost.columnCount(),
+                r.params(), (long) dOut * dIn, r.weightError(), r.outputError(), r.damping(), (System.nanoTime() - t0) / 1e9));
+        return stored;
+    }
+
+    /** Block index → its linear module names (weights without the {@code .weight} suffix), in name order. */
+    static TreeMap<Integer, List<String>> blockLinears(Checkpoint ckpt) {
+        TreeMap<Integer, List<String>> blocks = new TreeMap<>();
+        for (String name : ckpt.names()) {
+            Matcher m = BLOCK_WEIGHT.matcher(name);
+            if (m.matches() && ckpt.info(name).shape().rank() == 2) {
+                blocks.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new ArrayList<>()).add(name.substring(0, name.length() - ".weight".length()));
+            }
+        }
+        return blocks;
+    }
+
+    private static Set<String> linearWeights(TreeMap<Integer, List<String>> blocks) {
+        Set<String> names = new HashSet<>();
+        blocks.values().forEach(l -> l.forEach(m -> names.add(m + ".weight")));
+        return names;
+    }
+}

@@ -1,0 +1,141 @@
+package dev.shrink4j.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.Parallel;
+import dev.shrink4j.tensors.Shape;
+import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.Formats;
+import java.lang.foreign.Arena;
+import java.util.AbstractMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A linear layer over a compressed weight ({@link CompressedWeight}: uniform/LUT quantized, sparse,
+ * low-rank, …). The forward pass runs the format's own matmul, rows split across the pool; the
+ * backward pass widens Ŵ to F32 for the duration of the call.
+ */
+public final class CompressedLinear implements Linear {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Rows per parallel chunk of the format's (single-threaded) matmul. */
+    private static final int ROWS_PER_CHUNK = 16;
+
+    private final CompressedWeight weight; // (d_out, d_in)
+    private final float[] bias; // (d_out) or null
+
+    public CompressedLinear(CompressedWeight weight, float[] bias) {
+        this.weight = weight;
+        this.bias = bias;
+    }
+
+    /**
+     * Reads module {@code module} from {@code source} given its {@code shrink4j.tensors} entry; the
+     * {@link LlamaModel.CompressedLinearLoader} used when a checkpoint names compressed tensors.
+     */
+    public static Linear load(String module, JsonNode format, WeightSource source, int dOut, int dIn) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> descriptor = JSON.convertValue(format, LinkedHashMap.class);
+        CompressedWeight w = Formats.fromTensors(module, descriptor, view(source));
+        if (w.dOut() != dOut || w.dIn() != dIn) {
+            throw new ShrinkException(module + ": compressed weight is (" + w.dOut() + ", " + w.dIn() + "), expected (" + dOut + ", " + dIn
+                    + ") from config.json");
+        }
+        float[] bias = source.contains(module + ".bias") ? source.tensor(module + ".bias").toFloatArray() : null;
+        return new CompressedLinear(w, bias);
+    }
+
+    /** The source as a name → tensor map, looked up lazily. */
+    private static Map<String, Tensor> view(WeightSource source) {
+        return new AbstractMap<>() {
+            @Override
+            public Tensor get(Object key) {
+                return key instanceof String s && source.contains(s) ? source.tensor(s) : null;
+            }
+
+            @Override
+            public boolean containsKey(Object key) {
+                return key instanceof String s && source.contains(s);
+            }
+
+            @Override
+            public Set<Entry<String, Tensor>> entrySet() {
+                Map<String, Tensor> all = new LinkedHashMap<>();
+                for (String n : source.names()) all.put(n, source.tensor(n));
+                return all.entrySet();
+            }
+        };
+    }
+
+    public CompressedWeight compressed() {
+        return weight;
+    }
+
+    @Override
+    public int inFeatures() {
+        return weight.dIn();
+    }
+
+    @Override
+    public int outFeatures() {
+        return weight.dOut();
+    }
+
+    @Override
+    public void forward(float[] x, int n, float[] y) {
+        int dIn = weight.dIn();
+        int dOut = weight.dOut();
+        if (n == 1) {
+            weight.matvec(x.length == dIn ? x : java.util.Arrays.copyOf(x, dIn), y);
+        } else {
+            int chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+            Parallel.forEach(chunks, c -> {
+                int r0 = c * ROWS_PER_CHUNK;
+                int rows = Math.min(ROWS_PER_CHUNK, n - r0);
+                float[] xs = java.util.Arrays.copyOfRange(x, r0 * dIn, (r0 + rows) * dIn);
+                float[] ys = new float[rows * dOut];
+                weight.matmul(xs, rows, ys);
+                System.arraycopy(ys, 0, y, r0 * dOut, rows * dOut);
+            });
+        }
+        if (bias != null) {
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < dOut; j++) y[i * dOut + j] += bias[j];
+            }
+        }
+    }
+
+    @Override
+    public void backwardInput(float[] dy, int n, float[] dx) {
+        int dIn = weight.dIn();
+        int dOut = weight.dOut();
+        float[] w = new float[dOut * dIn];
+        Parallel.forEach(Math.min(dOut, 64), c -> {
+            for (int j = (int) ((long) dOut * c / Math.min(dOut, 64)); j < (long) dOut * (c + 1) / Math.min(dOut, 64); j++) {
+                weight.dequantizeRow(j, w, j * dIn);
+            }
+        });
+        Gemm.kernels().gemmAB(n, dIn, dOut, dy, 0, dOut, w, 0, dIn, dx, 0, dIn, true);
+    }
+
+    @Override
+    public Tensor weight(Arena arena) {
+        int dIn = weight.dIn();
+        Tensor t = Tensor.allocate(arena, DType.F32, Shape.of(weight.dOut(), dIn));
+        float[] row = new float[dIn];
+        for (int j = 0; j < weight.dOut(); j++) {
+            weight.dequantizeRow(j, row, 0);
+            t.writeFloats((long) j * dIn, row, 0, dIn);
+        }
+        return t;
+    }
+
+    @Override
+    public float[] bias() {
+        return bias;
+    }
+}

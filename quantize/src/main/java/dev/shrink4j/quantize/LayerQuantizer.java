@@ -1,0 +1,100 @@
+package dev.shrink4j.quantize;
+
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.LutQuantized;
+import dev.shrink4j.tensors.formats.UniformQuantized;
+import dev.shrink4j.tensors.kernels.Kernels;
+import java.lang.foreign.Arena;
+
+/**
+ * One linear, one method: runs the algorithm core on the F32 weight with the layer's statistics and
+ * packs the result into the formats' compressed weight (tensors allocated in the caller's arena).
+ */
+final class LayerQuantizer {
+    /**
+     * A compressed weight and the layer objective Σ_j e_jᵀ H e_j (guided: Σ_k over H̄_k) of the
+     * method's starting point (RTN for uniform methods, SqueezeLLM for LUT methods) and of the result.
+     */
+    record Outcome(CompressedWeight weight, double objectiveInit, double objectiveAfter, String note) {}
+
+    private LayerQuantizer() {}
+
+    /**
+     * @param w      (d_out, d_in)
+     * @param hs     one H (d_in, d_in), or g guided H̄_k
+     * @param fisher (d_out, d_in) or null
+     */
+    static Outcome quantize(QuantizeOptions o, Arena arena, float[] w, int dOut, int dIn, double[][] hs, float[] fisher) {
+        int bits = o.bits();
+        return switch (o.method()) {
+            case RTN -> {
+                UniformCodes q = Rtn.quantize(w, dOut, dIn, bits, o.groupSize(), o.symmetric());
+                double e = objective(w, q.dequantize(), hs, dOut, dIn);
+                yield new Outcome(pack(arena, q), e, e, "");
+            }
+            case GPTQ, GUIDED_GPTQ -> {
+                double rtn = objective(w, Rtn.quantize(w, dOut, dIn, bits, o.groupSize(), o.symmetric()).dequantize(), hs, dOut, dIn);
+                GuidedQuant.UniformResult r = GuidedQuant.gptq(w, hs, dOut, dIn, o.gptq());
+                String note = r.deadColumns() > 0 ? r.deadColumns() + " dead columns" : "";
+                if (r.maxDamp() > 0.01 + 1e-12) note += (note.isEmpty() ? "" : "; ") + "damping " + r.maxDamp();
+                yield new Outcome(pack(arena, r.quantized()), rtn, objective(w, r.quantized().dequantize(), hs, dOut, dIn), note);
+            }
+            case SQUEEZELLM -> {
+                LutCodes q = SqueezeLlm.quantize(w, fisher, dOut, dIn, bits);
+                double e = objective(w, q.dequantize(), hs, dOut, dIn);
+                yield new Outcome(pack(arena, q), e, e, "");
+            }
+            case LNQ, GUIDEDQUANT -> {
+                GuidedQuant.LutResult r = GuidedQuant.lnq(w, hs, fisher, dOut, dIn, o.lnq());
+                String note = r.fallbacks() > 0 ? r.fallbacks() + " groups kept SqueezeLLM (H not PD)" : "";
+                yield new Outcome(pack(arena, r.quantized()), r.fBefore(), objective(w, r.quantized().dequantize(), hs, dOut, dIn), note);
+            }
+        };
+    }
+
+    static UniformQuantized pack(Arena arena, UniformCodes q) {
+        int n = q.dOut() * q.dIn();
+        int[] codes = new int[n];
+        for (int i = 0; i < n; i++) codes[i] = q.codes()[i] & 0xFF;
+        int[] zeros = null;
+        if (!q.symmetric()) {
+            zeros = new int[q.zeros().length];
+            for (int i = 0; i < zeros.length; i++) zeros[i] = q.zeros()[i] & 0xFF;
+        }
+        return UniformQuantized.of(arena, q.dOut(), q.dIn(), q.bits(), q.groupSize(), codes, q.scales(), zeros, q.gIdx());
+    }
+
+    static LutQuantized pack(Arena arena, LutCodes q) {
+        int n = q.dOut() * q.dIn();
+        int[] codes = new int[n];
+        for (int i = 0; i < n; i++) codes[i] = q.codes()[i] & 0xFF;
+        return LutQuantized.of(arena, q.dOut(), q.dIn(), q.bits(), q.dIn(), codes, q.lut());
+    }
+
+    /** Σ_k Σ_{j∈J_k} (w_j − ŵ_j)ᵀ H_k (w_j − ŵ_j) with E·H as one GEMM per group. */
+    static double objective(float[] w, float[] wHat, double[][] hs, int dOut, int dIn) {
+        int rows = dOut / hs.length;
+        Kernels k = Kernels.get();
+        double total = 0;
+        float[] e = new float[rows * dIn];
+        float[] eh = new float[rows * dIn];
+        for (int g = 0; g < hs.length; g++) {
+            for (int i = 0; i < rows * dIn; i++) e[i] = wHat[g * rows * dIn + i] - w[g * rows * dIn + i];
+            float[] hf = Gptq.toFloat(hs[g]);
+            k.gemmABt(rows, dIn, dIn, e, 0, dIn, hf, 0, dIn, eh, 0, dIn, false); // E·H (H symmetric)
+            double s = 0;
+            for (int i = 0; i < rows * dIn; i++) s += (double) e[i] * eh[i];
+            total += s;
+        }
+        return total;
+    }
+
+    static void checkFinite(String name, float[] w) {
+        for (int i = 0; i < w.length; i++) {
+            if (!Float.isFinite(w[i])) {
+                throw new dev.shrink4j.tensors.ShrinkException("tensor " + name + " holds a non-finite value (" + w[i]
+                        + " at flat index " + i + "); refusing to quantize it");
+            }
+        }
+    }
+}

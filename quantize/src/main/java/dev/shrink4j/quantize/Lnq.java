@@ -1,0 +1,327 @@
+package dev.shrink4j.quantize;
+
+import dev.shrink4j.tensors.kernels.Kernels;
+import dev.shrink4j.tensors.linalg.NotPositiveDefiniteException;
+import dev.shrink4j.tensors.linalg.Spd;
+import java.util.Arrays;
+import java.util.logging.Logger;
+import dev.shrink4j.tensors.Parallel;
+
+/**
+ * LNQ, METHODS.md §3.5: per row minimise f(c, P) = (w − Pc)ᵀ H (w − Pc) over a codebook c and one-hot
+ * assignments P, alternating the exact C-step (§3.5.3) and cyclic coordinate descent on P (§3.5.4),
+ * from SqueezeLLM's assignment (§3.5.1), keeping the best iterate (§3.5.5).
+ *
+ * <p>The CD state is held transposed, (d_in, d_out): coordinate i of every row is one contiguous row,
+ * so the nearest-centroid search and the in-block updates run across rows.
+ */
+public final class Lnq {
+    private static final Logger LOG = Logger.getLogger(Lnq.class.getName());
+    /** Rows per pass over H in the C-step (H's row stays in cache across them). */
+    private static final int ROW_TILE = 16;
+
+    /**
+     * The result and its history.
+     *
+     * @param trace    the monitored objective f_λ (§3.5.6) summed over rows after the initial C-step,
+     *                 then after every CD sweep and every C-step, in order
+     * @param fBefore  f of the initial (SqueezeLLM) assignment and codebook
+     * @param fAfter   f of the returned codes and codebook (before fp16 rounding of the LUT)
+     * @param fellBack true when H could not be damped into positive definiteness and the init is returned
+     */
+    public record Result(LutCodes quantized, double[] trace, double fBefore, double fAfter, double damp,
+                         boolean fellBack) {}
+
+    private Lnq() {}
+
+    /**
+     * @param w    (d_out, d_in) weight; not modified
+     * @param h    (d_in, d_in) symmetric H (XᵀX/n, or a guided H̄ₖ); not modified
+     * @param init SqueezeLLM's result on the same rows (§3.5.1)
+     */
+    public static Result quantize(float[] w, double[] h, int dOut, int dIn, LutCodes init, LnqOptions o) {
+        int m = 1 << o.bits();
+        if (init.bits() != o.bits() || init.dOut() != dOut || init.dIn() != dIn) {
+            throw new IllegalArgumentException("LNQ init does not match the layer");
+        }
+        // §3.5.2: undamped first, then δ = 10⁻⁵ ×10 per failure; past δ = 1 keep SqueezeLLM's result.
+        double damp;
+        double[] hd;
+        try {
+            damp = dev.shrink4j.tensors.linalg.Damping.factor(h, dIn, dev.shrink4j.tensors.linalg.Damping.Factor.UPPER,
+                    dev.shrink4j.tensors.linalg.Damping.Policy.LNQ).delta();
+            hd = damp == 0 ? h : Damping.damped(h, dIn, damp);
+        } catch (NotPositiveDefiniteException e) {
+            LOG.warning("LNQ: H not positive definite with damping up to 1; keeping the SqueezeLLM result");
+            double f0 = objective(w, h, dOut, dIn, init.codes(), toDouble(init.lut()), m);
+            return new Result(init, new double[] {f0}, f0, f0, Double.NaN, true);
+        }
+        double lambda = o.ridge() * Damping.meanDiag(hd, dIn);
+        State s = new State(w, hd, dOut, dIn, m, lambda, init);
+        double[] trace = new double[1 + o.iterations() * (o.sweeps() + 1)];
+        int t = 0;
+        double fBefore = s.cStep(false);
+        trace[t++] = s.total(true);
+        double best = s.total(false);
+        s.saveBest();
+        for (int it = 1; it <= o.iterations(); it++) {
+            for (int k = 0; k < o.sweeps(); k++) {
+                s.sweep(o.blockSize());
+                s.cStep(true); // evaluates f_λ at (c_old, P_new) without moving c
+                trace[t++] = s.total(true);
+            }
+            s.cStep(false);
+            trace[t++] = s.total(true);
+            double f = s.total(false);
+            if (!(f < best)) break; // §3.5.5: no improvement → restore the best and stop
+            best = f;
+            s.saveBest();
+        }
+        s.restoreBest();
+        return new Result(s.export(o.bits()), Arrays.copyOf(trace, t), fBefore, best, damp, false);
+    }
+
+    /** f summed over rows for given codes and codebooks, (d_out, m) in fp64. */
+    static double objective(float[] w, double[] h, int dOut, int dIn, byte[] codes, double[] cb, int m) {
+        double total = 0;
+        double[] e = new double[dIn];
+        for (int j = 0; j < dOut; j++) {
+            for (int i = 0; i < dIn; i++) e[i] = cb[j * m + (codes[j * dIn + i] & 0xFF)] - w[j * dIn + i];
+            total += LayerError.quadratic(e, h, dIn);
+        }
+        return total;
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    /** The working state of one layer (or one guided group of rows). */
+    private static final class State {
+        final int dOut, dIn, m;
+        final double lambda;
+        final double[] h;     // (d_in, d_in) damped H
+        final float[] hf;     // (d_in, d_in) H in fp32 for the C-step passes
+        final float[] ht;     // (d_in, d_in) H̃ = H·diag(H)⁻¹, H̃[l][i] = H_li / H_ii
+        final float[] wt;     // (d_in, d_out) Wᵀ
+        final float[] w;      // (d_out, d_in)
+        final byte[] codesT;  // (d_in, d_out) current assignment
+        final double[] cb;    // (d_out, m) current codebooks
+        final float[] hw;     // (d_out, d_in) rows (H w_j)ᵀ, fixed for the whole run
+        final double[] whw;   // (d_out) w_jᵀ H w_j
+        final double[] fRow;  // (d_out) f per row after the last C-step evaluation
+        final double[] regRow; // (d_out) λ‖c‖² per row
+        byte[] bestCodesT;
+        double[] bestCb;
+
+        State(float[] w, double[] h, int dOut, int dIn, int m, double lambda, LutCodes init) {
+            this.w = w;
+            this.h = h;
+            this.dOut = dOut;
+            this.dIn = dIn;
+            this.m = m;
+            this.lambda = lambda;
+            hf = Gptq.toFloat(h);
+            ht = new float[dIn * dIn];
+            for (int l = 0; l < dIn; l++) {
+                for (int i = 0; i < dIn; i++) ht[l * dIn + i] = (float) (h[l * dIn + i] / h[i * dIn + i]);
+            }
+            wt = new float[dIn * dOut];
+            codesT = new byte[dIn * dOut];
+            for (int j = 0; j < dOut; j++) {
+                for (int i = 0; i < dIn; i++) {
+                    wt[i * dOut + j] = w[j * dIn + i];
+                    codesT[i * dOut + j] = init.codes()[j * dIn + i];
+                }
+            }
+            cb = toDouble(init.lut());
+            hw = new float[dOut * dIn];
+            Kernels.get().gemmABt(dOut, dIn, dIn, w, 0, dIn, hf, 0, dIn, hw, 0, dIn, false); // W·H (H symmetric)
+            whw = new double[dOut];
+            for (int j = 0; j < dOut; j++) {
+                double sum = 0;
+                for (int i = 0; i < dIn; i++) sum += (double) w[j * dIn + i] * hw[j * dIn + i];
+                whw[j] = sum;
+            }
+            fRow = new double[dOut];
+            regRow = new double[dOut];
+        }
+
+        double total(boolean regularised) {
+            double s = 0;
+            for (int j = 0; j < dOut; j++) s += fRow[j] + (regularised ? regRow[j] : 0);
+            return s;
+        }
+
+        /**
+         * §3.5.3 C-step: c = (PᵀHP + λI)⁻¹ PᵀHw per row, from one pass over H per tile of rows that
+         * also yields f at the current codebook. With {@code evaluateOnly} the codebook stays and only
+         * f(c, P) is recorded.
+         *
+         * @return Σ f over rows before the update
+         */
+        double cStep(boolean evaluateOnly) {
+            int tiles = (dOut + ROW_TILE - 1) / ROW_TILE;
+            double[] before = new double[dOut];
+            Parallel.forEach(tiles, tile -> {
+                int j0 = tile * ROW_TILE, j1 = Math.min(dOut, j0 + ROW_TILE), rows = j1 - j0;
+                byte[] a = new byte[rows * dIn];
+                for (int r = 0; r < rows; r++) {
+                    for (int i = 0; i < dIn; i++) a[r * dIn + i] = codesT[i * dOut + j0 + r];
+                }
+                double[] php = new double[rows * m * m];
+                double[] phw = new double[rows * m];
+                // PᵀHP from the upper triangle of H, scattered by code pairs; two accumulator sets
+                // (even/odd l) halve the store-to-load chains of repeated codes.
+                double[] even = new double[m * m];
+                double[] odd = new double[m * m];
+                for (int r = 0; r < rows; r++) {
+                    int ar = r * dIn, hwr = (j0 + r) * dIn;
+                    java.util.Arrays.fill(even, 0);
+                    java.util.Arrays.fill(odd, 0);
+                    for (int i = 0; i < dIn; i++) {
+                        int hi = i * dIn;
+                        int base = (a[ar + i] & 0xFF) * m;
+                        even[base + (a[ar + i] & 0xFF)] += 0.5 * hf[hi + i]; // the diagonal, halved: mirrored below
+                        int l = i + 1;
+                        for (; l + 1 < dIn; l += 2) {
+                            even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
+                            odd[base + (a[ar + l + 1] & 0xFF)] += hf[hi + l + 1];
+                        }
+                        if (l < dIn) even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
+                        phw[r * m + (a[ar + i] & 0xFF)] += hw[hwr + i];
+                    }
+                    for (int k = 0; k < m; k++) {
+                        for (int k2 = 0; k2 < m; k2++) {
+                            double v = even[k * m + k2] + odd[k * m + k2];
+                            php[(r * m + k) * m + k2] += v;
+                            php[(r * m + k2) * m + k] += v;
+                        }
+                    }
+                }
+                double[] sys = new double[m * m];
+                double[] rhs = new double[m];
+                for (int r = 0; r < rows; r++) {
+                    int j = j0 + r;
+                    before[j] = quad(whw[j], php, phw, r, cb, j * m);
+                    if (evaluateOnly) {
+                        fRow[j] = before[j];
+                        continue;
+                    }
+                    System.arraycopy(php, r * m * m, sys, 0, m * m);
+                    for (int k = 0; k < m; k++) {
+                        sys[k * m + k] += lambda;
+                        rhs[k] = phw[r * m + k];
+                    }
+                    try {
+                        System.arraycopy(Spd.solve(sys, m, rhs, 1), 0, cb, j * m, m);
+                    } catch (NotPositiveDefiniteException e) {
+                        // singular only with λ = 0 and an unused code: keep c
+                    }
+                    fRow[j] = quad(whw[j], php, phw, r, cb, j * m);
+                    double reg = 0;
+                    for (int k = 0; k < m; k++) reg += cb[j * m + k] * cb[j * m + k];
+                    regRow[j] = lambda * reg;
+                }
+            });
+            double s = 0;
+            for (double b : before) s += b;
+            return s;
+        }
+
+        /** f = wᵀHw − 2cᵀPᵀHw + cᵀPᵀHPc for row r of the tile. */
+        private double quad(double whw, double[] php, double[] phw, int r, double[] c, int cOff) {
+            double lin = 0, q = 0;
+            for (int k = 0; k < m; k++) {
+                lin += c[cOff + k] * phw[r * m + k];
+                double row = 0;
+                for (int k2 = 0; k2 < m; k2++) row += php[(r * m + k) * m + k2] * c[cOff + k2];
+                q += c[cOff + k] * row;
+            }
+            return Math.max(0, whw - 2 * lin + q);
+        }
+
+        /** §3.5.4: one cyclic CD sweep over all coordinates with lazy blocks. */
+        void sweep(int bs) {
+            Kernels kernels = Kernels.get();
+            float[] cbt = new float[m * dOut]; // (m, d_out) codebooks transposed
+            for (int j = 0; j < dOut; j++) {
+                for (int k = 0; k < m; k++) cbt[k * dOut + j] = (float) cb[j * m + k];
+            }
+            float[] et = new float[dIn * dOut]; // (d_in, d_out) E = Ŵ − W
+            for (int i = 0; i < dIn; i++) {
+                for (int j = 0; j < dOut; j++) {
+                    et[i * dOut + j] = cbt[(codesT[i * dOut + j] & 0xFF) * dOut + j] - wt[i * dOut + j];
+                }
+            }
+            // R[:, i] = Σ_{l>i} E[:, l] H̃_li, block by block: later blocks by GEMM, own block by hand.
+            float[] rt = new float[dIn * dOut];
+            for (int i1 = 0; i1 < dIn; i1 += bs) {
+                int i2 = Math.min(dIn, i1 + bs);
+                if (i2 < dIn) {
+                    // rt[i1:i2] += H̃[i2:, i1:i2]ᵀ · E[i2:]
+                    kernels.gemmAtB(i2 - i1, dOut, dIn - i2, ht, i2 * dIn + i1, dIn, et, i2 * dOut, dOut, rt, i1 * dOut, dOut, true);
+                }
+                for (int i = i1; i < i2; i++) {
+                    for (int l = i + 1; l < i2; l++) kernels.axpy(dOut, ht[l * dIn + i], et, l * dOut, rt, i * dOut);
+                }
+            }
+            float[] best = new float[dOut];
+            for (int i1 = 0; i1 < dIn; i1 += bs) {
+                int i2 = Math.min(dIn, i1 + bs);
+                for (int i = i1; i < i2; i++) {
+                    int row = i * dOut;
+                    // ŵ_i ← nearest_c(w_i − R[:, i]) per row; keep the current code unless strictly nearer.
+                    for (int j = 0; j < dOut; j++) {
+                        float target = wt[row + j] - rt[row + j];
+                        int cur = codesT[row + j] & 0xFF;
+                        best[j] = Math.abs(target - cbt[cur * dOut + j]);
+                    }
+                    for (int k = 0; k < m; k++) {
+                        int ck = k * dOut;
+                        for (int j = 0; j < dOut; j++) {
+                            float d = Math.abs(wt[row + j] - rt[row + j] - cbt[ck + j]);
+                            if (d < best[j]) {
+                                best[j] = d;
+                                codesT[row + j] = (byte) k;
+                            }
+                        }
+                    }
+                    for (int j = 0; j < dOut; j++) {
+                        et[row + j] = cbt[(codesT[row + j] & 0xFF) * dOut + j] - wt[row + j];
+                    }
+                    // R[:, i+1:i₂] += E[:, i] ⊗ H̃[i, i+1:i₂]
+                    for (int k = i + 1; k < i2; k++) kernels.axpy(dOut, ht[i * dIn + k], et, row, rt, k * dOut);
+                }
+                if (i2 < dIn) {
+                    // R[:, i₂:] += E[:, block]·H̃[block, i₂:]
+                    kernels.gemmAtB(dIn - i2, dOut, i2 - i1, ht, i1 * dIn + i2, dIn, et, i1 * dOut, dOut, rt, i2 * dOut, dOut, true);
+                }
+            }
+        }
+
+        void saveBest() {
+            bestCodesT = codesT.clone();
+            bestCb = cb.clone();
+        }
+
+        void restoreBest() {
+            System.arraycopy(bestCodesT, 0, codesT, 0, codesT.length);
+            System.arraycopy(bestCb, 0, cb, 0, cb.length);
+        }
+
+        /** Codes back to (d_out, d_in), codebooks rounded to fp16 (§3.5.7). */
+        LutCodes export(int bits) {
+            byte[] codes = new byte[dOut * dIn];
+            for (int i = 0; i < dIn; i++) {
+                for (int j = 0; j < dOut; j++) codes[j * dIn + i] = codesT[i * dOut + j];
+            }
+            float[] lut = new float[dOut * m];
+            for (int k = 0; k < lut.length; k++) lut[k] = UniformGrid.toF16Signed((float) cb[k]);
+            return new LutCodes(dOut, dIn, bits, codes, lut);
+        }
+    }
+
+}

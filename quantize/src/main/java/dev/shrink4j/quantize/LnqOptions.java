@@ -1,0 +1,27 @@
+package dev.shrink4j.quantize;
+
+/**
+ * LNQ's knobs, METHODS.md §3.5 / §3.6.
+ *
+ * @param iterations T, outer iterations after the initial C-step (2)
+ * @param sweeps     K, coordinate-descent sweeps per P-step (4)
+ * @param blockSize  lazy block of the CD sweep (128)
+ * @param ridge      λ relative to mean(diag H) (10⁻⁷, §3.5.3)
+ */
+public record LnqOptions(int bits, int iterations, int sweeps, int blockSize, double ridge) {
+    public LnqOptions {
+        UniformGrid.checkBits(bits);
+        if (iterations < 0 || sweeps < 1 || blockSize < 1 || !(ridge >= 0)) {
+            throw new IllegalArgumentException("LNQ needs T ≥ 0, K ≥ 1, a positive block size and λ ≥ 0");
+        }
+    }
+
+    /** Paper and shrink4j defaults: T = 2, K = 4, lazy block 128, λ = 10⁻⁷·mean(diag H). */
+    public static LnqOptions defaults(int bits) {
+        return new LnqOptions(bits, 2, 4, 128, 1e-7);
+    }
+
+    public LnqOptions withIterations(int iterations, int sweeps) {
+        return new LnqOptions(bits, iterations, sweeps, blockSize, ridge);
+    }
+}

@@ -1,0 +1,242 @@
+package dev.shrink4j.quantize;
+
+import dev.shrink4j.model.Backprop;
+import dev.shrink4j.model.BlockMethod;
+import dev.shrink4j.model.BlockPipeline;
+import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.CompressedLinear;
+import dev.shrink4j.model.GradientObserver;
+import dev.shrink4j.model.Group;
+import dev.shrink4j.model.InputStatistics;
+import dev.shrink4j.model.Layer;
+import dev.shrink4j.model.Linear;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Proj;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Quantizes every decoder linear of a model with the {@link BlockPipeline} (METHODS.md §1.2): per
+ * block and true-sequential group, the group input's statistics (H, or GuidedQuant's H̄_k per member,
+ * §3.2) feed the method, whose compressed linears are installed before the next group. RTN/GPTQ and
+ * guided GPTQ use compressed propagation; SqueezeLLM, LNQ and GuidedQuant dense propagation (§1.2.3,
+ * §3.4). Methods that need gradients first run one forward + backward per calibration sequence
+ * (batch 1) on the dense model: squared per-sequence weight gradients (§2.3.1 Fisher) and per-token
+ * group-averaged squared output gradients (§3.3). Embeddings, norms and the LM head stay as they are.
+ *
+ * <p>Lifecycle: {@code new Quantizer(options, arena)} → {@link #run} → the model now runs on the
+ * compressed linears and {@link Result#weights()} holds them (their tensors live in the arena).
+ */
+public final class Quantizer {
+    /** Progress and per-layer results as they happen. */
+    public interface Listener {
+        default void stage(String name, int total) {}
+
+        default void step(int done, String what) {}
+
+        default void layer(LayerReport report) {}
+    }
+
+    /**
+     * @param objectiveInit  layer objective Σ_j e_jᵀ H e_j of the method's starting point (RTN / SqueezeLLM)
+     * @param objectiveAfter layer objective of the result (on H, or on the guided H̄_k)
+     */
+    public record LayerReport(String module, int dOut, int dIn, String format, double objectiveInit, double objectiveAfter,
+                              double payloadBitsPerWeight, double totalBitsPerWeight, double seconds, String note) {}
+
+    /** Compressed weights by module name, in model order, and their accounting over the quantized linears. */
+    public record Result(Map<String, CompressedWeight> weights, List<LayerReport> layers, long parameters,
+                         long payloadBytes, long storageBytes) {
+        public double payloadBitsPerWeight() {
+            return 8.0 * payloadBytes / parameters;
+        }
+
+        public double totalBitsPerWeight() {
+            return 8.0 * storageBytes / parameters;
+        }
+    }
+
+    private final QuantizeOptions options;
+    private final Arena arena;
+
+    /** @param arena owns the compressed tensors; shared, and open while the model or the result is used */
+    public Quantizer(QuantizeOptions options, Arena arena) {
+        this.options = options;
+        this.arena = arena;
+    }
+
+    public Result run(LlamaModel model, Calibration calibration, Listener listener) {
+        QuantMethod m = options.method();
+        int[][] sequences = calibration.sequences();
+        Statistics stats = m.needsGradients() ? gradientStatistics(model, sequences, listener) : Statistics.NONE;
+        Method method = new Method(stats);
+        listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit", model.numLayers());
+        BlockPipeline.Options po = BlockPipeline.Options.defaults().withPropagation(
+                m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);
+        new BlockPipeline(model, po).onBlockDone(b -> listener.step(b + 1, "block")).run(calibration, method);
+        long params = 0, payload = 0, storage = 0;
+        for (CompressedWeight w : method.weights.values()) {
+            params += (long) w.dOut() * w.dIn();
+            payload += w.payloadBytes();
+            storage += w.storageBytes();
+        }
+        for (LayerReport r : method.reports) listener.layer(r);
+        return new Result(method.weights, method.reports, params, payload, storage);
+    }
+
+    /** The pipeline hook: statistics per group, then the layer quantizer on each member. */
+    private final class Method implements BlockMethod {
+        final Statistics stats;
+        final Map<String, CompressedWeight> weights = new LinkedHashMap<>();
+        final List<LayerReport> reports = new ArrayList<>();
+        final Map<Group, InputStatistics> plain = new EnumMap<>(Group.class);
+        final Map<Proj, GuidedHessians> guided = new EnumMap<>(Proj.class);
+        final Map<Group, Integer> seen = new EnumMap<>(Group.class); // tokens observed per group (saliency rows)
+
+        Method(Statistics stats) {
+            this.stats = stats;
+        }
+
+        @Override
+        public void observe(int layer, Group group, float[] x, int n, int dIn) {
+            if (options.method().guided()) {
+                int from = seen.getOrDefault(group, 0);
+                if (options.method().densePropagation()) checkInStep(layer, group, x, n, dIn, from);
+                for (Proj p : group.members()) {
+                    float[] sal = stats.saliency.get(p.module(layer));
+                    int g = sal.length / stats.tokens;
+                    guided.computeIfAbsent(p, k -> new GuidedHessians(dIn, g)).observe(x, sal, from, n);
+                }
+                seen.put(group, from + n);
+            } else {
+                plain.computeIfAbsent(group, k -> new InputStatistics(dIn)).add(x, n);
+            }
+        }
+
+        /**
+         * §3.3.3: the Hessian pass must see the tokens of the saliency pass in the same order. With dense
+         * propagation both passes run the same dense model, so the inputs' per-token norms must agree.
+         */
+        private void checkInStep(int layer, Group group, float[] x, int n, int dIn, int from) {
+            float[] expected = stats.inputNorms.get(group.members().get(0).module(layer));
+            float[] got = rowNorms(x, n, dIn);
+            for (int t = 0; t < n; t++) {
+                float e = expected[from + t];
+                if (Math.abs(got[t] - e) > 1e-3f * (1 + Math.abs(e))) {
+                    throw new IllegalStateException("guided statistics out of step at layer " + layer + " " + group + " token " + (from + t)
+                            + ": input norm " + got[t] + " vs " + e + " in the gradient pass");
+                }
+            }
+        }
+
+        @Override
+        public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
+            Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+            double[] h = options.method().guided() ? null : plain.remove(group).hessian();
+            for (Proj p : group.members()) {
+                long t0 = System.nanoTime();
+                double[][] hs;
+                if (h != null) {
+                    hs = new double[][] {h};
+                } else {
+                    GuidedHessians gh = guided.remove(p);
+                    hs = new double[gh.groups()][];
+                    for (int k = 0; k < hs.length; k++) hs[k] = gh.hessian(k);
+                }
+                Linear lin = current.linear(p);
+                int dOut = lin.outFeatures(), dIn = lin.inFeatures();
+                float[] w = lin.weight(blockArena).toFloatArray();
+                LayerQuantizer.checkFinite(p.weightName(layer), w);
+                LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, arena, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
+                CompressedWeight cw = o.weight();
+                out.put(p, new CompressedLinear(cw, lin.bias()));
+                weights.put(p.module(layer), cw);
+                long n = (long) dOut * dIn;
+                reports.add(new LayerReport(p.module(layer), dOut, dIn, cw.format(), o.objectiveInit(), o.objectiveAfter(),
+                        8.0 * cw.payloadBytes() / n, 8.0 * cw.storageBytes() / n, (System.nanoTime() - t0) / 1e9, o.note()));
+            }
+            seen.remove(group);
+            return out;
+        }
+    }
+
+    /**
+     * Fisher diagonals by weight name (§2.3.1), saliencies (tokens, g) by module name (§3.3), and the
+     * number of calibration tokens.
+     */
+    private record Statistics(Map<String, float[]> fisher, Map<String, float[]> saliency, Map<String, float[]> inputNorms, int tokens) {
+        static final Statistics NONE = new Statistics(Map.of(), Map.of(), Map.of(), 1);
+    }
+
+    /** ‖x_t‖² per token of x (n, d_in). */
+    static float[] rowNorms(float[] x, int n, int dIn) {
+        float[] r = new float[n];
+        for (int t = 0; t < n; t++) {
+            double s = 0;
+            for (int i = 0; i < dIn; i++) s += (double) x[t * dIn + i] * x[t * dIn + i];
+            r[t] = (float) s;
+        }
+        return r;
+    }
+
+    private Statistics gradientStatistics(LlamaModel model, int[][] sequences, Listener listener) {
+        Map<String, float[]> fisher = new HashMap<>();
+        Map<String, float[]> saliency = new HashMap<>();
+        Map<String, Integer> filled = new HashMap<>();
+        Map<String, float[]> inputNorms = new HashMap<>();
+        int tokens = sequences.length * sequences[0].length;
+        boolean guided = options.method().guided();
+        boolean wantFisher = options.method() != QuantMethod.GUIDED_GPTQ; // SqueezeLLM init of LNQ (§3.5.1)
+        Set<String> targets = new HashSet<>();
+        for (int l = 0; l < model.numLayers(); l++) {
+            for (Proj p : Proj.values()) {
+                if (model.layer(l).linear(p) != null) targets.add(p.weightName(l));
+            }
+        }
+        GradientObserver obs = new GradientObserver() {
+            @Override
+            public boolean wantsOutputGradient(int layer, Proj proj) {
+                return guided;
+            }
+
+            @Override
+            public void outputGradient(int layer, Proj proj, float[] x, float[] g, int n) {
+                int dOut = g.length / n;
+                int groups = options.guidedGroupsFor(dOut);
+                String module = proj.module(layer);
+                float[] s = saliency.computeIfAbsent(module, k -> new float[tokens * groups]);
+                int at = filled.merge(module, n, Integer::sum) - n;
+                System.arraycopy(GuidedHessians.saliency(g, n, dOut, groups), 0, s, at * groups, n * groups);
+                float[] norms = inputNorms.computeIfAbsent(module, k -> new float[tokens]);
+                System.arraycopy(rowNorms(x, n, x.length / n), 0, norms, at, n);
+            }
+
+            @Override
+            public boolean wantsWeightGradient(String tensorName) {
+                return wantFisher && targets.contains(tensorName);
+            }
+
+            @Override
+            public void weightGradient(String tensorName, float[] grad) {
+                // §2.3.1: square per sequence (batch 1), then sum.
+                float[] f = fisher.computeIfAbsent(tensorName, k -> new float[grad.length]);
+                for (int i = 0; i < grad.length; i++) f[i] += grad[i] * grad[i];
+            }
+        };
+        listener.stage("gradients (forward + backward per sequence)", sequences.length);
+        Backprop backprop = new Backprop(model);
+        for (int s = 0; s < sequences.length; s++) {
+            backprop.run(sequences[s], 1, obs);
+            listener.step(s + 1, "sequence");
+        }
+        return new Statistics(fisher, saliency, inputNorms, tokens);
+    }
+}

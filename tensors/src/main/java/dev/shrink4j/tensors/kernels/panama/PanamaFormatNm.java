@@ -1,0 +1,82 @@
+package dev.shrink4j.tensors.kernels.panama;
+
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.FS;
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.IS;
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.L;
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.LE;
+
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.NmSparse;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * 2:4 sparsity with F16 values on vectors, gather-free: L kept values cover 2·L input columns (L/2
+ * runs of 4), so the activations they need sit in two vectors and one two-table permute picks them.
+ * The lane indices come from one word of packed 2-bit positions: broadcast, per-lane shift by 2·l,
+ * mask, plus the run base 4·⌊l/2⌋. F16 values are widened in registers (exact for finite values:
+ * the 15 magnitude bits shifted into an F32 are the value times 2^−112).
+ */
+final class PanamaFormatNm {
+    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final IntVector SHIFTS;
+    private static final IntVector RUN_BASE;
+    private static final float TWO_112 = Math.scalb(1f, 112);
+
+    static {
+        int[] s = new int[L], b = new int[L];
+        for (int l = 0; l < L; l++) {
+            s[l] = 2 * l;
+            b[l] = 4 * (l / 2);
+        }
+        SHIFTS = IntVector.fromArray(IS, s, 0);
+        RUN_BASE = IntVector.fromArray(IS, b, 0);
+    }
+
+    private PanamaFormatNm() {}
+
+    static boolean supports(NmSparse w) {
+        return w.n() == 2 && w.m() == 4 && w.values().dtype() == DType.F16 && L >= 4 && L <= 16 && w.dIn() >= 2 * L;
+    }
+
+    /** L/4 bytes of packed 2-bit positions (L ≤ 16) as the low bits of an int. */
+    private static int indexWord(MemorySegment seg, long off) {
+        return switch (L) {
+            case 16 -> seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), off);
+            case 8 -> seg.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE), off) & 0xFFFF;
+            default -> seg.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
+        };
+    }
+
+    static void matvec(NmSparse w, float[] x, float[] y) {
+        int dIn = w.dIn(), kept = w.keptPerRow(), chunks = dIn / (2 * L);
+        MemorySegment vals = w.values().segment(), idx = w.indices().segment();
+        long ib = w.indexRowBytes();
+        for (int j = 0; j < w.dOut(); j++) {
+            long v0 = (long) j * kept * 2, i0 = j * ib;
+            FloatVector acc = FloatVector.zero(FS);
+            for (int t = 0; t < chunks; t++) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, vals, v0 + 2L * t * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+                FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(TWO_112);
+                FloatVector v = mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).add(RUN_BASE);
+                int xo = t * 2 * L;
+                IntVector xs = pos.selectFrom(FloatVector.fromArray(FS, x, xo).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + L).reinterpretAsInts());
+                acc = v.fma(xs.reinterpretAsFloats(), acc);
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (int t = chunks * L; t < kept; t++) {
+                int col = (t / 2) * 4 + ((idx.get(ValueLayout.JAVA_BYTE, i0 + t / 4) >>> (2 * (t % 4))) & 3);
+                s += Float.float16ToFloat(vals.getAtIndex(Tensor.I16, (long) j * kept + t)) * x[col];
+            }
+            y[j] = s;
+        }
+    }
+}
