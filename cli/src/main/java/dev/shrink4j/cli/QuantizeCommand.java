@@ -50,7 +50,7 @@ final class QuantizeCommand implements Command {
                 k-means, per-row LUT); lnq §3.5 (SqueezeLLM init + coordinate descent); guidedquant §3.4 (LNQ on
                 end-loss-guided Hessians, the default); guided-gptq (GPTQ on the guided Hessians).
                 Uniform methods are asymmetric with group size 128 unless --sym / --group-size; LUT methods keep one
-                2^b-entry codebook per row. Without --calib the model's own seeded generations calibrate it; without
+                2^b-entry codebook per row (per G input columns with --lut-group G). Without --calib the model's own seeded generations calibrate it; without
                 --eval its generations (another seed) measure the change. jlama-q4 defaults to --sym --group-size 32.
                 Example: shrink4j quantize --method gptq --bits 4 examples/stories260K /tmp/stories-gptq4""";
     }
@@ -62,6 +62,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("bits").hasArg().argName("B").desc("2, 3, 4 or 8 (default 4)").build());
         o.addOption(Option.builder().longOpt("group-size").hasArg().argName("G").desc("uniform methods: columns per scale/zero (default 128)").build());
         o.addOption(Option.builder().longOpt("sym").desc("uniform methods: symmetric grid, no zero points").build());
+        o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
         o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
         o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
@@ -199,6 +200,12 @@ final class QuantizeCommand implements Command {
             throw new UsageException("--group-size applies to uniform methods (rtn, gptq, guided-gptq); " + method.cliName() + " keeps one codebook per row");
         }
         QuantizeOptions o = QuantizeOptions.defaults(method, bits).withGroupSize(group).withSymmetric(sym);
+        if (cl.hasOption("lut-group")) {
+            if (method.uniform()) {
+                throw new UsageException("--lut-group applies to the LUT methods (squeezellm, lnq, guidedquant); " + method.cliName() + " uses --group-size");
+            }
+            o = o.withLutGroup(ModelArgs.intOption(cl, "lut-group", 0, 1));
+        }
         if (cl.hasOption("guided-groups")) {
             if (!method.guided()) throw new UsageException("--guided-groups applies to guidedquant and guided-gptq");
             o = o.withGuidedGroups(ModelArgs.intOption(cl, "guided-groups", 0, 1));
@@ -219,7 +226,8 @@ final class QuantizeCommand implements Command {
                 r.put("block_size", 128);
             }
         } else {
-            r.put("codebook", "per row, 2^b fp16 entries");
+            r.put("codebook", o.lutGroup() == 0 ? "per row, 2^b fp16 entries" : "per " + o.lutGroup() + " input columns of a row, 2^b fp16 entries");
+            if (o.lutGroup() != 0) r.put("lut_group", o.lutGroup());
             if (o.method() != QuantMethod.SQUEEZELLM) {
                 r.put("lnq_iterations", o.lnqIterations());
                 r.put("lnq_sweeps", o.lnqSweeps());
