@@ -62,6 +62,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("bits").hasArg().argName("B").desc("2, 3, 4 or 8 (default 4)").build());
         o.addOption(Option.builder().longOpt("group-size").hasArg().argName("G").desc("uniform methods: columns per scale/zero (default 128)").build());
         o.addOption(Option.builder().longOpt("sym").desc("uniform methods: symmetric grid, no zero points").build());
+        o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) in DIR keyed by model + calibration tokens and reuse them, e.g. across --bits").build());
         o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
         o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
@@ -127,7 +128,9 @@ final class QuantizeCommand implements Command {
             }
             Quantizer.Result result;
             try (var t = report.stage("quantize")) {
-                result = new Quantizer(qo, arena).run(model, calib, new Quantizer.Listener() {
+                Quantizer quantizer = new Quantizer(qo, arena);
+                if (cl.hasOption("stats-cache")) quantizer.withStatisticsCache(java.nio.file.Path.of(cl.getOptionValue("stats-cache")));
+                result = quantizer.run(model, calib, new Quantizer.Listener() {
                     @Override
                     public void stage(String name, int total) {
                         progress.stage(name, total);

@@ -66,6 +66,7 @@ public final class Quantizer {
 
     private final QuantizeOptions options;
     private final Arena arena;
+    private java.nio.file.Path statisticsCache;
 
     /** @param arena owns the compressed tensors; shared, and open while the model or the result is used */
     public Quantizer(QuantizeOptions options, Arena arena) {
@@ -73,10 +74,32 @@ public final class Quantizer {
         this.arena = arena;
     }
 
+    /**
+     * Caches the gradient-pass statistics (Fisher diagonals, saliencies, input norms) under {@code dir},
+     * keyed by a SHA-256 of the model (config and every decoder linear's weights), the calibration
+     * tokens, and what the method gathers (guided groups, Fisher or not) — not by the bit-width, so a
+     * second run at other bits skips the forward + backward pass. Written with {@link
+     * dev.shrink4j.tensors.io.CheckpointWriter} as {@code dir/<key>/model.safetensors}.
+     */
+    public Quantizer withStatisticsCache(java.nio.file.Path dir) {
+        this.statisticsCache = dir;
+        return this;
+    }
+
     public Result run(LlamaModel model, Calibration calibration, Listener listener) {
         QuantMethod m = options.method();
         int[][] sequences = calibration.sequences();
-        Statistics stats = m.needsGradients() ? gradientStatistics(model, sequences, listener) : Statistics.NONE;
+        Statistics stats = Statistics.NONE;
+        if (m.needsGradients()) {
+            java.nio.file.Path entry = statisticsCache == null ? null : statisticsCache.resolve(cacheKey(model, sequences));
+            if (entry != null && java.nio.file.Files.isRegularFile(entry.resolve("model.safetensors"))) {
+                listener.stage("gradient statistics from cache " + entry.getFileName(), 1);
+                stats = readStatistics(entry);
+            } else {
+                stats = gradientStatistics(model, sequences, listener);
+                if (entry != null) writeStatistics(entry, stats);
+            }
+        }
         Method method = new Method(stats);
         listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit", model.numLayers());
         BlockPipeline.Options po = BlockPipeline.Options.defaults().withPropagation(
@@ -174,6 +197,77 @@ public final class Quantizer {
      */
     private record Statistics(Map<String, float[]> fisher, Map<String, float[]> saliency, Map<String, float[]> inputNorms, int tokens) {
         static final Statistics NONE = new Statistics(Map.of(), Map.of(), Map.of(), 1);
+    }
+
+    /** The cache key: model, calibration tokens, and which statistics the method gathers. */
+    private String cacheKey(LlamaModel model, int[][] sequences) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(("shrink4j-quant-stats-v1 guided=" + options.method().guided() + " fisher="
+                    + (options.method() != QuantMethod.GUIDED_GPTQ) + " guidedGroups=" + options.guidedGroups() + " "
+                    + model.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * 1024).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int[] seq : sequences) {
+                for (int t : seq) {
+                    if (!b.hasRemaining()) { md.update(b.array(), 0, b.position()); b.clear(); }
+                    b.putInt(t);
+                }
+                if (b.remaining() < 4) { md.update(b.array(), 0, b.position()); b.clear(); }
+                b.putInt(-1);
+            }
+            md.update(b.array(), 0, b.position());
+            for (int l = 0; l < model.numLayers(); l++) {
+                for (Proj p : Proj.values()) {
+                    Linear lin = model.layer(l).linear(p);
+                    if (lin == null) continue;
+                    try (Arena a = Arena.ofConfined()) {
+                        md.update(lin.weight(a).segment().asByteBuffer());
+                    }
+                }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest()).substring(0, 32);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void writeStatistics(java.nio.file.Path entry, Statistics s) {
+        java.util.Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("tokens", Integer.toString(s.tokens()));
+        try (Arena a = Arena.ofConfined();
+             var w = dev.shrink4j.tensors.io.CheckpointWriter.create(entry,
+                     new dev.shrink4j.tensors.io.CheckpointWriter.Options(true, 4L << 30, meta))) {
+            for (var e : new java.util.TreeMap<>(s.fisher()).entrySet()) w.add("fisher." + e.getKey(), vector(a, e.getValue()));
+            for (var e : new java.util.TreeMap<>(s.saliency()).entrySet()) w.add("saliency." + e.getKey(), vector(a, e.getValue()));
+            for (var e : new java.util.TreeMap<>(s.inputNorms()).entrySet()) w.add("norms." + e.getKey(), vector(a, e.getValue()));
+            w.commit();
+        }
+    }
+
+    private static dev.shrink4j.tensors.Tensor vector(Arena a, float[] v) {
+        return dev.shrink4j.tensors.Tensor.ofFloats(a, dev.shrink4j.tensors.Shape.of(v.length), v);
+    }
+
+    private static Statistics readStatistics(java.nio.file.Path entry) {
+        Map<String, float[]> fisher = new HashMap<>(), saliency = new HashMap<>(), norms = new HashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            var ck = dev.shrink4j.tensors.io.Checkpoint.open(entry, a);
+            for (String name : ck.names()) {
+                float[] v = ck.tensor(name).toFloatArray();
+                int dot = name.indexOf('.');
+                String kind = name.substring(0, dot), key = name.substring(dot + 1);
+                switch (kind) {
+                    case "fisher" -> fisher.put(key, v);
+                    case "saliency" -> saliency.put(key, v);
+                    case "norms" -> norms.put(key, v);
+                    default -> throw new dev.shrink4j.tensors.ShrinkException("statistics cache " + entry + ": unexpected tensor " + name);
+                }
+            }
+            String tokens = ck.metadata().get("tokens");
+            if (tokens == null) throw new dev.shrink4j.tensors.ShrinkException("statistics cache " + entry + " lacks its token count");
+            return new Statistics(fisher, saliency, norms, Integer.parseInt(tokens));
+        }
     }
 
     /** ‖x_t‖² per token of x (n, d_in). */
