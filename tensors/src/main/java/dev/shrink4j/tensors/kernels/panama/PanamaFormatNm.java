@@ -29,6 +29,9 @@ final class PanamaFormatNm {
     private static final IntVector SHIFTS;
     private static final IntVector RUN_BASE;
     private static final float TWO_112 = Math.scalb(1f, 112);
+    // constant layouts: a layout built per access (withOrder) defeats C2's var-handle folding
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
     static {
         int[] s = new int[L], b = new int[L];
@@ -49,8 +52,8 @@ final class PanamaFormatNm {
     /** L/4 bytes of packed 2-bit positions (L ≤ 16) as the low bits of an int. */
     private static int indexWord(MemorySegment seg, long off) {
         return switch (L) {
-            case 16 -> seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), off);
-            case 8 -> seg.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE), off) & 0xFFFF;
+            case 16 -> seg.get(INT, off);
+            case 8 -> seg.get(SHORT, off) & 0xFFFF;
             default -> seg.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
         };
     }
