@@ -30,8 +30,9 @@ kind, size = args.case.rsplit("-", 1)
 d = int(size)
 rng = np.random.default_rng(1)
 w0 = rng.standard_normal((d, d), dtype=np.float32)
-x = rng.standard_normal((2 * d, d), dtype=np.float32)
-h = (x.T.astype(np.float64) @ x.astype(np.float64)) / (2 * d)
+n = 1024  # as the Java side: rank-deficient for d > 1024, the 1 % damping makes it definite
+x = rng.standard_normal((n, d), dtype=np.float32)
+h = (x.T.astype(np.float64) @ x.astype(np.float64)) / n
 
 
 def inverse_factor(h):

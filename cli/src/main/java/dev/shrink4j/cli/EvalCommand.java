@@ -1,6 +1,5 @@
 package dev.shrink4j.cli;
 
-import dev.shrink4j.quantize.QuantizedCheckpoint;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Tokenizer;
@@ -64,8 +63,8 @@ final class EvalCommand implements Command {
         Path modelDir = ModelArgs.modelDir(cl, "model");
         String text = ModelArgs.readText(textFile);
         try (Arena arena = Arena.ofShared()) {
-            LlamaModel model = QuantizedCheckpoint.load(modelDir, arena); // dense or shrink4j-compressed
-            LlamaModel reference = cl.hasOption("reference") ? QuantizedCheckpoint.load(ModelArgs.modelDir(cl, "reference"), arena) : null;
+            LlamaModel model = LlamaModel.load(modelDir, arena);
+            LlamaModel reference = cl.hasOption("reference") ? LlamaModel.load(ModelArgs.modelDir(cl, "reference"), arena) : null;
             Tokenizer tokenizer = Tokenizer.load(modelDir, model.config());
             int[] stream = tokenizer.encode(text, false);
             long t0 = System.nanoTime();

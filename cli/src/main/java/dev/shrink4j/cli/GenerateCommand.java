@@ -1,6 +1,5 @@
 package dev.shrink4j.cli;
 
-import dev.shrink4j.quantize.QuantizedCheckpoint;
 import dev.shrink4j.model.Generator;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Sampler;
@@ -58,7 +57,7 @@ final class GenerateCommand implements Command {
         Path dir = ModelArgs.modelDir(cl, "model");
         String prompt = cl.getOptionValue("prompt", "");
         try (Arena arena = Arena.ofShared()) {
-            LlamaModel model = QuantizedCheckpoint.load(dir, arena); // dense or shrink4j-compressed
+            LlamaModel model = LlamaModel.load(dir, arena);
             Tokenizer tokenizer = Tokenizer.load(dir, model.config());
             int[] ids = tokenizer.encode(prompt, true);
             if (ids.length == 0) ids = new int[] {model.config().bosTokenId()};

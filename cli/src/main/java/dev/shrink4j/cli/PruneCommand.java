@@ -214,15 +214,14 @@ final class PruneCommand implements Command {
                     runStructured(method, model, sparsity, calTokens, calSamples, seqLen, writer, provenance, report, console, arena);
                 } else {
                     runLayerwise(method, model, sparsity, pattern, format, calTokens, calSamples, seqLen, cl, writer,
-                            provenance, report, console, evalFiles.isEmpty() ? null : arena);
+                            provenance, report, console);
                 }
                 PrunedCheckpoint.copySideFiles(in, writer);
                 writer.commit();
             }
-            // structured outputs are read back from disk; layer-wise ones are the in-memory pruned model,
-            // whose values were rounded to the stored dtype (identical to the written checkpoint)
+            // the evaluation reads the written checkpoint back (CSR / N:M through the runtime's compressed linears)
             try (Arena back = Arena.ofShared()) {
-                LlamaModel pruned = evalFiles.isEmpty() ? null : structured ? LlamaModel.load(out, back) : model;
+                LlamaModel pruned = evalFiles.isEmpty() ? null : LlamaModel.load(out, back);
                 for (int i = 0; i < evalFiles.size(); i++) {
                     Perplexity.Result after = Perplexity.evaluate(pruned, evalStreams.get(i), evalLen, maxWindows, null);
                     @SuppressWarnings("unchecked")
@@ -270,7 +269,7 @@ final class PruneCommand implements Command {
 
     private static void runLayerwise(String method, LlamaModel model, double sparsity, NmPattern pattern, String format,
                                      int[] cal, int samples, int seqLen, CommandLine cl, CheckpointWriter writer,
-                                     Map<String, Object> provenance, Map<String, Object> report, Console console, Arena keep) {
+                                     Map<String, Object> provenance, Map<String, Object> report, Console console) {
         LayerwisePruner.Method m = LayerwisePruner.Method.valueOf(method.toUpperCase(Locale.ROOT));
         int bs = PruneSupport.intOption(cl, "block-size", dev.shrink4j.prune.SparseGpt.BLOCK_SIZE);
         if (pattern != null && bs % pattern.m() != 0) {
@@ -281,7 +280,9 @@ final class PruneCommand implements Command {
         if (global && (m != LayerwisePruner.Method.MAGNITUDE || pattern != null)) {
             throw new UsageException("--global applies to unstructured magnitude pruning only");
         }
-        provenance.put("threshold", global ? "global" : "per matrix");
+        if (m == LayerwisePruner.Method.MAGNITUDE) {
+            provenance.put("threshold", global ? "global" : "per matrix");
+        }
         LayerwisePruner.Settings s = new LayerwisePruner.Settings(m, sparsity, pattern, bs, damp, global);
         PruneWeightSink sink = new PruneWeightSink(model, writer, format, pattern);
         long[] totals = new long[2];
@@ -291,7 +292,7 @@ final class PruneCommand implements Command {
             totals[0] += z;
             totals[1] += w.length;
             layers.add(Map.of("tensor", p.weightName(l), "sparsity", (double) z / w.length));
-        }, (l, n, detail) -> console.err().printf(Locale.ROOT, "[%d/%d] block %d pruned%s%n", l + 1, n, l, detail), keep);
+        }, (l, n, detail) -> console.err().printf(Locale.ROOT, "[%d/%d] block %d pruned%s%n", l + 1, n, l, detail));
         PrunedCheckpoint.copyRest(model, writer, sink.written());
         Map<String, Object> config = PrunedCheckpoint.readConfig(model.weights().directory());
         Map<String, Object> sh = PrunedCheckpoint.shrink4jBlock(config);

@@ -12,7 +12,6 @@ import dev.shrink4j.tensors.ShrinkException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +50,7 @@ final class QuantizeCommand implements Command {
                 k-means, per-row LUT); lnq §3.5 (SqueezeLLM init + coordinate descent); guidedquant §3.4 (LNQ on
                 end-loss-guided Hessians, the default); guided-gptq (GPTQ on the guided Hessians).
                 Uniform methods are asymmetric with group size 128 unless --sym / --group-size; LUT methods keep one
-                2^b-entry codebook per row. Without --calib the model's own seeded generations calibrate it; without
+                2^b-entry codebook per row (per G input columns with --lut-group G). Without --calib the model's own seeded generations calibrate it; without
                 --eval its generations (another seed) measure the change. jlama-q4 defaults to --sym --group-size 32.
                 Example: shrink4j quantize --method gptq --bits 4 examples/stories260K /tmp/stories-gptq4""";
     }
@@ -63,8 +62,10 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("bits").hasArg().argName("B").desc("2, 3, 4 or 8 (default 4)").build());
         o.addOption(Option.builder().longOpt("group-size").hasArg().argName("G").desc("uniform methods: columns per scale/zero (default 128)").build());
         o.addOption(Option.builder().longOpt("sym").desc("uniform methods: symmetric grid, no zero points").build());
+        o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) in DIR keyed by model + calibration tokens and reuse them, e.g. across --bits").build());
+        o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
-        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text (default self: the model's own generations)").build());
+        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
         o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
         o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length incl. BOS (default min(2048, context))").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration seed (default 0)").build());
@@ -95,13 +96,15 @@ final class QuantizeCommand implements Command {
         long seed = ModelArgs.longOption(cl, "seed", 0);
         String calibSource = cl.getOptionValue("calib", "self");
         Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
-        Report report = new Report("quantize", argv(cl));
+        Report report = new Report("quantize", Report.argv("quantize", cl));
 
         try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
             LlamaModel reference = LlamaModel.load(in, arena);
             LlamaModel model = LlamaModel.load(in, arena);
-            Tokenizer tok = Tokenizer.load(in, model.config());
-            report.put("model", modelInfo(in, model));
+            // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
+            boolean random = calibSource.equals("random");
+            Tokenizer tok = random && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
+            report.put("model", Report.modelInfo(in, model));
             report.put("method", qo.method().cliName());
             report.put("parameters", parameters(qo, format));
 
@@ -109,9 +112,11 @@ final class QuantizeCommand implements Command {
             EvalSupport eval;
             try (var t = report.stage("calibration")) {
                 progress.stage("calibration from " + calibSource, 0);
-                calib = calibSource.equals("self")
-                        ? Calibration.selfGenerated(model, tok, samples, seqLen, seed)
-                        : Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                calib = switch (calibSource) {
+                    case "self" -> Calibration.selfGenerated(model, tok, samples, seqLen, seed);
+                    case "random" -> randomCalibration(model, samples, seqLen, seed);
+                    default -> Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                };
                 eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
             }
             report.put("calibration", calibrationInfo(calib.record()));
@@ -123,7 +128,9 @@ final class QuantizeCommand implements Command {
             }
             Quantizer.Result result;
             try (var t = report.stage("quantize")) {
-                result = new Quantizer(qo, arena).run(model, calib, new Quantizer.Listener() {
+                Quantizer quantizer = new Quantizer(qo, arena);
+                if (cl.hasOption("stats-cache")) quantizer.withStatisticsCache(java.nio.file.Path.of(cl.getOptionValue("stats-cache")));
+                result = quantizer.run(model, calib, new Quantizer.Listener() {
                     @Override
                     public void stage(String name, int total) {
                         progress.stage(name, total);
@@ -173,6 +180,15 @@ final class QuantizeCommand implements Command {
         return 0;
     }
 
+    /** Uniform random token ids (seeded): only for timing and memory runs on synthetic checkpoints. */
+    private static Calibration randomCalibration(LlamaModel model, int samples, int seqLen, long seed) {
+        int T = seqLen <= 0 ? model.config().defaultSeqLen() : seqLen;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] stream = new int[samples * T];
+        for (int i = 0; i < stream.length; i++) stream[i] = 3 + r.nextInt(model.config().vocabSize() - 3);
+        return Calibration.fromTokens(stream, "random", model.config(), samples, T, seed);
+    }
+
     static QuantizeOptions options(CommandLine cl, OutputFormat format) {
         QuantMethod method = QuantMethod.parse(cl.getOptionValue("method", "guidedquant"));
         int bits = ModelArgs.intOption(cl, "bits", 4, 1);
@@ -187,32 +203,17 @@ final class QuantizeCommand implements Command {
             throw new UsageException("--group-size applies to uniform methods (rtn, gptq, guided-gptq); " + method.cliName() + " keeps one codebook per row");
         }
         QuantizeOptions o = QuantizeOptions.defaults(method, bits).withGroupSize(group).withSymmetric(sym);
+        if (cl.hasOption("lut-group")) {
+            if (method.uniform()) {
+                throw new UsageException("--lut-group applies to the LUT methods (squeezellm, lnq, guidedquant); " + method.cliName() + " uses --group-size");
+            }
+            o = o.withLutGroup(ModelArgs.intOption(cl, "lut-group", 0, 1));
+        }
         if (cl.hasOption("guided-groups")) {
             if (!method.guided()) throw new UsageException("--guided-groups applies to guidedquant and guided-gptq");
             o = o.withGuidedGroups(ModelArgs.intOption(cl, "guided-groups", 0, 1));
         }
         return o;
-    }
-
-    private static List<String> argv(CommandLine cl) {
-        List<String> a = new ArrayList<>();
-        a.add("quantize");
-        for (Option op : cl.getOptions()) {
-            a.add("--" + op.getLongOpt());
-            if (op.hasArg()) a.add(op.getValue());
-        }
-        a.addAll(cl.getArgList());
-        return a;
-    }
-
-    private static Map<String, Object> modelInfo(Path in, LlamaModel m) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("path", in.toString());
-        r.put("model_type", m.config().modelType());
-        r.put("layers", m.numLayers());
-        r.put("hidden_size", m.config().hiddenSize());
-        r.put("vocab_size", m.config().vocabSize());
-        return r;
     }
 
     private static Map<String, Object> parameters(QuantizeOptions o, OutputFormat f) {
@@ -228,7 +229,8 @@ final class QuantizeCommand implements Command {
                 r.put("block_size", 128);
             }
         } else {
-            r.put("codebook", "per row, 2^b fp16 entries");
+            r.put("codebook", o.lutGroup() == 0 ? "per row, 2^b fp16 entries" : "per " + o.lutGroup() + " input columns of a row, 2^b fp16 entries");
+            if (o.lutGroup() != 0) r.put("lut_group", o.lutGroup());
             if (o.method() != QuantMethod.SQUEEZELLM) {
                 r.put("lnq_iterations", o.lnqIterations());
                 r.put("lnq_sweeps", o.lnqSweeps());

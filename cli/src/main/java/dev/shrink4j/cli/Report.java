@@ -26,6 +26,29 @@ public final class Report {
         root.put("argv", List.copyOf(argv));
     }
 
+    /** The command line as typed (options in parse order, then the arguments), for {@code argv}. */
+    public static List<String> argv(String command, org.apache.commons.cli.CommandLine cl) {
+        List<String> a = new ArrayList<>();
+        a.add(command);
+        for (org.apache.commons.cli.Option op : cl.getOptions()) {
+            a.add("--" + op.getLongOpt());
+            if (op.hasArg()) a.add(op.getValue());
+        }
+        a.addAll(cl.getArgList());
+        return a;
+    }
+
+    /** The "model" section: path and the architecture figures a reader needs. */
+    public static Map<String, Object> modelInfo(java.nio.file.Path in, dev.shrink4j.model.LlamaModel m) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("path", in.toString());
+        r.put("model_type", m.config().modelType());
+        r.put("layers", m.numLayers());
+        r.put("hidden_size", m.config().hiddenSize());
+        r.put("vocab_size", m.config().vocabSize());
+        return r;
+    }
+
     /** Sets a top-level section or value (e.g. "model", "method", "parameters", "calibration", "bits"). */
     public Report put(String key, Object value) {
         root.put(key, value);

@@ -57,8 +57,8 @@ class PruneCommandTest {
         Path out = dir.resolve("sgpt");
         Path report = dir.resolve("report");
         CliRunner r = CliRunner.run("prune", "--method", "sparsegpt", "--pattern", "2:4", "--calib", text().toString(),
-                "--samples", "2", "--seq-len", "32", "--report", report.toString(),
-                TestData.demoModel().toString(), out.toString());
+                "--samples", "2", "--seq-len", "32", "--report", report.toString(), "--eval", text().toString(),
+                "--eval-windows", "2", TestData.demoModel().toString(), out.toString());
         assertEquals(0, r.status(), r.err());
         Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(out.resolve("config.json")));
         Map<?, ?> tensors = (Map<?, ?>) ((Map<?, ?>) config.get("shrink4j")).get("tensors");
@@ -67,6 +67,11 @@ class PruneCommandTest {
         Map<?, ?> rep = (Map<?, ?>) Json.parse(Files.readString(report.resolve("report.json")));
         assertEquals(0.5, (Double) rep.get("achieved_sparsity"), 1e-12);
         assertTrue(Files.readString(report.resolve("report.md")).contains("achieved sparsity: 0.5000"));
+        // the N:M checkpoint was read back through the runtime's compressed linears and evaluated
+        Map<?, ?> eval = (Map<?, ?>) ((List<?>) rep.get("eval")).get(0);
+        double before = (Double) eval.get("nll");
+        double after = (Double) eval.get("nll_after");
+        assertTrue(Double.isFinite(after) && after > before, eval.toString());
     }
 
     @Test

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Tokenizer;
-import dev.shrink4j.quantize.QuantizedCheckpoint;
 import dev.shrink4j.tensors.io.Json;
 import dev.shrink4j.tensors.testing.TestData;
 import java.io.IOException;
@@ -59,11 +58,42 @@ class QuantizeCommandTest {
         // The written checkpoint is the model that was evaluated: same KL against the original.
         try (Arena arena = Arena.ofShared()) {
             LlamaModel original = LlamaModel.load(TestData.demoModel(), arena);
-            LlamaModel loaded = QuantizedCheckpoint.load(out, arena);
+            LlamaModel loaded = LlamaModel.load(out, arena);
             int[] stream = Tokenizer.load(out, loaded.config()).encode(Files.readString(eval), false);
             Perplexity.Result p = Perplexity.evaluate(loaded, stream, 64, 0, original);
             assertEquals(klReported, p.kl(), 1e-6 * (1 + klReported));
         }
+    }
+
+    @Test
+    void lutGroupCheckpointLoadsBackAndPaysForItsCodebooks() throws IOException {
+        Path calib = text("calib.txt", 20);
+        double[] bits = new double[2];
+        for (int k = 0; k < 2; k++) {
+            Path out = dir.resolve("lnq" + k), rep = dir.resolve("rep" + k);
+            String[] head = k == 0 ? new String[] {"quantize", "--method", "lnq", "--bits", "3"}
+                    : new String[] {"quantize", "--method", "lnq", "--bits", "3", "--lut-group", "32"};
+            CliRunner r = CliRunner.run(args(head, "--no-eval", "--calib", calib.toString(), "--report", rep.toString(),
+                    TestData.demoModel().toString(), out.toString()));
+            assertEquals(0, r.status(), r.err());
+            Map<?, ?> report = (Map<?, ?>) Json.parse(Files.readString(rep.resolve("report.json")));
+            bits[k] = ((Number) ((Map<?, ?>) report.get("bits")).get("total_bits_per_weight")).doubleValue();
+            try (Arena arena = Arena.ofShared()) {
+                LlamaModel loaded = LlamaModel.load(out, arena);
+                int[] stream = Tokenizer.load(out, loaded.config()).encode(STORY, false);
+                assertTrue(Double.isFinite(Perplexity.evaluate(loaded, stream, 64, 0, null).ppl()));
+            }
+            String header = Files.readString(out.resolve("model.safetensors"), java.nio.charset.StandardCharsets.ISO_8859_1);
+            // q_proj is (64, 64): one codebook per row, or two per row with 32-column groups.
+            String lutShape = k == 0 ? "[64,1,8]" : "[64,2,8]";
+            assertTrue(header.contains("\"model.layers.0.self_attn.q_proj.lut\":{\"dtype\":\"F16\",\"shape\":" + lutShape),
+                    header.substring(0, 400));
+        }
+        assertTrue(bits[1] > bits[0], bits[1] + " vs " + bits[0]); // more codebooks, more bits
+        CliRunner u = CliRunner.run(args(new String[] {"quantize", "--method", "gptq", "--lut-group", "32"}, "--no-eval",
+                "--calib", calib.toString(), TestData.demoModel().toString(), dir.resolve("never").toString()));
+        assertEquals(2, u.status(), u.err()); // a usage error: --lut-group is for the LUT methods
+        assertTrue(u.err().contains("--lut-group applies to the LUT methods"), u.err());
     }
 
     @Test
@@ -101,6 +131,7 @@ class QuantizeCommandTest {
                 {"--bits", "5"},
                 {"--calib", text("short.txt", 0).toString()},
                 {"--format", "jlama-q4", "--method", "lnq"},
+                {"--method", "lnq", "--lut-group", "8"},
         };
         for (String[] c : cases) {
             String[] a = Stream.concat(Stream.of("quantize"), Stream.concat(Stream.of(c), Stream.of("--quiet", "--calib", calib.toString(),

@@ -1,5 +1,6 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.tensors.linalg.Matrices;
 import dev.shrink4j.tensors.linalg.Svd;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -92,12 +93,14 @@ public final class Lost {
         int from = rank, to = all ? rank : rank + window; // complement components when windowed
         double[] scores = scores(wd, dOut, dIn, t, rank, all, from, to);
         int[] keep = select(scores, columns);
+        // Σ_{i in components} σ_i u_i V_{I,i}ᵀ as one (dOut, r')·(r', c) GEMM: the rank-r part to subtract
+        // (k = all) or the window W_c itself.
+        double[] part = options.values() == Values.ORIGINAL ? null : all ? components(t, 0, rank, keep) : components(t, from, to, keep);
         float[] vals = new float[dOut * columns];
         for (int k = 0; k < columns; k++) {
             int j = keep[k];
             for (int o = 0; o < dOut; o++) {
-                double v = options.values() == Values.ORIGINAL ? wd[o * dIn + j]
-                        : all ? wd[o * dIn + j] - partial(t, o, j, 0, rank) : partial(t, o, j, from, to);
+                double v = part == null ? wd[o * dIn + j] : all ? wd[o * dIn + j] - part[o * columns + k] : part[o * columns + k];
                 vals[o * columns + k] = (float) v;
             }
         }
@@ -195,6 +198,21 @@ public final class Lost {
             }
         }
         return score;
+    }
+
+    /** (dOut, c): column k is Σ_{i in [from, to)} σ_i·u_i·V[cols[k], i]. */
+    private static double[] components(Svd t, int from, int to, int[] cols) {
+        int r = t.k(), n = t.n(), m = t.m(), w = to - from, c = cols.length;
+        if (w == 0) return new double[m * c];
+        double[] us = new double[m * w]; // (m, w) U·Σ over the components
+        for (int o = 0; o < m; o++) {
+            for (int i = 0; i < w; i++) us[o * w + i] = t.u()[o * r + from + i] * t.s()[from + i];
+        }
+        double[] vt = new double[w * c]; // (w, c) Vᵀ restricted to the kept columns
+        for (int i = 0; i < w; i++) {
+            for (int k = 0; k < c; k++) vt[i * c + k] = t.vt()[(from + i) * n + cols[k]];
+        }
+        return Matrices.multiply(us, false, vt, false, m, c, w);
     }
 
     /** Σ_{i in [from, to)} σ_i·u_oi·v_ji. */

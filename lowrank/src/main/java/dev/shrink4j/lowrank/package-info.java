@@ -1,2 +1,8 @@
-/** shrink4j lowrank module; see the project's docs/DESIGN.md for what it owns. */
+/**
+ * Low-rank factorization of linear layers (METHODS.md §2.7–2.9, §7): truncated, whitened and
+ * activation-scaled SVD and the LOST low-rank + column-sparse decomposition, their parameter budgets
+ * (§7.2), and the block-by-block checkpoint driver behind {@code shrink4j lowrank}. Entry points:
+ * {@link dev.shrink4j.lowrank.LowRankCompressor} for one matrix, {@link dev.shrink4j.lowrank.Lost} for
+ * the reusable LOST decomposition, {@link dev.shrink4j.lowrank.CheckpointLowRank} for a checkpoint.
+ */
 package dev.shrink4j.lowrank;

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class LowRankEncodingTest {
     private static final float F32_TOL = 1e-5f;
 
-    private static LowRankCompressor.Result result(LostDecomposition d, float[] w) {
+    private static LowRankCompressor.Result result(LostDecomposition d) {
         return new LowRankCompressor.Result(d.lowRank(), d, d.reconstruct(), d.params(), 0, Double.NaN, Double.NaN);
     }
 
@@ -23,7 +23,7 @@ class LowRankEncodingTest {
         // γ = 0.5 with values copied from W: Ŵ = γ·BA + (1 − γ)·scatter(W[:, I]) must survive the format.
         LostDecomposition d = new Lost(new Lost.Options(0.25, 4, Lost.Values.ORIGINAL, Lost.Selection.L2, 0.5, 0)).decompose(w, 20, 16, 5, 4);
         try (Arena arena = Arena.ofConfined()) {
-            CompressedWeight cw = LowRankEncoding.toWeight(arena, result(d, w), DType.F32);
+            CompressedWeight cw = LowRankEncoding.toWeight(arena, result(d), DType.F32);
             LowRankColumnSparse lcs = assertInstanceOf(LowRankColumnSparse.class, cw);
             assertEquals(4, lcs.columns());
             float[] stored = cw.dequantize(arena).toFloatArray();

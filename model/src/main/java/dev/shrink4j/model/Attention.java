@@ -4,7 +4,9 @@ package dev.shrink4j.model;
  * Causal grouped-query attention over batches of full sequences, forward and backward. Query head h
  * reads key/value head h / (heads / kv_heads). Scores are q·k/√d over positions j ≤ i (and
  * i − j < window for Mistral's sliding window); probabilities are recomputed in the backward pass
- * rather than stored, so memory stays one T × T tile per task.
+ * rather than stored, so memory stays one T × T tile per task. Products run in blocks of
+ * {@value #BLOCK} query rows against only the key columns at or before the block (causality), which
+ * halves the attention work of long sequences.
  */
 final class Attention {
     private final int heads;
@@ -12,6 +14,8 @@ final class Attention {
     private final int headDim;
     private final int window; // 0 = unbounded
     private final float scale;
+    /** Query rows per causal block. */
+    static final int BLOCK = 64;
 
     Attention(ModelConfig c) {
         this.heads = c.numHeads();
@@ -37,13 +41,19 @@ final class Attention {
             float[] p = new float[T * T];
             probabilities(q, b * T * qw + h * headDim, qw, k, b * T * kw + g * headDim, kw, T, p);
             // a_h(T, hd) = P(T, T) · v_g(T, hd), read in place with the row strides of a and v.
-            Gemm.ab1(T, headDim, T, p, 0, T, v, b * T * kw + g * headDim, kw, a, b * T * qw + h * headDim, qw, false);
+            for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                int i1 = Math.min(T, i0 + BLOCK);
+                Gemm.ab1(i1 - i0, headDim, i1, p, i0 * T, T, v, b * T * kw + g * headDim, kw, a, (b * T + i0) * qw + h * headDim, qw, false);
+            }
         });
     }
 
     /** P(T, T): causal softmax of q_h·k_gᵀ·scale; q_h and k_g are read in place (offset, row stride). */
     private void probabilities(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, int T, float[] p) {
-        Gemm.abt1(T, T, headDim, q, qOff, ldq, k, kOff, ldk, p, 0, T, false);
+        for (int i0 = 0; i0 < T; i0 += BLOCK) { // columns beyond the block's last row are masked below
+            int i1 = Math.min(T, i0 + BLOCK);
+            Gemm.abt1(i1 - i0, i1, headDim, q, qOff + i0 * ldq, ldq, k, kOff, ldk, p, i0 * T, T, false);
+        }
         for (int i = 0; i < T; i++) {
             int lo = window > 0 ? Math.max(0, i - window + 1) : 0;
             int row = i * T;
@@ -83,16 +93,22 @@ final class Attention {
             for (int h = g * group; h < (g + 1) * group; h++) {
                 int qOff = b * T * qw + h * headDim;
                 probabilities(q, qOff, qw, k, kOff, kw, T, p);
-                Gemm.abt1(T, T, headDim, da, qOff, qw, v, kOff, kw, dp, 0, T, false); // dP = dA·Vᵀ
-                Gemm.atb1(T, headDim, T, p, 0, T, da, qOff, qw, dv, kOff, kw, true); // dV += Pᵀ·dA
+                for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                    int i1 = Math.min(T, i0 + BLOCK);
+                    Gemm.abt1(i1 - i0, i1, headDim, da, qOff + i0 * qw, qw, v, kOff, kw, dp, i0 * T, T, false); // dP = dA·Vᵀ
+                    Gemm.atb1(i1, headDim, i1 - i0, p, i0 * T, T, da, qOff + i0 * qw, qw, dv, kOff, kw, true); // dV += Pᵀ·dA
+                }
                 for (int i = 0; i < T; i++) { // dS = P ⊙ (dP − Σ_j P·dP), times the score scale
                     int row = i * T;
                     float dot = 0;
                     for (int j = 0; j <= i; j++) dot += p[row + j] * dp[row + j];
                     for (int j = 0; j < T; j++) dp[row + j] = j <= i ? p[row + j] * (dp[row + j] - dot) * scale : 0f;
                 }
-                Gemm.ab1(T, headDim, T, dp, 0, T, k, kOff, kw, dq, qOff, qw, false); // dQ = dS·K
-                Gemm.atb1(T, headDim, T, dp, 0, T, q, qOff, qw, dk, kOff, kw, true); // dK += dSᵀ·Q
+                for (int i0 = 0; i0 < T; i0 += BLOCK) {
+                    int i1 = Math.min(T, i0 + BLOCK);
+                    Gemm.ab1(i1 - i0, headDim, i1, dp, i0 * T, T, k, kOff, kw, dq, qOff + i0 * qw, qw, false); // dQ = dS·K
+                    Gemm.atb1(i1, headDim, i1 - i0, dp, i0 * T, T, q, qOff + i0 * qw, qw, dk, kOff, kw, true); // dK += dSᵀ·Q
+                }
             }
         });
     }

@@ -81,14 +81,14 @@ public final class ScaleRun {
                             return true;
                         }
                     };
-                    for (int rep = 0; rep < 2; rep++) {
-                        long t0 = System.nanoTime();
+                    for (int rep = 0; rep < 3; rep++) {
+                        double c0 = cpuSeconds();
                         bp.loss(tokens, 1);
-                        long t1 = System.nanoTime();
+                        double c1 = cpuSeconds();
                         bp.run(tokens, 1, all);
-                        long t2 = System.nanoTime();
-                        System.out.printf("loss %.2f s, loss+backward %.2f s, ratio (fwd+bwd)/fwd %.2f%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9,
-                                (double) (t2 - t1) / (t1 - t0));
+                        double c2 = cpuSeconds();
+                        System.out.printf("forward (loss) %.1f CPU-s, forward+backward (all output gradients) %.1f CPU-s: "
+                                + "backward/forward %.2f%n", c1 - c0, c2 - c1, (c2 - c1 - (c1 - c0)) / (c1 - c0));
                     }
                 }
                 default -> throw new IllegalArgumentException("mode " + mode);

@@ -1,5 +1,6 @@
 package dev.shrink4j.prune;
 
+import dev.shrink4j.tensors.kernels.Kernels;
 import java.util.stream.IntStream;
 
 /**
@@ -7,18 +8,17 @@ import java.util.stream.IntStream;
  * a quantizer. Given U, the upper Cholesky factor of the damped H⁻¹ (H⁻¹ = UᵀU), each pruned
  * weight's error e = w/U_ii is spread over the later columns of its row, w[i+1:] −= e·U[i, i+1:].
  *
- * <p>Rows are independent given U, so the sweep runs over tiles of rows in parallel; inside a tile the
- * in-block update is done column by column and the rest of the row receives the lazy block update
- * W[:, i₂:] −= E₁·U[i₁:i₂, i₂:] in column chunks that stay in cache. The unstructured mask is chosen
- * per column block at the block's start across all rows (one threshold per block), so the tiles meet
- * at a barrier between blocks.
+ * <p>Rows are independent given U, so the in-block sweep runs over tiles of rows in parallel, column
+ * by column; the rest of the matrix then receives the lazy block update W[:, i₂:] −= E₁·U[i₁:i₂, i₂:]
+ * as one GEMM through the {@link Kernels} SPI. The unstructured mask is chosen per column block at the
+ * block's start across all rows (one threshold per block).
  */
 public final class SparseGpt {
     /** Default column block size bs (§2.6). */
     public static final int BLOCK_SIZE = 128;
-    /** Rows per tile and columns per chunk of the lazy update: a tile's chunk (32 × 512 floats) fits L2. */
+    /** Rows per parallel task of the in-block sweep. */
     private static final int TILE_ROWS = 32;
-    private static final int CHUNK_COLS = 512;
+    private static final Kernels KERNELS = Kernels.get();
 
     private SparseGpt() {}
 
@@ -66,22 +66,33 @@ public final class SparseGpt {
                 }
             }
             final int from = i1;
-            IntStream.range(0, tiles).parallel().forEach(t -> sweepTile(w, dOut, dIn, u, pattern, mask, from, i2, t));
+            float[] negErr = new float[dOut * b]; // (d_out, bs): −E₁
+            IntStream.range(0, tiles).parallel().forEach(t -> sweepTile(w, dOut, dIn, u, pattern, mask, from, i2, t, negErr));
+            int rest = dIn - i2;
+            if (rest > 0) {
+                // §2.2 step 7, the lazy batch update as one GEMM: W[:, i₂:] += (−E₁)·U[i₁:i₂, i₂:]
+                float[] ut = new float[rest * b]; // (d_in − i₂, bs) = U[i₁:i₂, i₂:]ᵀ
+                for (int c = 0; c < b; c++) {
+                    int urow = (i1 + c) * dIn + i2;
+                    for (int k = 0; k < rest; k++) {
+                        ut[k * b + c] = u[urow + k];
+                    }
+                }
+                KERNELS.gemmABt(dOut, rest, b, negErr, 0, b, ut, 0, b, w, i2, dIn, true);
+            }
         }
         return mask;
     }
 
-    /** The in-block sweep and the lazy update for rows [t·TILE, (t+1)·TILE). */
+    /** The in-block sweep for rows [t·TILE, (t+1)·TILE); their errors go to negErr negated. */
     private static void sweepTile(float[] w, int dOut, int dIn, float[] u, NmPattern pattern, boolean[] mask,
-                                  int i1, int i2, int tile) {
+                                  int i1, int i2, int tile, float[] negErr) {
         int r0 = tile * TILE_ROWS;
         int r1 = Math.min(r0 + TILE_ROWS, dOut);
         int b = i2 - i1;
-        float[] err = new float[(r1 - r0) * b]; // (tile rows, bs): E₁
         float[] groupScore = pattern == null ? null : new float[pattern.m()];
         for (int j = r0; j < r1; j++) {
             int row = j * dIn;
-            int e0 = (j - r0) * b;
             for (int c = 0; c < b; c++) {
                 int i = i1 + c;
                 if (pattern != null && c % pattern.m() == 0) {
@@ -102,24 +113,7 @@ public final class SparseGpt {
                 for (int k = i + 1; k < i2; k++) {
                     w[row + k] -= e * u[urow + k];
                 }
-                err[e0 + c] = e;
-            }
-        }
-        // §2.2 step 7: W[:, i₂:] −= E₁ · U[i₁:i₂, i₂:]
-        for (int s = i2; s < dIn; s += CHUNK_COLS) {
-            int sEnd = Math.min(s + CHUNK_COLS, dIn);
-            for (int c = 0; c < b; c++) {
-                int urow = (i1 + c) * dIn;
-                for (int j = r0; j < r1; j++) {
-                    float e = err[(j - r0) * b + c];
-                    if (e == 0f) {
-                        continue;
-                    }
-                    int row = j * dIn;
-                    for (int k = s; k < sEnd; k++) {
-                        w[row + k] -= e * u[urow + k];
-                    }
-                }
+                negErr[j * b + c] = -e;
             }
         }
     }

@@ -160,12 +160,25 @@ public final class SparsityPlot {
                 : String.format(Locale.ROOT, "%.2f", v);
     }
 
-    /** About five ticks spread evenly on the log axis. */
+    /** Ticks at 1, 2, 5 × 10^k inside [lo, hi]; only powers of ten when that gives too many. */
     private static double[] niceTicks(double lo, double hi) {
-        double[] t = new double[6];
-        for (int i = 0; i < t.length; i++) {
-            t[i] = Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * (i + 0.5) / t.length);
+        java.util.List<Double> all = new java.util.ArrayList<>();
+        java.util.List<Double> decades = new java.util.ArrayList<>();
+        for (int e = (int) Math.floor(Math.log10(lo)) - 1; e <= (int) Math.ceil(Math.log10(hi)); e++) {
+            for (double m : new double[] {1, 2, 5}) {
+                double v = m * Math.pow(10, e);
+                if (v >= lo && v <= hi) {
+                    all.add(v);
+                    if (m == 1) {
+                        decades.add(v);
+                    }
+                }
+            }
         }
-        return t;
+        java.util.List<Double> pick = all.size() > 9 && decades.size() >= 2 ? decades : all;
+        if (pick.size() < 2) {
+            pick = java.util.List.of(lo, hi);
+        }
+        return pick.stream().mapToDouble(Double::doubleValue).toArray();
     }
 }

@@ -72,7 +72,7 @@ class LayerwisePrunerTest {
 
     private static double evaluate(Path dir, int[] stream) {
         try (Arena arena = Arena.ofShared()) {
-            return Perplexity.evaluate(LlamaModel.load(dir, arena, CompressedLinears.loader()), stream, T, 0, null).nll();
+            return Perplexity.evaluate(LlamaModel.load(dir, arena), stream, T, 0, null).nll();
         }
     }
 

@@ -23,7 +23,6 @@ public final class Gptq {
      * @param h (d_in, d_in) symmetric proxy Hessian XᵀX/n (or a guided H̄ₖ, §3.4); not modified
      */
     public static Result quantize(float[] w, double[] h, int dOut, int dIn, GptqOptions o) {
-        h = h.clone();
         int bits = o.bits();
         int maxq = UniformGrid.maxq(bits);
         int gs = Math.min(o.groupSize(), dIn);
@@ -35,7 +34,6 @@ public final class Gptq {
         int deadCount = 0;
         for (int i = 0; i < dIn; i++) {
             if (h[i * dIn + i] == 0) {
-                h[i * dIn + i] = 1;
                 dead[i] = true;
                 deadCount++;
             }
@@ -44,7 +42,7 @@ public final class Gptq {
         int[] perm = identity(dIn);
         if (o.actOrder()) {
             double[] diag = new double[dIn];
-            for (int i = 0; i < dIn; i++) diag[i] = h[i * dIn + i];
+            for (int i = 0; i < dIn; i++) diag[i] = dead[i] ? 1 : h[i * dIn + i];
             perm = Arrays.stream(perm).boxed().sorted((a, b) -> Double.compare(diag[b], diag[a]))
                     .mapToInt(Integer::intValue).toArray();
         }
@@ -63,7 +61,10 @@ public final class Gptq {
         if (staticGroups || !grouped) {
             fitGroups(wt, perm, dOut, dIn, gs, bits, o.symmetric(), scales, zeros);
         }
-        double[] hp = permute(h, perm, dIn);
+        double[] hp = permute(h, perm, dIn); // the one copy of H this method makes
+        for (int p = 0; p < dIn; p++) {
+            if (dead[perm[p]]) hp[p * dIn + p] = 1;
+        }
         // Step 4 with §1.3's retry: U, upper, H⁻¹ = UᵀU of the damped H.
         Damping.Result f = Damping.factor(hp, dIn, Damping.Factor.INVERSE_UPPER,
                 Damping.Policy.GPTQ.withInitialDelta(o.damp()));

@@ -23,9 +23,15 @@ public final class GuidedQuant {
      * @param fisher  (d_out, d_in) SqueezeLLM Fisher diagonal for the init, or null
      */
     public static LutResult lnq(float[] w, double[][] hBar, float[] fisher, int dOut, int dIn, LnqOptions o) {
+        return lnq(w, hBar, fisher, dOut, dIn, o, dIn);
+    }
+
+    /** Guided LNQ with one codebook per (row, group of {@code lutGroup} input columns). */
+    public static LutResult lnq(float[] w, double[][] hBar, float[] fisher, int dOut, int dIn, LnqOptions o, int lutGroup) {
         int g = hBar.length;
         int rows = dOut / g;
-        int m = 1 << o.bits();
+        int gs = Math.min(lutGroup, dIn);
+        int m = (1 << o.bits()) * LutCodes.groups(dIn, gs); // codebook entries per row
         byte[] codes = new byte[dOut * dIn];
         float[] lut = new float[dOut * m];
         double before = 0, after = 0;
@@ -33,7 +39,7 @@ public final class GuidedQuant {
         for (int k = 0; k < g; k++) {
             float[] wk = Arrays.copyOfRange(w, k * rows * dIn, (k + 1) * rows * dIn);
             float[] fk = fisher == null ? null : Arrays.copyOfRange(fisher, k * rows * dIn, (k + 1) * rows * dIn);
-            LutCodes init = SqueezeLlm.quantize(wk, fk, rows, dIn, o.bits());
+            LutCodes init = SqueezeLlm.quantize(wk, fk, rows, dIn, o.bits(), gs);
             Lnq.Result r = Lnq.quantize(wk, hBar[k], rows, dIn, init, o);
             System.arraycopy(r.quantized().codes(), 0, codes, k * rows * dIn, rows * dIn);
             System.arraycopy(r.quantized().lut(), 0, lut, k * rows * m, rows * m);
@@ -41,7 +47,7 @@ public final class GuidedQuant {
             after += r.fAfter();
             if (r.fellBack()) fallbacks++;
         }
-        return new LutResult(new LutCodes(dOut, dIn, o.bits(), codes, lut), before, after, fallbacks);
+        return new LutResult(new LutCodes(dOut, dIn, o.bits(), gs, codes, lut), before, after, fallbacks);
     }
 
     /**

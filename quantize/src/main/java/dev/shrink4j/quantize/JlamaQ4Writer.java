@@ -1,6 +1,6 @@
 package dev.shrink4j.quantize;
 
-import dev.shrink4j.tensors.Shape;
+import dev.shrink4j.model.CompressedLinear;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.formats.CompressedWeight;
@@ -68,7 +68,7 @@ final class JlamaQ4Writer {
                     Tensor qb = t.get(name + JlamaQ4.SCALE_SUFFIX);
                     entries.add(new Entry(name + JlamaQ4.SCALE_SUFFIX, "F32", qb.shape().dims(), qb.segment()));
                 } else {
-                    Tensor f32 = Tensor.ofFloats(arena, Shape.matrix(cw.dOut(), cw.dIn()), new CompressedLinear(cw).dequantize());
+                    Tensor f32 = new CompressedLinear(cw, null).weight(arena); // Ŵ dequantized, F32
                     entries.add(new Entry(name, "F32", f32.shape().dims(), f32.segment()));
                     notes.add(name + " kept as F32 (dequantized): jlama Q4 needs symmetric int4 in groups of a multiple of 32 and d_in % 32 == 0 (d_in = " + cw.dIn() + ")");
                 }

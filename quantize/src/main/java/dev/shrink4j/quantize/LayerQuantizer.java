@@ -34,18 +34,18 @@ final class LayerQuantizer {
             }
             case GPTQ, GUIDED_GPTQ -> {
                 double rtn = objective(w, Rtn.quantize(w, dOut, dIn, bits, o.groupSize(), o.symmetric()).dequantize(), hs, dOut, dIn);
-                GuidedQuant.UniformResult r = GuidedQuant.gptq(w, hs, dOut, dIn, o.gptq(dIn));
+                GuidedQuant.UniformResult r = GuidedQuant.gptq(w, hs, dOut, dIn, o.gptq());
                 String note = r.deadColumns() > 0 ? r.deadColumns() + " dead columns" : "";
                 if (r.maxDamp() > 0.01 + 1e-12) note += (note.isEmpty() ? "" : "; ") + "damping " + r.maxDamp();
                 yield new Outcome(pack(arena, r.quantized()), rtn, objective(w, r.quantized().dequantize(), hs, dOut, dIn), note);
             }
             case SQUEEZELLM -> {
-                LutCodes q = SqueezeLlm.quantize(w, fisher, dOut, dIn, bits);
+                LutCodes q = SqueezeLlm.quantize(w, fisher, dOut, dIn, bits, o.lutGroupFor(dIn));
                 double e = objective(w, q.dequantize(), hs, dOut, dIn);
                 yield new Outcome(pack(arena, q), e, e, "");
             }
             case LNQ, GUIDEDQUANT -> {
-                GuidedQuant.LutResult r = GuidedQuant.lnq(w, hs, fisher, dOut, dIn, o.lnq());
+                GuidedQuant.LutResult r = GuidedQuant.lnq(w, hs, fisher, dOut, dIn, o.lnq(), o.lutGroupFor(dIn));
                 String note = r.fallbacks() > 0 ? r.fallbacks() + " groups kept SqueezeLLM (H not PD)" : "";
                 yield new Outcome(pack(arena, r.quantized()), r.fBefore(), objective(w, r.quantized().dequantize(), hs, dOut, dIn), note);
             }
@@ -68,7 +68,7 @@ final class LayerQuantizer {
         int n = q.dOut() * q.dIn();
         int[] codes = new int[n];
         for (int i = 0; i < n; i++) codes[i] = q.codes()[i] & 0xFF;
-        return LutQuantized.of(arena, q.dOut(), q.dIn(), q.bits(), q.dIn(), codes, q.lut());
+        return LutQuantized.of(arena, q.dOut(), q.dIn(), q.bits(), q.groupSize(), codes, q.lut());
     }
 
     /** Σ_k Σ_{j∈J_k} (w_j − ŵ_j)ᵀ H_k (w_j − ŵ_j) with E·H as one GEMM per group. */

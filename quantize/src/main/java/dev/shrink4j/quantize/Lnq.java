@@ -5,7 +5,7 @@ import dev.shrink4j.tensors.linalg.NotPositiveDefiniteException;
 import dev.shrink4j.tensors.linalg.Spd;
 import java.util.Arrays;
 import java.util.logging.Logger;
-import java.util.stream.IntStream;
+import dev.shrink4j.tensors.Parallel;
 
 /**
  * LNQ, METHODS.md §3.5: per row minimise f(c, P) = (w − Pc)ᵀ H (w − Pc) over a codebook c and one-hot
@@ -53,7 +53,7 @@ public final class Lnq {
             hd = damp == 0 ? h : Damping.damped(h, dIn, damp);
         } catch (NotPositiveDefiniteException e) {
             LOG.warning("LNQ: H not positive definite with damping up to 1; keeping the SqueezeLLM result");
-            double f0 = objective(w, h, dOut, dIn, init.codes(), toDouble(init.lut()), m);
+            double f0 = objective(w, h, dOut, dIn, init.codes(), toDouble(init.lut()), m, init.groupSize());
             return new Result(init, new double[] {f0}, f0, f0, Double.NaN, true);
         }
         double lambda = o.ridge() * Damping.meanDiag(hd, dIn);
@@ -81,12 +81,13 @@ public final class Lnq {
         return new Result(s.export(o.bits()), Arrays.copyOf(trace, t), fBefore, best, damp, false);
     }
 
-    /** f summed over rows for given codes and codebooks, (d_out, m) in fp64. */
-    static double objective(float[] w, double[] h, int dOut, int dIn, byte[] codes, double[] cb, int m) {
+    /** f summed over rows for given codes and codebooks, (d_out, n_groups, m) in fp64. */
+    static double objective(float[] w, double[] h, int dOut, int dIn, byte[] codes, double[] cb, int m, int groupSize) {
         double total = 0;
         double[] e = new double[dIn];
+        int ng = LutCodes.groups(dIn, groupSize);
         for (int j = 0; j < dOut; j++) {
-            for (int i = 0; i < dIn; i++) e[i] = cb[j * m + (codes[j * dIn + i] & 0xFF)] - w[j * dIn + i];
+            for (int i = 0; i < dIn; i++) e[i] = cb[(j * ng + i / groupSize) * m + (codes[j * dIn + i] & 0xFF)] - w[j * dIn + i];
             total += LayerError.quadratic(e, h, dIn);
         }
         return total;
@@ -101,6 +102,8 @@ public final class Lnq {
     /** The working state of one layer (or one guided group of rows). */
     private static final class State {
         final int dOut, dIn, m;
+        /** Input columns per codebook, codebooks per row; a row's codebooks are ng·m entries. */
+        final int gs, ng;
         final double lambda;
         final double[] h;     // (d_in, d_in) damped H
         final float[] hf;     // (d_in, d_in) H in fp32 for the C-step passes
@@ -108,7 +111,7 @@ public final class Lnq {
         final float[] wt;     // (d_in, d_out) Wᵀ
         final float[] w;      // (d_out, d_in)
         final byte[] codesT;  // (d_in, d_out) current assignment
-        final double[] cb;    // (d_out, m) current codebooks
+        final double[] cb;    // (d_out, ng, m) current codebooks
         final float[] hw;     // (d_out, d_in) rows (H w_j)ᵀ, fixed for the whole run
         final double[] whw;   // (d_out) w_jᵀ H w_j
         final double[] fRow;  // (d_out) f per row after the last C-step evaluation
@@ -123,6 +126,8 @@ public final class Lnq {
             this.dIn = dIn;
             this.m = m;
             this.lambda = lambda;
+            this.gs = init.groupSize();
+            this.ng = init.nGroups();
             hf = Gptq.toFloat(h);
             ht = new float[dIn * dIn];
             for (int l = 0; l < dIn; l++) {
@@ -163,9 +168,10 @@ public final class Lnq {
          * @return Σ f over rows before the update
          */
         double cStep(boolean evaluateOnly) {
+            if (ng > 1) return cStepGrouped(evaluateOnly);
             int tiles = (dOut + ROW_TILE - 1) / ROW_TILE;
             double[] before = new double[dOut];
-            IntStream.range(0, tiles).parallel().forEach(tile -> {
+            Parallel.forEach(tiles, tile -> {
                 int j0 = tile * ROW_TILE, j1 = Math.min(dOut, j0 + ROW_TILE), rows = j1 - j0;
                 byte[] a = new byte[rows * dIn];
                 for (int r = 0; r < rows; r++) {
@@ -231,6 +237,82 @@ public final class Lnq {
             return s;
         }
 
+        /**
+         * The C-step with one codebook per (row, group of gs columns): per row, cyclically over the
+         * groups, the exact minimiser of f_λ over that group's 2^b entries with every other codebook
+         * and all codes fixed — (P_gᵀ H_gg P_g + λI) Δ = −(P_gᵀ r_g + λ c_g) with r = H(Pc − w), then
+         * r += H[:, g]·P_g Δ. Each group solve cannot increase f_λ, so neither can the step. Cost per
+         * row O(d_in²), as the per-row step; memory O(d_in + m²).
+         */
+        private double cStepGrouped(boolean evaluateOnly) {
+            int M = ng * m;
+            double[] before = new double[dOut];
+            int chunks = Math.min(dOut, 4 * Parallel.threads());
+            Parallel.forEach(chunks, chunk -> {
+                double[] e = new double[dIn];
+                double[] r = new double[dIn];
+                int[] code = new int[dIn];
+                double[] sys = new double[m * m];
+                double[] rhs = new double[m];
+                for (int j = (int) ((long) dOut * chunk / chunks); j < (long) dOut * (chunk + 1) / chunks; j++) {
+                    for (int i = 0; i < dIn; i++) {
+                        code[i] = codesT[i * dOut + j] & 0xFF;
+                        e[i] = cb[j * M + (i / gs) * m + code[i]] - w[j * dIn + i];
+                    }
+                    for (int l = 0; l < dIn; l++) {
+                        double sum = 0;
+                        for (int i = 0; i < dIn; i++) sum += hf[l * dIn + i] * e[i];
+                        r[l] = sum;
+                    }
+                    before[j] = Math.max(0, dot(e, r));
+                    if (evaluateOnly) {
+                        fRow[j] = before[j];
+                        continue;
+                    }
+                    for (int g = 0; g < ng; g++) {
+                        int i0 = g * gs, i1 = Math.min(dIn, i0 + gs), c0 = j * M + g * m;
+                        Arrays.fill(sys, 0);
+                        for (int k = 0; k < m; k++) {
+                            sys[k * m + k] = lambda;
+                            rhs[k] = lambda * cb[c0 + k];
+                        }
+                        for (int i = i0; i < i1; i++) {
+                            int base = code[i] * m;
+                            rhs[code[i]] += r[i];
+                            for (int l = i0; l < i1; l++) sys[base + code[l]] += hf[i * dIn + l];
+                        }
+                        double[] step;
+                        try {
+                            step = Spd.solve(sys.clone(), m, rhs.clone(), 1);
+                        } catch (NotPositiveDefiniteException ex) {
+                            continue; // singular only with λ = 0 and an unused code: keep c_g
+                        }
+                        for (int k = 0; k < m; k++) cb[c0 + k] -= step[k];
+                        for (int i = i0; i < i1; i++) {
+                            double de = -step[code[i]];
+                            if (de == 0) continue;
+                            e[i] += de;
+                            int hi = i * dIn;
+                            for (int l = 0; l < dIn; l++) r[l] += hf[hi + l] * de; // H symmetric
+                        }
+                    }
+                    fRow[j] = Math.max(0, dot(e, r));
+                    double reg = 0;
+                    for (int k = 0; k < M; k++) reg += cb[j * M + k] * cb[j * M + k];
+                    regRow[j] = lambda * reg;
+                }
+            });
+            double s = 0;
+            for (double b : before) s += b;
+            return s;
+        }
+
+        private static double dot(double[] a, double[] b) {
+            double s = 0;
+            for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+            return s;
+        }
+
         /** f = wᵀHw − 2cᵀPᵀHw + cᵀPᵀHPc for row r of the tile. */
         private double quad(double whw, double[] php, double[] phw, int r, double[] c, int cOff) {
             double lin = 0, q = 0;
@@ -246,14 +328,15 @@ public final class Lnq {
         /** §3.5.4: one cyclic CD sweep over all coordinates with lazy blocks. */
         void sweep(int bs) {
             Kernels kernels = Kernels.get();
-            float[] cbt = new float[m * dOut]; // (m, d_out) codebooks transposed
+            int M = ng * m;
+            float[] cbt = new float[M * dOut]; // (ng·m, d_out) codebooks transposed
             for (int j = 0; j < dOut; j++) {
-                for (int k = 0; k < m; k++) cbt[k * dOut + j] = (float) cb[j * m + k];
+                for (int k = 0; k < M; k++) cbt[k * dOut + j] = (float) cb[j * M + k];
             }
             float[] et = new float[dIn * dOut]; // (d_in, d_out) E = Ŵ − W
             for (int i = 0; i < dIn; i++) {
                 for (int j = 0; j < dOut; j++) {
-                    et[i * dOut + j] = cbt[(codesT[i * dOut + j] & 0xFF) * dOut + j] - wt[i * dOut + j];
+                    et[i * dOut + j] = cbt[((i / gs) * m + (codesT[i * dOut + j] & 0xFF)) * dOut + j] - wt[i * dOut + j];
                 }
             }
             // R[:, i] = Σ_{l>i} E[:, l] H̃_li, block by block: later blocks by GEMM, own block by hand.
@@ -273,14 +356,15 @@ public final class Lnq {
                 int i2 = Math.min(dIn, i1 + bs);
                 for (int i = i1; i < i2; i++) {
                     int row = i * dOut;
+                    int cbase = (i / gs) * m; // column i's codebook
                     // ŵ_i ← nearest_c(w_i − R[:, i]) per row; keep the current code unless strictly nearer.
                     for (int j = 0; j < dOut; j++) {
                         float target = wt[row + j] - rt[row + j];
                         int cur = codesT[row + j] & 0xFF;
-                        best[j] = Math.abs(target - cbt[cur * dOut + j]);
+                        best[j] = Math.abs(target - cbt[(cbase + cur) * dOut + j]);
                     }
                     for (int k = 0; k < m; k++) {
-                        int ck = k * dOut;
+                        int ck = (cbase + k) * dOut;
                         for (int j = 0; j < dOut; j++) {
                             float d = Math.abs(wt[row + j] - rt[row + j] - cbt[ck + j]);
                             if (d < best[j]) {
@@ -290,7 +374,7 @@ public final class Lnq {
                         }
                     }
                     for (int j = 0; j < dOut; j++) {
-                        et[row + j] = cbt[(codesT[row + j] & 0xFF) * dOut + j] - wt[row + j];
+                        et[row + j] = cbt[(cbase + (codesT[row + j] & 0xFF)) * dOut + j] - wt[row + j];
                     }
                     // R[:, i+1:i₂] += E[:, i] ⊗ H̃[i, i+1:i₂]
                     for (int k = i + 1; k < i2; k++) kernels.axpy(dOut, ht[i * dIn + k], et, row, rt, k * dOut);
@@ -318,9 +402,9 @@ public final class Lnq {
             for (int i = 0; i < dIn; i++) {
                 for (int j = 0; j < dOut; j++) codes[j * dIn + i] = codesT[i * dOut + j];
             }
-            float[] lut = new float[dOut * m];
+            float[] lut = new float[dOut * ng * m];
             for (int k = 0; k < lut.length; k++) lut[k] = UniformGrid.toF16Signed((float) cb[k]);
-            return new LutCodes(dOut, dIn, bits, codes, lut);
+            return new LutCodes(dOut, dIn, bits, gs, codes, lut);
         }
     }
 

@@ -11,9 +11,10 @@ import dev.shrink4j.tensors.ShrinkException;
  * @param actOrder     GPTQ act-order (with static groups)
  * @param lnqIterations T of §3.5 (2)
  * @param lnqSweeps     K of §3.5 (4)
+ * @param lutGroup      LUT methods: input columns per codebook; 0 = one codebook per row (default)
  */
 public record QuantizeOptions(QuantMethod method, int bits, int groupSize, boolean symmetric, int guidedGroups,
-                              boolean actOrder, int lnqIterations, int lnqSweeps) {
+                              boolean actOrder, int lnqIterations, int lnqSweeps, int lutGroup) {
     public QuantizeOptions {
         if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
             throw new ShrinkException("--bits " + bits + " is not supported; expected 2, 3, 4 or 8");
@@ -24,6 +25,15 @@ public record QuantizeOptions(QuantMethod method, int bits, int groupSize, boole
         if (guidedGroups < 0) {
             throw new ShrinkException("--guided-groups " + guidedGroups + " must be positive");
         }
+        if (lutGroup != 0 && lutGroup < (1 << bits)) {
+            throw new ShrinkException("--lut-group " + lutGroup + " must be at least 2^bits = " + (1 << bits)
+                    + " (a codebook of 2^b entries per group of fewer weights only wastes bits)");
+        }
+    }
+
+    public QuantizeOptions(QuantMethod method, int bits, int groupSize, boolean symmetric, int guidedGroups,
+                           boolean actOrder, int lnqIterations, int lnqSweeps) {
+        this(method, bits, groupSize, symmetric, guidedGroups, actOrder, lnqIterations, lnqSweeps, 0);
     }
 
     public static QuantizeOptions defaults(QuantMethod method, int bits) {
@@ -31,15 +41,25 @@ public record QuantizeOptions(QuantMethod method, int bits, int groupSize, boole
     }
 
     public QuantizeOptions withGroupSize(int g) {
-        return new QuantizeOptions(method, bits, g, symmetric, guidedGroups, actOrder, lnqIterations, lnqSweeps);
+        return new QuantizeOptions(method, bits, g, symmetric, guidedGroups, actOrder, lnqIterations, lnqSweeps, lutGroup);
     }
 
     public QuantizeOptions withSymmetric(boolean s) {
-        return new QuantizeOptions(method, bits, groupSize, s, guidedGroups, actOrder, lnqIterations, lnqSweeps);
+        return new QuantizeOptions(method, bits, groupSize, s, guidedGroups, actOrder, lnqIterations, lnqSweeps, lutGroup);
     }
 
     public QuantizeOptions withGuidedGroups(int g) {
-        return new QuantizeOptions(method, bits, groupSize, symmetric, g, actOrder, lnqIterations, lnqSweeps);
+        return new QuantizeOptions(method, bits, groupSize, symmetric, g, actOrder, lnqIterations, lnqSweeps, lutGroup);
+    }
+
+    /** One codebook per group of {@code g} input columns per row for the LUT methods (0: per row). */
+    public QuantizeOptions withLutGroup(int g) {
+        return new QuantizeOptions(method, bits, groupSize, symmetric, guidedGroups, actOrder, lnqIterations, lnqSweeps, g);
+    }
+
+    /** Input columns per codebook for a module with d_in columns. */
+    int lutGroupFor(int dIn) {
+        return lutGroup == 0 ? dIn : Math.min(lutGroup, dIn);
     }
 
     /** Guided groups for a module with d_out rows (§3.6). */
@@ -51,7 +71,7 @@ public record QuantizeOptions(QuantMethod method, int bits, int groupSize, boole
         return guidedGroups;
     }
 
-    GptqOptions gptq(int dIn) {
+    GptqOptions gptq() {
         return GptqOptions.defaults(bits, groupSize, symmetric).withActOrder(actOrder, true);
     }
 

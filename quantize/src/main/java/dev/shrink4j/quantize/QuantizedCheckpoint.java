@@ -1,15 +1,10 @@
 package dev.shrink4j.quantize;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shrink4j.model.LlamaModel;
-import dev.shrink4j.model.WeightSource;
+import dev.shrink4j.model.CompressedLinear;
 import dev.shrink4j.tensors.DType;
-import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.formats.CompressedWeight;
-import dev.shrink4j.tensors.formats.Formats;
 import dev.shrink4j.tensors.io.Checkpoint;
 import dev.shrink4j.tensors.io.CheckpointWriter;
 import dev.shrink4j.tensors.io.Json;
@@ -26,11 +21,10 @@ import java.util.stream.Stream;
 
 /**
  * Writes a quantized model next to its input (never over it) in one of the {@link OutputFormat}s,
- * and loads {@code shrink4j}-format checkpoints back ({@link #loader()}). Every write is atomic
+ * ({@code LlamaModel.load} reads the {@code shrink4j} format back). Every write is atomic
  * (a temporary directory moved into place after verification, by {@link CheckpointWriter}).
  */
 public final class QuantizedCheckpoint {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Files of the input that the writer regenerates instead of copying. */
     private static boolean regenerated(String name) {
         return name.endsWith(".safetensors") || name.equals(Checkpoint.INDEX_FILE) || name.equals("config.json");
@@ -67,7 +61,7 @@ public final class QuantizedCheckpoint {
                     } else {
                         DType dtype = in.tensor(name).dtype();
                         try (Arena tmp = Arena.ofConfined()) {
-                            Tensor f32 = Tensor.ofFloats(tmp, Shape.matrix(cw.dOut(), cw.dIn()), new CompressedLinear(cw).dequantize());
+                            Tensor f32 = new CompressedLinear(cw, null).weight(tmp); // Ŵ dequantized, F32
                             w.add(name, dtype == DType.F32 ? f32 : f32.convert(tmp, dtype));
                         }
                     }
@@ -106,28 +100,5 @@ public final class QuantizedCheckpoint {
                 if (Files.isRegularFile(p) && !regenerated(p.getFileName().toString())) w.copyFile(p);
             }
         }
-    }
-
-    /** Reads the compressed linears of a {@code shrink4j} checkpoint for {@link LlamaModel#load(Path, Arena, LlamaModel.CompressedLinearLoader)}. */
-    public static LlamaModel.CompressedLinearLoader loader() {
-        return (String module, JsonNode format, WeightSource source, int dOut, int dIn) -> {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> descriptor = JSON.convertValue(format, Map.class);
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            String prefix = module + ".";
-            for (String name : source.names()) {
-                if (name.startsWith(prefix) && name.indexOf('.', prefix.length()) < 0) tensors.put(name, source.tensor(name));
-            }
-            CompressedWeight w = Formats.fromTensors(module, descriptor, tensors);
-            if (w.dOut() != dOut || w.dIn() != dIn) {
-                throw new ShrinkException(module + " is stored as (" + w.dOut() + ", " + w.dIn() + "), config.json expects (" + dOut + ", " + dIn + ")");
-            }
-            return new CompressedLinear(w);
-        };
-    }
-
-    /** Loads any checkpoint this tool writes or reads: dense, or {@code shrink4j} with compressed linears. */
-    public static LlamaModel load(Path dir, Arena arena) {
-        return LlamaModel.load(dir, arena, loader());
     }
 }

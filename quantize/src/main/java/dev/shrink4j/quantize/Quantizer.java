@@ -4,6 +4,7 @@ import dev.shrink4j.model.Backprop;
 import dev.shrink4j.model.BlockMethod;
 import dev.shrink4j.model.BlockPipeline;
 import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.CompressedLinear;
 import dev.shrink4j.model.GradientObserver;
 import dev.shrink4j.model.Group;
 import dev.shrink4j.model.InputStatistics;
@@ -65,6 +66,7 @@ public final class Quantizer {
 
     private final QuantizeOptions options;
     private final Arena arena;
+    private java.nio.file.Path statisticsCache;
 
     /** @param arena owns the compressed tensors; shared, and open while the model or the result is used */
     public Quantizer(QuantizeOptions options, Arena arena) {
@@ -72,10 +74,32 @@ public final class Quantizer {
         this.arena = arena;
     }
 
+    /**
+     * Caches the gradient-pass statistics (Fisher diagonals, saliencies, input norms) under {@code dir},
+     * keyed by a SHA-256 of the model (config and every decoder linear's weights), the calibration
+     * tokens, and what the method gathers (guided groups, Fisher or not) — not by the bit-width, so a
+     * second run at other bits skips the forward + backward pass. Written with {@link
+     * dev.shrink4j.tensors.io.CheckpointWriter} as {@code dir/<key>/model.safetensors}.
+     */
+    public Quantizer withStatisticsCache(java.nio.file.Path dir) {
+        this.statisticsCache = dir;
+        return this;
+    }
+
     public Result run(LlamaModel model, Calibration calibration, Listener listener) {
         QuantMethod m = options.method();
         int[][] sequences = calibration.sequences();
-        Statistics stats = m.needsGradients() ? gradientStatistics(model, sequences, listener) : Statistics.NONE;
+        Statistics stats = Statistics.NONE;
+        if (m.needsGradients()) {
+            java.nio.file.Path entry = statisticsCache == null ? null : statisticsCache.resolve(cacheKey(model, sequences));
+            if (entry != null && java.nio.file.Files.isRegularFile(entry.resolve("model.safetensors"))) {
+                listener.stage("gradient statistics from cache " + entry.getFileName(), 1);
+                stats = readStatistics(entry);
+            } else {
+                stats = gradientStatistics(model, sequences, listener);
+                if (entry != null) writeStatistics(entry, stats);
+            }
+        }
         Method method = new Method(stats);
         listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit", model.numLayers());
         BlockPipeline.Options po = BlockPipeline.Options.defaults().withPropagation(
@@ -108,6 +132,7 @@ public final class Quantizer {
         public void observe(int layer, Group group, float[] x, int n, int dIn) {
             if (options.method().guided()) {
                 int from = seen.getOrDefault(group, 0);
+                if (options.method().densePropagation()) checkInStep(layer, group, x, n, dIn, from);
                 for (Proj p : group.members()) {
                     float[] sal = stats.saliency.get(p.module(layer));
                     int g = sal.length / stats.tokens;
@@ -116,6 +141,22 @@ public final class Quantizer {
                 seen.put(group, from + n);
             } else {
                 plain.computeIfAbsent(group, k -> new InputStatistics(dIn)).add(x, n);
+            }
+        }
+
+        /**
+         * §3.3.3: the Hessian pass must see the tokens of the saliency pass in the same order. With dense
+         * propagation both passes run the same dense model, so the inputs' per-token norms must agree.
+         */
+        private void checkInStep(int layer, Group group, float[] x, int n, int dIn, int from) {
+            float[] expected = stats.inputNorms.get(group.members().get(0).module(layer));
+            float[] got = rowNorms(x, n, dIn);
+            for (int t = 0; t < n; t++) {
+                float e = expected[from + t];
+                if (Math.abs(got[t] - e) > 1e-3f * (1 + Math.abs(e))) {
+                    throw new IllegalStateException("guided statistics out of step at layer " + layer + " " + group + " token " + (from + t)
+                            + ": input norm " + got[t] + " vs " + e + " in the gradient pass");
+                }
             }
         }
 
@@ -139,7 +180,7 @@ public final class Quantizer {
                 LayerQuantizer.checkFinite(p.weightName(layer), w);
                 LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, arena, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
                 CompressedWeight cw = o.weight();
-                out.put(p, new CompressedLinear(cw));
+                out.put(p, new CompressedLinear(cw, lin.bias()));
                 weights.put(p.module(layer), cw);
                 long n = (long) dOut * dIn;
                 reports.add(new LayerReport(p.module(layer), dOut, dIn, cw.format(), o.objectiveInit(), o.objectiveAfter(),
@@ -154,14 +195,97 @@ public final class Quantizer {
      * Fisher diagonals by weight name (§2.3.1), saliencies (tokens, g) by module name (§3.3), and the
      * number of calibration tokens.
      */
-    private record Statistics(Map<String, float[]> fisher, Map<String, float[]> saliency, int tokens) {
-        static final Statistics NONE = new Statistics(Map.of(), Map.of(), 1);
+    private record Statistics(Map<String, float[]> fisher, Map<String, float[]> saliency, Map<String, float[]> inputNorms, int tokens) {
+        static final Statistics NONE = new Statistics(Map.of(), Map.of(), Map.of(), 1);
+    }
+
+    /** The cache key: model, calibration tokens, and which statistics the method gathers. */
+    private String cacheKey(LlamaModel model, int[][] sequences) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(("shrink4j-quant-stats-v1 guided=" + options.method().guided() + " fisher="
+                    + (options.method() != QuantMethod.GUIDED_GPTQ) + " guidedGroups=" + options.guidedGroups() + " "
+                    + model.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * 1024).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int[] seq : sequences) {
+                for (int t : seq) {
+                    if (!b.hasRemaining()) { md.update(b.array(), 0, b.position()); b.clear(); }
+                    b.putInt(t);
+                }
+                if (b.remaining() < 4) { md.update(b.array(), 0, b.position()); b.clear(); }
+                b.putInt(-1);
+            }
+            md.update(b.array(), 0, b.position());
+            for (int l = 0; l < model.numLayers(); l++) {
+                for (Proj p : Proj.values()) {
+                    Linear lin = model.layer(l).linear(p);
+                    if (lin == null) continue;
+                    try (Arena a = Arena.ofConfined()) {
+                        md.update(lin.weight(a).segment().asByteBuffer());
+                    }
+                }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest()).substring(0, 32);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void writeStatistics(java.nio.file.Path entry, Statistics s) {
+        java.util.Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("tokens", Integer.toString(s.tokens()));
+        try (Arena a = Arena.ofConfined();
+             var w = dev.shrink4j.tensors.io.CheckpointWriter.create(entry,
+                     new dev.shrink4j.tensors.io.CheckpointWriter.Options(true, 4L << 30, meta))) {
+            for (var e : new java.util.TreeMap<>(s.fisher()).entrySet()) w.add("fisher." + e.getKey(), vector(a, e.getValue()));
+            for (var e : new java.util.TreeMap<>(s.saliency()).entrySet()) w.add("saliency." + e.getKey(), vector(a, e.getValue()));
+            for (var e : new java.util.TreeMap<>(s.inputNorms()).entrySet()) w.add("norms." + e.getKey(), vector(a, e.getValue()));
+            w.commit();
+        }
+    }
+
+    private static dev.shrink4j.tensors.Tensor vector(Arena a, float[] v) {
+        return dev.shrink4j.tensors.Tensor.ofFloats(a, dev.shrink4j.tensors.Shape.of(v.length), v);
+    }
+
+    private static Statistics readStatistics(java.nio.file.Path entry) {
+        Map<String, float[]> fisher = new HashMap<>(), saliency = new HashMap<>(), norms = new HashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            var ck = dev.shrink4j.tensors.io.Checkpoint.open(entry, a);
+            for (String name : ck.names()) {
+                float[] v = ck.tensor(name).toFloatArray();
+                int dot = name.indexOf('.');
+                String kind = name.substring(0, dot), key = name.substring(dot + 1);
+                switch (kind) {
+                    case "fisher" -> fisher.put(key, v);
+                    case "saliency" -> saliency.put(key, v);
+                    case "norms" -> norms.put(key, v);
+                    default -> throw new dev.shrink4j.tensors.ShrinkException("statistics cache " + entry + ": unexpected tensor " + name);
+                }
+            }
+            String tokens = ck.metadata().get("tokens");
+            if (tokens == null) throw new dev.shrink4j.tensors.ShrinkException("statistics cache " + entry + " lacks its token count");
+            return new Statistics(fisher, saliency, norms, Integer.parseInt(tokens));
+        }
+    }
+
+    /** ‖x_t‖² per token of x (n, d_in). */
+    static float[] rowNorms(float[] x, int n, int dIn) {
+        float[] r = new float[n];
+        for (int t = 0; t < n; t++) {
+            double s = 0;
+            for (int i = 0; i < dIn; i++) s += (double) x[t * dIn + i] * x[t * dIn + i];
+            r[t] = (float) s;
+        }
+        return r;
     }
 
     private Statistics gradientStatistics(LlamaModel model, int[][] sequences, Listener listener) {
         Map<String, float[]> fisher = new HashMap<>();
         Map<String, float[]> saliency = new HashMap<>();
         Map<String, Integer> filled = new HashMap<>();
+        Map<String, float[]> inputNorms = new HashMap<>();
         int tokens = sequences.length * sequences[0].length;
         boolean guided = options.method().guided();
         boolean wantFisher = options.method() != QuantMethod.GUIDED_GPTQ; // SqueezeLLM init of LNQ (§3.5.1)
@@ -185,6 +309,8 @@ public final class Quantizer {
                 float[] s = saliency.computeIfAbsent(module, k -> new float[tokens * groups]);
                 int at = filled.merge(module, n, Integer::sum) - n;
                 System.arraycopy(GuidedHessians.saliency(g, n, dOut, groups), 0, s, at * groups, n * groups);
+                float[] norms = inputNorms.computeIfAbsent(module, k -> new float[tokens]);
+                System.arraycopy(rowNorms(x, n, x.length / n), 0, norms, at, n);
             }
 
             @Override
@@ -205,6 +331,6 @@ public final class Quantizer {
             backprop.run(sequences[s], 1, obs);
             listener.step(s + 1, "sequence");
         }
-        return new Statistics(fisher, saliency, tokens);
+        return new Statistics(fisher, saliency, inputNorms, tokens);
     }
 }

@@ -1,5 +1,6 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.Parallel;
 import java.util.Arrays;
 
 /**
@@ -17,20 +18,37 @@ public final class SqueezeLlm {
      * @param fisher (d_out, d_in) Fisher diagonal Σ_s (Gₛᵀ Xₛ)², or null for equal weights
      */
     public static LutCodes quantize(float[] w, float[] fisher, int dOut, int dIn, int bits) {
+        return quantize(w, fisher, dOut, dIn, bits, dIn);
+    }
+
+    /**
+     * With one codebook per (row, group of {@code groupSize} consecutive input columns): the weighted
+     * k-means runs on each such segment of a row on its own.
+     */
+    public static LutCodes quantize(float[] w, float[] fisher, int dOut, int dIn, int bits, int groupSize) {
         UniformGrid.checkBits(bits);
+        if (groupSize < 1) throw new IllegalArgumentException("LUT group size must be positive");
+        int gs = Math.min(groupSize, dIn);
         int m = 1 << bits;
+        int ng = LutCodes.groups(dIn, gs);
         byte[] codes = new byte[dOut * dIn];
-        float[] lut = new float[dOut * m];
-        java.util.stream.IntStream.range(0, dOut).parallel().forEach(j -> {
-            double[] c = clusterRow(w, fisher, j * dIn, dIn, m);
-            float[] cb = new float[m];
-            for (int k = 0; k < m; k++) cb[k] = UniformGrid.toF16Signed((float) c[k]);
-            Arrays.sort(cb);
-            System.arraycopy(cb, 0, lut, j * m, m);
-            // With the codebook fixed, the nearest centroid is the best code whatever the weights.
-            for (int i = 0; i < dIn; i++) codes[j * dIn + i] = (byte) nearest(cb, w[j * dIn + i]);
+        float[] lut = new float[dOut * ng * m];
+        int chunks = Math.min(dOut, 4 * Parallel.threads());
+        Parallel.forEach(chunks, chunk -> {
+            for (int j = (int) ((long) dOut * chunk / chunks); j < (long) dOut * (chunk + 1) / chunks; j++) {
+                for (int g = 0; g < ng; g++) {
+                    int i0 = g * gs, n = Math.min(gs, dIn - i0);
+                    double[] c = clusterRow(w, fisher, j * dIn + i0, n, m);
+                    float[] cb = new float[m];
+                    for (int k = 0; k < m; k++) cb[k] = UniformGrid.toF16Signed((float) c[k]);
+                    Arrays.sort(cb);
+                    System.arraycopy(cb, 0, lut, (j * ng + g) * m, m);
+                    // With the codebook fixed, the nearest centroid is the best code whatever the weights.
+                    for (int i = i0; i < i0 + n; i++) codes[j * dIn + i] = (byte) nearest(cb, w[j * dIn + i]);
+                }
+            }
         });
-        return new LutCodes(dOut, dIn, bits, codes, lut);
+        return new LutCodes(dOut, dIn, bits, gs, codes, lut);
     }
 
     /** Index of the entry of the ascending array cb nearest to x (the lower one on a tie). */

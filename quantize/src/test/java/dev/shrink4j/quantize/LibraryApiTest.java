@@ -31,7 +31,7 @@ class LibraryApiTest {
             Quantizer.Result result = new Quantizer(options, arena).run(model, calib, new Quantizer.Listener() {});
             QuantizedCheckpoint.write(in, result.weights(), OutputFormat.SHRINK4J, out, false, Map.of("method", "gptq"));
 
-            LlamaModel quantized = QuantizedCheckpoint.load(out, arena); // runs on the compressed kernels
+            LlamaModel quantized = LlamaModel.load(out, arena); // runs on the compressed kernels
             int[] text = tok.encode("Once upon a time, there was a little girl named Lily. She loved to play outside.", false);
             kl = Perplexity.evaluate(quantized, text, 16, 0, LlamaModel.load(in, arena)).kl();
         }

@@ -40,26 +40,24 @@ public class SparseGptBench {
             w0[i] = (float) r.nextGaussian();
         }
         w = new float[d * d];
-        // H from 2d tokens with a shared direction, so it is well conditioned but not diagonal
-        int n = 2 * d;
+        // H from 1024 random tokens (rank-deficient for d > 1024; the 1 % damping makes it definite),
+        // the same construction as the NumPy peer
+        int n = 1024;
         float[] x = new float[n * d];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }
         h = new double[d * d];
-        for (int t = 0; t < n; t++) {
-            int base = t * d;
-            for (int i = 0; i < d; i++) {
-                double xi = x[base + i] / (double) n;
-                if (xi == 0) {
-                    continue;
-                }
-                int row = i * d;
+        final double[] hh = h;
+        java.util.stream.IntStream.range(0, d).parallel().forEach(i -> {
+            int row = i * d;
+            for (int t = 0; t < n; t++) {
+                double xi = x[t * d + i] / (double) n;
                 for (int j = i; j < d; j++) {
-                    h[row + j] += xi * x[base + j];
+                    hh[row + j] += xi * x[t * d + j];
                 }
             }
-        }
+        });
         for (int i = 0; i < d; i++) {
             for (int j = 0; j < i; j++) {
                 h[i * d + j] = h[j * d + i];

@@ -59,22 +59,28 @@ public class QuantizeLayerBench {
         return Lnq.quantize(w, h, size, size, start, LnqOptions.defaults(4).withIterations(lnqIterations, lnqSweeps));
     }
 
-    /** Prints both methods' layer errors for the equal-error check against the NumPy peer. */
+    /** {@code N [T K] [gptq|lnq|both]}: times and layer errors, for the equal-error check against the NumPy peer. */
     public static void main(String[] a) {
         QuantizeLayerBench b = new QuantizeLayerBench();
         b.size = Integer.parseInt(a[0]);
         b.lnqIterations = a.length > 1 ? Integer.parseInt(a[1]) : 1;
         b.lnqSweeps = a.length > 2 ? Integer.parseInt(a[2]) : 1;
+        String which = a.length > 3 ? a[3] : "both";
         b.setup();
         for (int rep = 0; rep < 2; rep++) {
-            long t0 = System.nanoTime();
-            Gptq.Result g = b.gptq();
-            long t1 = System.nanoTime();
-            Lnq.Result l = b.lnq();
-            long t2 = System.nanoTime();
-            System.out.printf("size %d: gptq %.2fs error %.6g | lnq %.2fs error %.6g (init %.6g)%n", b.size, (t1 - t0) / 1e9,
-                    LayerError.of(b.w, g.quantized().dequantize(), b.h, b.size, b.size), (t2 - t1) / 1e9,
-                    l.fAfter(), l.fBefore());
+            if (!which.equals("lnq")) {
+                long t0 = System.nanoTime();
+                Gptq.Result g = b.gptq();
+                double s = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("size %d: gptq %.2fs error %.6g%n", b.size, s, LayerError.of(b.w, g.quantized().dequantize(), b.h, b.size, b.size));
+            }
+            if (!which.equals("gptq")) {
+                long t0 = System.nanoTime();
+                Lnq.Result l = b.lnq();
+                double s = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("size %d: lnq T=%d K=%d %.2fs error %.6g (init %.6g)%n", b.size, b.lnqIterations, b.lnqSweeps, s,
+                        l.fAfter(), l.fBefore());
+            }
         }
     }
 }

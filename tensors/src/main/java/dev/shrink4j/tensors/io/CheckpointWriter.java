@@ -167,6 +167,12 @@ public final class CheckpointWriter implements AutoCloseable {
                 }
                 deleteTree(target);
             }
+            // createTempDirectory makes the directory owner-only (0700); the output is an ordinary directory.
+            try {
+                Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (UnsupportedOperationException notPosix) {
+                // other file systems keep their defaults
+            }
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {

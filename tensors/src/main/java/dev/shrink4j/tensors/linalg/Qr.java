@@ -154,14 +154,20 @@ public final class Qr {
      * Least-squares solution of min ‖A X − B‖_F, X (n, nb), for A of full column rank.
      *
      * @param b (m, nb); not modified
-     * @throws ArithmeticException if R has an exactly zero diagonal entry (A rank deficient)
+     * @throws ArithmeticException if A is numerically rank deficient: some |R_ii| ≤ max(m, n)·ε·max|R_jj|
      */
     public double[] solveLeastSquares(double[] b, int nb) {
         double[] qtb = b.clone();
         applyQTranspose(qtb, nb);
+        double rmax = 0.0;
         for (int i = 0; i < n; i++) {
-            if (a[i * n + i] == 0.0) {
-                throw new ArithmeticException("least squares: matrix is rank deficient (R[" + i + "][" + i + "] = 0)");
+            rmax = Math.max(rmax, Math.abs(a[i * n + i]));
+        }
+        double tol = Math.max(m, n) * Math.ulp(1.0) * rmax;
+        for (int i = 0; i < n; i++) {
+            if (!(Math.abs(a[i * n + i]) > tol)) {
+                throw new ArithmeticException("least squares: the (" + m + ", " + n + ") matrix is numerically rank deficient (|R["
+                        + i + "][" + i + "]| = " + Math.abs(a[i * n + i]) + " ≤ " + tol + ")");
             }
         }
         double[] x = java.util.Arrays.copyOf(qtb, n * nb);

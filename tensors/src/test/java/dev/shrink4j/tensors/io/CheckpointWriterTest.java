@@ -51,6 +51,12 @@ class CheckpointWriterTest {
         assertTrue(Files.exists(out.resolve(Checkpoint.INDEX_FILE)));
         assertTrue(Files.exists(out.resolve("model-00003-of-00003.safetensors")));
         assertTrue(Files.exists(out.resolve("config.json")));
+        assertTrue(Files.isReadable(out) && Files.isExecutable(out));
+        try {
+            assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         try (Arena arena = Arena.ofConfined()) {
             Checkpoint c = Checkpoint.open(out, arena);
             assertEquals(3, c.shards().size(), "400+404 | 408+412 | 416+42 bytes under a 1000-byte limit");

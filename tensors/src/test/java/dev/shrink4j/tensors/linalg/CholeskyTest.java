@@ -83,6 +83,11 @@ class CholeskyTest {
         assertEquals(rank, Cholesky.tryFactorUpper(work, n));
         NotPositiveDefiniteException e = assertThrows(NotPositiveDefiniteException.class, () -> Cholesky.upper(a, n));
         assertEquals(rank, e.pivot());
+        // the GPTQ factor reports pivots in H's own ordering (it factors the reversed matrix)
+        double[] tail = Matrices.identity(n);
+        tail[(n - 1) * n + n - 1] = -1.0;
+        assertEquals(n - 1, Spd.tryInverseUpperFactor(tail.clone(), n));
+        assertEquals(n - 1, assertThrows(NotPositiveDefiniteException.class, () -> Spd.inverseUpperFactor(tail, n)).pivot());
         double[] nan = a.clone();
         nan[3 * n + 3] = Double.NaN;
         assertEquals(3, Cholesky.tryFactorUpper(nan, n));

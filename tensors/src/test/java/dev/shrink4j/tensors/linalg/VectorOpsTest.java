@@ -21,6 +21,10 @@ class VectorOpsTest {
             double[] y = Gen.gaussian(rnd, 1, len + 3);
             double want = VectorOps.SCALAR.dot(x, 5, y, 3, len);
             assertEquals(want, fast.dot(x, 5, y, 3, len), TOL * Math.sqrt(len + 1), "dot len " + len);
+            double[] both = new double[2];
+            fast.dot2(x, 5, 0, y, 3, len, both);
+            assertEquals(want, both[0], TOL * Math.sqrt(len + 1), "dot2 first, len " + len);
+            assertEquals(VectorOps.SCALAR.dot(x, 0, y, 3, len), both[1], TOL * Math.sqrt(len + 1), "dot2 second, len " + len);
         }
         int rows = 9;
         for (int cols : new int[] {1, 5, 8, 13, 64, 70}) {

@@ -37,6 +37,36 @@ public final class PanamaLinalgOps implements VectorOps {
     }
 
     @Override
+    public void dot2(double[] x, int xo1, int xo2, double[] y, int yo, int len, double[] out) {
+        if (len < 2 * L) {
+            out[0] = SCALAR.dot(x, xo1, y, yo, len);
+            out[1] = SCALAR.dot(x, xo2, y, yo, len);
+            return;
+        }
+        // two accumulators per row: 4 independent FMA chains, y loaded once for both rows
+        DoubleVector a0 = DoubleVector.zero(S), a1 = DoubleVector.zero(S);
+        DoubleVector b0 = DoubleVector.zero(S), b1 = DoubleVector.zero(S);
+        int i = 0;
+        int bound2 = len - 2 * L;
+        for (; i <= bound2; i += 2 * L) {
+            DoubleVector y0 = DoubleVector.fromArray(S, y, yo + i);
+            DoubleVector y1 = DoubleVector.fromArray(S, y, yo + i + L);
+            a0 = DoubleVector.fromArray(S, x, xo1 + i).fma(y0, a0);
+            a1 = DoubleVector.fromArray(S, x, xo1 + i + L).fma(y1, a1);
+            b0 = DoubleVector.fromArray(S, x, xo2 + i).fma(y0, b0);
+            b1 = DoubleVector.fromArray(S, x, xo2 + i + L).fma(y1, b1);
+        }
+        double s1 = a0.add(a1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double s2 = b0.add(b1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < len; i++) {
+            s1 += x[xo1 + i] * y[yo + i];
+            s2 += x[xo2 + i] * y[yo + i];
+        }
+        out[0] = s1;
+        out[1] = s2;
+    }
+
+    @Override
     public int preferredStrip() {
         return 4 * L;
     }

@@ -184,9 +184,24 @@ public final class Bidiagonalization {
                 java.util.Arrays.fill(sB, 0.0);
             }
             int yn = (g + 1 - s) * nb; // Y row of column g+1
+            // rows in pairs: the pending axpy of one row is merged with the next row's, so z is
+            // loaded and stored once per two rows
+            int pending = -1; // row whose z-update is deferred
+            double pendingV = 0.0;
+            double[] dots = new double[2];
             for (int r = g + 1; r < m; r++) {
                 int ar = r * n;
-                double acc = dot(a, ar + g + 1, a, ag, len);
+                double acc;
+                if (((r - g - 1) & 1) == 0) { // the dots of rows r and r+1 share the loads of v
+                    if (r + 1 < m) {
+                        OPS.dot2(a, ar + g + 1, ar + n + g + 1, a, ag, len, dots);
+                    } else {
+                        dots[0] = dot(a, ar + g + 1, a, ag, len);
+                    }
+                    acc = dots[0];
+                } else {
+                    acc = dots[1];
+                }
                 int xr = (r - s) * nb;
                 for (int p = 0; p <= i; p++) {
                     acc -= a[ar + s + p] * tmpA[p];
@@ -203,15 +218,29 @@ public final class Bidiagonalization {
                     double v = a[ar + g + 1] - upd;
                     a[ar + g + 1] = v;
                     if (r >= g + 2 && v != 0.0) {
-                        int src = ar + g + 2;
-                        for (int c = 0; c < len2; c++) {
-                            z[c] += v * a[src + c];
-                        }
                         for (int p = 0; p <= i; p++) {
                             sA[p] += a[ar + s + p] * v;
                             sB[p] += x[xr + p] * v;
                         }
+                        if (pending < 0) {
+                            pending = r;
+                            pendingV = v;
+                        } else {
+                            int src1 = pending * n + g + 2;
+                            int src2 = ar + g + 2;
+                            double v1 = pendingV;
+                            for (int c = 0; c < len2; c++) {
+                                z[c] += v1 * a[src1 + c] + v * a[src2 + c];
+                            }
+                            pending = -1;
+                        }
                     }
+                }
+            }
+            if (pending >= 0) {
+                int src1 = pending * n + g + 2;
+                for (int c = 0; c < len2; c++) {
+                    z[c] += pendingV * a[src1 + c];
                 }
             }
             fused = fuseNext;

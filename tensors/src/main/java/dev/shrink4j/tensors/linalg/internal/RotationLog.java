@@ -4,7 +4,8 @@ package dev.shrink4j.tensors.linalg.internal;
  * Plane rotations recorded for later application to the rows of a (rows, cols) row-major matrix:
  * row i ← c·row i + s·row j, row j ← c·row j − s·row i. Applying them one at a time would stream the
  * whole matrix per rotation; instead the log is replayed over column strips of
- * {@link VectorOps#preferredStrip()} values copied out contiguously, so each strip stays in L2 for all the recorded rotations.
+ * {@link VectorOps#preferredStrip()} values copied out contiguously, so each strip stays in L2 for
+ * all the recorded rotations.
  */
 public final class RotationLog {
     private static final int CAPACITY = 1 << 19;
@@ -44,7 +45,8 @@ public final class RotationLog {
 
     /** Applies every recorded rotation to the target and empties the log. */
     public void flush() {
-        if (size == 0) {
+        if (size == 0 || cols == 0) {
+            size = 0;
             return;
         }
         VectorOps ops = VectorOps.get();

@@ -10,6 +10,12 @@ public interface VectorOps {
     /** Σ x[xo+i]·y[yo+i], i < len. */
     double dot(double[] x, int xo, double[] y, int yo, int len);
 
+    /** out[0] = Σ x[xo1+i]·y[yo+i], out[1] = Σ x[xo2+i]·y[yo+i], i < len (two rows against one vector, y loaded once). */
+    default void dot2(double[] x, int xo1, int xo2, double[] y, int yo, int len, double[] out) {
+        out[0] = dot(x, xo1, y, yo, len);
+        out[1] = dot(x, xo2, y, yo, len);
+    }
+
     /**
      * For k in [0, count): with a = t[ri[k]·cols + c0 ..], b = t[rj[k]·cols + c0 ..] (w values each),
      * a ← c·a + s·b, b ← c·b − s·a, using (c, s) = (cs[k], sn[k]).
