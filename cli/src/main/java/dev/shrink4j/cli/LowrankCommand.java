@@ -16,7 +16,6 @@ import dev.shrink4j.tensors.ShrinkException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -118,7 +117,7 @@ final class LowrankCommand implements Command {
         }
 
         Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
-        Report report = new Report("lowrank", argv(cl));
+        Report report = new Report("lowrank", Report.argv("lowrank", cl));
         report.put("method", method.cliName());
         report.put("parameters", parameters(settings, format, dtype));
         Map<String, Object> provenance = new LinkedHashMap<>();
@@ -140,7 +139,7 @@ final class LowrankCommand implements Command {
             } else {
                 LlamaModel model = LlamaModel.load(in, arena);
                 Tokenizer tok = Tokenizer.load(in, model.config());
-                report.put("model", modelInfo(in, model));
+                report.put("model", Report.modelInfo(in, model));
                 Calibration calib = null;
                 EvalSupport eval;
                 try (var t = report.stage("calibration")) {
@@ -242,26 +241,6 @@ final class LowrankCommand implements Command {
         r.put("format", f.cliName());
         r.put("dtype", dtype == null ? "as input" : dtype.safetensorsName());
         return r;
-    }
-
-    private static Map<String, Object> modelInfo(Path in, LlamaModel m) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("path", in.toString());
-        r.put("model_type", m.config().modelType());
-        r.put("layers", m.numLayers());
-        r.put("hidden_size", m.config().hiddenSize());
-        return r;
-    }
-
-    private static List<String> argv(CommandLine cl) {
-        List<String> a = new ArrayList<>();
-        a.add("lowrank");
-        for (Option op : cl.getOptions()) {
-            a.add("--" + op.getLongOpt());
-            if (op.hasArg()) a.add(op.getValue());
-        }
-        a.addAll(cl.getArgList());
-        return a;
     }
 
     private static LowRankMethod method(CommandLine cl) {
