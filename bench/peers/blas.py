@@ -7,9 +7,7 @@ Prints one line per timed repetition: "sample SECONDS". The thread count must be
 loads OpenBLAS, so it is set in the environment first (threadpoolctl is used too when installed).
 """
 import argparse
-import os
 import sys
-import time
 
 p = argparse.ArgumentParser()
 p.add_argument("case")
@@ -18,19 +16,13 @@ p.add_argument("--reps", type=int, default=5)
 p.add_argument("--warmup", type=int, default=2)
 args = p.parse_args()
 
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
-# Tuning overrides some environments set; the peer should run OpenBLAS as it detects the machine.
-os.environ.pop("OPENBLAS_CORETYPE", None)
-os.environ.pop("OPENBLAS_L2_SIZE", None)
+import peerlib  # noqa: E402  (beside this script)
+
+peerlib.pin_threads(args.threads)
 
 import numpy as np  # noqa: E402
 
-try:
-    from threadpoolctl import threadpool_limits  # noqa: E402
-    threadpool_limits(args.threads)
-except ImportError:
-    pass
+peerlib.limit_loaded(args.threads)
 
 kind, size = args.case.rsplit("-", 1)
 n = int(size)
@@ -52,9 +44,4 @@ elif kind == "sum":
 else:
     sys.exit(f"blas.py: unknown case '{args.case}' (expected sgemm-N, sgemv-N or sum-MIB)")
 
-for _ in range(args.warmup):
-    op()
-for _ in range(args.reps):
-    t = time.perf_counter()
-    op()
-    print(f"sample {time.perf_counter() - t:.9f}", flush=True)
+peerlib.print_samples(op, args.reps, args.warmup)

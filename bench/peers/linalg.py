@@ -10,9 +10,7 @@ Cases:
 Prints one line per timed repetition: "sample SECONDS".
 """
 import argparse
-import os
 import sys
-import time
 
 p = argparse.ArgumentParser()
 p.add_argument("case")
@@ -20,20 +18,15 @@ p.add_argument("--reps", type=int, default=3)
 p.add_argument("--warmup", type=int, default=None)
 args = p.parse_args()
 
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = "1"
-os.environ.pop("OPENBLAS_CORETYPE", None)
-os.environ.pop("OPENBLAS_L2_SIZE", None)
+import peerlib  # noqa: E402  (beside this script)
+
+peerlib.pin_threads(1)
 
 import numpy as np  # noqa: E402
 import scipy.linalg as sl  # noqa: E402
 from scipy.linalg import lapack  # noqa: E402
 
-try:
-    from threadpoolctl import threadpool_limits  # noqa: E402
-    threadpool_limits(1)
-except ImportError:
-    pass
+peerlib.limit_loaded(1)
 
 kind, size = args.case.rsplit("-", 1)
 rng = np.random.default_rng(1)
@@ -72,9 +65,4 @@ elif kind == "svd":
 else:
     sys.exit(f"linalg.py: unknown case '{args.case}'")
 
-for _ in range(warm if args.warmup is None else args.warmup):
-    op()
-for _ in range(args.reps):
-    t = time.perf_counter()
-    op()
-    print(f"sample {time.perf_counter() - t:.9f}", flush=True)
+peerlib.print_samples(op, args.reps, warm if args.warmup is None else args.warmup)

@@ -11,9 +11,7 @@ Cases (fp64, a (N, N) matrix of uniform values in [-0.5, 0.5)):
 Prints one line per timed repetition: "sample SECONDS".
 """
 import argparse
-import os
 import sys
-import time
 
 p = argparse.ArgumentParser()
 p.add_argument("case")
@@ -22,18 +20,13 @@ p.add_argument("--reps", type=int, default=3)
 p.add_argument("--warmup", type=int, default=1)
 args = p.parse_args()
 
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
-os.environ.pop("OPENBLAS_CORETYPE", None)
-os.environ.pop("OPENBLAS_L2_SIZE", None)
+import peerlib  # noqa: E402  (beside this script)
+
+peerlib.pin_threads(args.threads)
 
 import numpy as np  # noqa: E402
 
-try:
-    from threadpoolctl import threadpool_limits  # noqa: E402
-    threadpool_limits(args.threads)
-except ImportError:
-    pass
+peerlib.limit_loaded(args.threads)
 
 parts = args.case.split("-")
 kind, n = parts[0], int(parts[1])
@@ -72,9 +65,4 @@ elif kind == "svd":
 else:
     sys.exit(f"lowrank.py: unknown case '{args.case}' (expected rsvd-N-R, lost-N-R or svd-N)")
 
-for _ in range(args.warmup):
-    op()
-for _ in range(args.reps):
-    t = time.perf_counter()
-    op()
-    print(f"sample {time.perf_counter() - t:.9f}", flush=True)
+peerlib.print_samples(op, args.reps, args.warmup)

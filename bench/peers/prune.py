@@ -8,9 +8,7 @@ Cases: sparsegpt-N      the 50 % unstructured sweep (bs = 128) given the upper C
 Prints one line per timed repetition: "sample SECONDS".
 """
 import argparse
-import os
 import sys
-import time
 
 p = argparse.ArgumentParser()
 p.add_argument("case")
@@ -19,10 +17,9 @@ p.add_argument("--reps", type=int, default=3)
 p.add_argument("--warmup", type=int, default=1)
 args = p.parse_args()
 
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
-os.environ.pop("OPENBLAS_CORETYPE", None)
-os.environ.pop("OPENBLAS_L2_SIZE", None)
+import peerlib  # noqa: E402  (beside this script)
+
+peerlib.pin_threads(args.threads)
 
 import numpy as np  # noqa: E402
 
@@ -77,9 +74,4 @@ elif kind == "inversefactor":
 else:
     sys.exit(f"prune.py: unknown case '{args.case}' (expected sparsegpt-N or inversefactor-N)")
 
-for _ in range(args.warmup):
-    op()
-for _ in range(args.reps):
-    t = time.perf_counter()
-    op()
-    print(f"sample {time.perf_counter() - t:.9f}", flush=True)
+peerlib.print_samples(op, args.reps, args.warmup)

@@ -9,9 +9,7 @@ Prints one line per timed repetition: "sample SECONDS"; --check prints the layer
 A straightforward NumPy implementation (the GPTQ reference's structure), float32 sweeps, float64 factorizations.
 """
 import argparse
-import os
 import sys
-import time
 
 p = argparse.ArgumentParser()
 p.add_argument("case")
@@ -20,10 +18,9 @@ p.add_argument("--reps", type=int, default=3)
 p.add_argument("--warmup", type=int, default=1)
 p.add_argument("--check", action="store_true")
 args = p.parse_args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
-os.environ.pop("OPENBLAS_CORETYPE", None)
-os.environ.pop("OPENBLAS_L2_SIZE", None)
+import peerlib  # noqa: E402  (beside this script)
+
+peerlib.pin_threads(args.threads)
 import numpy as np  # noqa: E402
 
 parts = args.case.split("-")
@@ -166,9 +163,4 @@ if args.check:
     E = (Q - W).astype(np.float64)
     print(f"{args.case}: layer error {np.einsum('ji,ik,jk->', E, H, E):.6g}")
     sys.exit(0)
-for _ in range(args.warmup):
-    op()
-for _ in range(args.reps):
-    t = time.perf_counter()
-    op()
-    print(f"sample {time.perf_counter() - t:.9f}", flush=True)
+peerlib.print_samples(op, args.reps, args.warmup)
