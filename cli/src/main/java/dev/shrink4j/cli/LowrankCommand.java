@@ -98,11 +98,11 @@ final class LowrankCommand implements Command {
         Path out = Path.of(args.get(1));
         LowRankMethod method = method(cl);
         double ratio = ratio(cl);
-        double rho = number(cl, "rho", Budgets.DEFAULT_RHO);
+        double rho = ModelArgs.doubleOption(cl, "rho", Budgets.DEFAULT_RHO, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
         if (!(rho >= 0 && rho < 1)) throw new UsageException("--rho must be in [0, 1), got " + cl.getOptionValue("rho"));
         Lost.Options lost = Lost.Options.compression().withRho(rho);
         LowRankCompressor.Settings settings = new LowRankCompressor.Settings(method, ratio, lost,
-                number(cl, "damp", WhitenedSvd.DEFAULT_DAMP), number(cl, "alpha", ActivationScaledSvd.DEFAULT_ALPHA));
+                ModelArgs.doubleOption(cl, "damp", WhitenedSvd.DEFAULT_DAMP, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY), ModelArgs.doubleOption(cl, "alpha", ActivationScaledSvd.DEFAULT_ALPHA, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY));
         LowRankFormat format = cl.hasOption("format") ? usage(() -> LowRankFormat.parse(cl.getOptionValue("format"))) : LowRankFormat.SHRINK4J;
         DType dtype = cl.hasOption("dtype") ? factorType(cl.getOptionValue("dtype")) : null;
         int samples = ModelArgs.intOption(cl, "samples", DEFAULT_SAMPLES, 1);
@@ -250,7 +250,7 @@ final class LowrankCommand implements Command {
 
     private static double ratio(CommandLine cl) {
         if (!cl.hasOption("params-ratio")) throw new UsageException("--params-ratio is required, e.g. --params-ratio 0.5");
-        double p = number(cl, "params-ratio", Double.NaN);
+        double p = ModelArgs.doubleOption(cl, "params-ratio", Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
         if (!(p > 0 && p <= 1)) throw new UsageException("--params-ratio must be in (0, 1], got " + cl.getOptionValue("params-ratio"));
         return p;
     }
@@ -259,16 +259,6 @@ final class LowrankCommand implements Command {
         DType t = usage(() -> DType.parse(name.toUpperCase(Locale.ROOT)));
         if (t != DType.F32 && t != DType.F16 && t != DType.BF16) throw new UsageException("--dtype must be F32, F16 or BF16, got " + name);
         return t;
-    }
-
-    private static double number(CommandLine cl, String opt, double dflt) {
-        if (!cl.hasOption(opt)) return dflt;
-        String v = cl.getOptionValue(opt);
-        try {
-            return Double.parseDouble(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + opt + " expects a number, got '" + v + "'");
-        }
     }
 
     /** Turns a parse failure of a flag value into a usage error (exit 2). */

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
 
-/** Option parsing shared by the model commands (eval, generate, synth). */
+/** Option parsing shared by the commands (eval, generate, synth, lowrank, …). */
 final class ModelArgs {
     private ModelArgs() {}
 
