@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -152,29 +151,7 @@ public final class Synthetic {
     public static WeightSource inMemory(ModelConfig c, DType dtype, double sigma, long seed, Arena arena) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensorShapes(c).forEach((name, shape) -> tensors.put(name, generate(name, shape, dtype, sigma, seed, arena)));
-        return new WeightSource() {
-            @Override
-            public Set<String> names() {
-                return tensors.keySet();
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public Tensor tensor(String name) {
-                Tensor t = tensors.get(name);
-                if (t == null) throw new ShrinkException("tensor " + name + " not found in the in-memory model");
-                return t;
-            }
-
-            @Override
-            public Path directory() {
-                return null;
-            }
-        };
+        return WeightSource.of(tensors, "the in-memory model");
     }
 
     /**

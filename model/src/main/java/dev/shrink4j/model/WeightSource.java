@@ -1,7 +1,9 @@
 package dev.shrink4j.model;
 
+import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -20,4 +22,31 @@ public interface WeightSource {
 
     /** The directory the tensors came from (for messages and sibling files), or null. */
     Path directory();
+
+    /** An in-memory source over {@code tensors} (not copied), with no directory; {@code what} names it in errors. */
+    static WeightSource of(Map<String, Tensor> tensors, String what) {
+        return new WeightSource() {
+            @Override
+            public Set<String> names() {
+                return tensors.keySet();
+            }
+
+            @Override
+            public boolean contains(String name) {
+                return tensors.containsKey(name);
+            }
+
+            @Override
+            public Tensor tensor(String name) {
+                Tensor t = tensors.get(name);
+                if (t == null) throw new ShrinkException("tensor " + name + " not found in " + what);
+                return t;
+            }
+
+            @Override
+            public Path directory() {
+                return null;
+            }
+        };
+    }
 }

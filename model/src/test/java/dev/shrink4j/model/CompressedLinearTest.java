@@ -10,10 +10,8 @@ import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.Arena;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** A checkpoint whose config names a compressed linear runs through the format's own matmul. */
@@ -65,29 +63,7 @@ class CompressedLinearTest {
     }
 
     static WeightSource mapSource(Map<String, Tensor> tensors) {
-        return new WeightSource() {
-            @Override
-            public Set<String> names() {
-                return tensors.keySet();
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public Tensor tensor(String name) {
-                Tensor t = tensors.get(name);
-                if (t == null) throw new ShrinkException("tensor " + name + " not found");
-                return t;
-            }
-
-            @Override
-            public Path directory() {
-                return null;
-            }
-        };
+        return WeightSource.of(tensors, "the test map");
     }
 
 }
