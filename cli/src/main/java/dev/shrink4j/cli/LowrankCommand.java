@@ -145,9 +145,7 @@ final class LowrankCommand implements Command {
                 try (var t = report.stage("calibration")) {
                     if (method.needsCalibration()) {
                         progress.stage("calibration from " + calibSource, 0);
-                        calib = calibSource.equals("self")
-                                ? Calibration.selfGenerated(model, tok, samples, seqLen, seed)
-                                : Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
+                        calib = Calibration.fromSource(calibSource, model, tok, samples, seqLen, seed);
                         report.put("calibration", QuantizeCommand.calibrationInfo(calib.record()));
                         provenance.put("calibration", QuantizeCommand.calibrationInfo(calib.record()));
                     }

@@ -168,8 +168,7 @@ final class PruneCommand implements Command {
                 if (structured && !self) {
                     calTokens = PruneSupport.calibration(tok, calib, samples, seqLen);
                 } else {
-                    Calibration c = self ? Calibration.selfGenerated(model, tok, samples, seqLen, seed)
-                            : Calibration.fromFile(calib, tok, model.config(), samples, seqLen, seed);
+                    Calibration c = Calibration.fromSource(calib.toString(), model, tok, samples, seqLen, seed);
                     calTokens = new int[c.sequences().length * seqLen];
                     for (int i = 0; i < c.sequences().length; i++) {
                         System.arraycopy(c.sequences()[i], 0, calTokens, i * seqLen, seqLen);

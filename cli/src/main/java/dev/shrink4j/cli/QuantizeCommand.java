@@ -112,11 +112,7 @@ final class QuantizeCommand implements Command {
             EvalSupport eval;
             try (var t = report.stage("calibration")) {
                 progress.stage("calibration from " + calibSource, 0);
-                calib = switch (calibSource) {
-                    case "self" -> Calibration.selfGenerated(model, tok, samples, seqLen, seed);
-                    case "random" -> randomCalibration(model, samples, seqLen, seed);
-                    default -> Calibration.fromFile(Path.of(calibSource), tok, model.config(), samples, seqLen, seed);
-                };
+                calib = Calibration.fromSource(calibSource, model, tok, samples, seqLen, seed);
                 eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
             }
             report.put("calibration", calibrationInfo(calib.record()));
@@ -178,15 +174,6 @@ final class QuantizeCommand implements Command {
             }
         }
         return 0;
-    }
-
-    /** Uniform random token ids (seeded): only for timing and memory runs on synthetic checkpoints. */
-    private static Calibration randomCalibration(LlamaModel model, int samples, int seqLen, long seed) {
-        int T = seqLen <= 0 ? model.config().defaultSeqLen() : seqLen;
-        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
-        int[] stream = new int[samples * T];
-        for (int i = 0; i < stream.length; i++) stream[i] = 3 + r.nextInt(model.config().vocabSize() - 3);
-        return Calibration.fromTokens(stream, "random", model.config(), samples, T, seed);
     }
 
     static QuantizeOptions options(CommandLine cl, OutputFormat format) {

@@ -66,6 +66,28 @@ public record Calibration(int[][] sequences, Record record) {
     }
 
     /**
+     * The CLI's {@code --calib SOURCE}: {@code self} (the model's own generations, {@link #selfGenerated}),
+     * {@code random} (uniform random token ids, seeded: only for timing and memory runs on synthetic
+     * checkpoints without a tokenizer; {@code tokenizer} may then be null) or a text file.
+     */
+    public static Calibration fromSource(String source, LlamaModel model, Tokenizer tokenizer, int samples, int seqLen, long seed) {
+        return switch (source) {
+            case "self" -> selfGenerated(model, tokenizer, samples, seqLen, seed);
+            case "random" -> random(model.config(), samples, seqLen, seed);
+            default -> fromFile(Path.of(source), tokenizer, model.config(), samples, seqLen, seed);
+        };
+    }
+
+    /** Uniform random token ids in [3, vocab) (seeded), windows drawn as from a file. */
+    public static Calibration random(ModelConfig config, int samples, int seqLen, long seed) {
+        int T = seqLen <= 0 ? config.defaultSeqLen() : seqLen;
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] stream = new int[samples * T];
+        for (int i = 0; i < stream.length; i++) stream[i] = 3 + r.nextInt(config.vocabSize() - 3);
+        return fromTokens(stream, "random", config, samples, T, seed);
+    }
+
+    /**
      * {@code --calib self}: the model writes its own calibration text. Stories are sampled from BOS
      * (temperature 1, top-p 0.95, seeded; at most 4·T tokens each) until the text holds enough tokens, then
      * windows are drawn from it as from a file.
