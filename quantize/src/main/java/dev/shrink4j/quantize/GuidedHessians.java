@@ -31,6 +31,11 @@ public final class GuidedHessians {
         return groups;
     }
 
+    /** d_in of the module. */
+    public int dIn() {
+        return stats[0].dIn();
+    }
+
     /**
      * Per-token group-averaged squared output gradients.
      *

@@ -64,6 +64,9 @@ public final class Quantizer {
         }
     }
 
+    /** Pipeline options; the Hessian cache name records its tokens per forward chunk. */
+    private static final BlockPipeline.Options PIPELINE = BlockPipeline.Options.defaults();
+
     private final QuantizeOptions options;
     private final Arena arena;
     private java.nio.file.Path statisticsCache;
@@ -79,7 +82,9 @@ public final class Quantizer {
      * keyed by a SHA-256 of the model (config and every decoder linear's weights), the calibration
      * tokens, and what the method gathers (guided groups, Fisher or not) — not by the bit-width, so a
      * second run at other bits skips the forward + backward pass. Written with {@link
-     * dev.shrink4j.tensors.io.CheckpointWriter} as {@code dir/<key>/model.safetensors}.
+     * dev.shrink4j.tensors.io.CheckpointWriter} as {@code dir/<key>/model.safetensors}. For the
+     * dense-propagation methods (squeezellm, lnq: H; guidedquant: H̄_k) the layer Hessians are cached
+     * too, per block ({@link HessianCache}); a run that finds every block's Hessians runs no block forward.
      */
     public Quantizer withStatisticsCache(java.nio.file.Path dir) {
         this.statisticsCache = dir;
@@ -90,8 +95,9 @@ public final class Quantizer {
         QuantMethod m = options.method();
         int[][] sequences = calibration.sequences();
         Statistics stats = Statistics.NONE;
+        String key = statisticsCache == null || !m.needsGradients() ? null : cacheKey(model, sequences);
         if (m.needsGradients()) {
-            java.nio.file.Path entry = statisticsCache == null ? null : statisticsCache.resolve(cacheKey(model, sequences));
+            java.nio.file.Path entry = key == null ? null : statisticsCache.resolve(key);
             if (entry != null && java.nio.file.Files.isRegularFile(entry.resolve("model.safetensors"))) {
                 listener.stage("gradient statistics from cache " + entry.getFileName(), 1);
                 stats = readStatistics(entry);
@@ -100,9 +106,12 @@ public final class Quantizer {
                 if (entry != null) writeStatistics(entry, stats);
             }
         }
-        Method method = new Method(stats);
+        HessianCache hessians = key == null || !m.densePropagation() ? null
+                : HessianCache.of(statisticsCache, key, m.guided(), PIPELINE.rowsPerPass());
+        Method method = new Method(stats, hessians, model.numLayers());
+        if (hessians != null) listener.stage(method.hessianStage(model), 0);
         listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit", model.numLayers());
-        BlockPipeline.Options po = BlockPipeline.Options.defaults().withPropagation(
+        BlockPipeline.Options po = PIPELINE.withPropagation(
                 m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);
         new BlockPipeline(model, po).onBlockDone(b -> listener.step(b + 1, "block")).run(calibration, method);
         long params = 0, payload = 0, storage = 0;
@@ -123,9 +132,45 @@ public final class Quantizer {
         final Map<Group, InputStatistics> plain = new EnumMap<>(Group.class);
         final Map<Proj, GuidedHessians> guided = new EnumMap<>(Proj.class);
         final Map<Group, Integer> seen = new EnumMap<>(Group.class); // tokens observed per group (saliency rows)
+        final HessianCache hessians; // null: no Hessian cache
+        final boolean[] cached; // per block: Hessians read from the cache (no inputs needed)
+        int savedBlock = -1;
 
-        Method(Statistics stats) {
+        Method(Statistics stats, HessianCache hessians, int layers) {
             this.stats = stats;
+            this.hessians = hessians;
+            this.cached = new boolean[layers];
+            for (int l = 0; l < layers && hessians != null; l++) cached[l] = hessians.has(l);
+        }
+
+        String hessianStage(LlamaModel model) {
+            int n = 0;
+            for (boolean c : cached) n += c ? 1 : 0;
+            long bytes = HessianCache.modelBytes(model, options.method().guided(), options::guidedGroupsFor);
+            String size = String.format("%.1f MiB", bytes / 1048576.0);
+            String dir = hessians.directory().getFileName().toString();
+            return n == cached.length ? "Hessians from cache " + dir + " (" + n + " blocks, " + size + ")"
+                    : "Hessians to cache " + dir + " (" + n + "/" + cached.length + " blocks cached; " + size + " when complete)";
+        }
+
+        @Override
+        public boolean needsInputs(int layer) {
+            return !cached[layer];
+        }
+
+        /** Dense propagation observes the whole block before its first group is compressed: store its Hessians then. */
+        private void saveBlock(int layer) {
+            try (HessianCache.BlockWriter w = hessians.writer(layer)) {
+                for (Map.Entry<Group, InputStatistics> e : plain.entrySet()) {
+                    w.add(HessianCache.plainName(e.getKey()), e.getValue().hessian(), e.getValue().dIn());
+                }
+                for (Map.Entry<Proj, GuidedHessians> e : guided.entrySet()) {
+                    for (int k = 0; k < e.getValue().groups(); k++) {
+                        w.add(HessianCache.guidedName(e.getKey().module(layer), k), e.getValue().hessian(k), e.getValue().dIn());
+                    }
+                }
+                w.commit();
+            }
         }
 
         @Override
@@ -163,12 +208,22 @@ public final class Quantizer {
         @Override
         public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
             Map<Proj, Linear> out = new EnumMap<>(Proj.class);
-            double[] h = options.method().guided() ? null : plain.remove(group).hessian();
+            if (hessians != null && layer != savedBlock) {
+                savedBlock = layer;
+                if (!cached[layer]) saveBlock(layer);
+            }
+            boolean fromCache = hessians != null && cached[layer];
+            int groupDIn = current.linear(group.members().get(0)).inFeatures();
+            double[] h = options.method().guided() ? null
+                    : fromCache ? hessians.read(layer, HessianCache.plainName(group), groupDIn) : plain.remove(group).hessian();
             for (Proj p : group.members()) {
                 long t0 = System.nanoTime();
                 double[][] hs;
                 if (h != null) {
                     hs = new double[][] {h};
+                } else if (fromCache) {
+                    hs = new double[options.guidedGroupsFor(current.linear(p).outFeatures())][];
+                    for (int k = 0; k < hs.length; k++) hs[k] = hessians.read(layer, HessianCache.guidedName(p.module(layer), k), groupDIn);
                 } else {
                     GuidedHessians gh = guided.remove(p);
                     hs = new double[gh.groups()][];
