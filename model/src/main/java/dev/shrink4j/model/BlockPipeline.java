@@ -17,7 +17,9 @@ import java.util.function.IntConsumer;
  *   <li>the block's output becomes the next block's input: computed with the compressed block
  *       (compressed propagation, default) or the original one (dense propagation).</li>
  * </ol>
- * Memory: the calibration activations (samples × T × hidden floats), one block's temporaries and
+ * A method that already holds a block's statistics ({@link BlockMethod#needsInputs} false, e.g. Hessians
+ * from a cache) gets no observation forward for it; propagation stops after the last block that needs
+ * inputs. Memory: the calibration activations (samples × T × hidden floats), one block's temporaries and
  * whatever the method keeps; weights stay memory-mapped.
  */
 public final class BlockPipeline {
