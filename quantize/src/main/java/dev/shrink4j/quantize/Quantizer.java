@@ -33,7 +33,10 @@ import java.util.Set;
  * group-averaged squared output gradients (§3.3). Embeddings, norms and the LM head stay as they are.
  *
  * <p>Lifecycle: {@code new Quantizer(options, arena)} → {@link #run} → the model now runs on the
- * compressed linears and {@link Result#weights()} holds them (their tensors live in the arena).
+ * compressed linears and {@link Result#weights()} holds them (their tensors live in the arena). With
+ * {@link #writingTo} each block's compressed linears go to a sink (e.g. {@link QuantizedCheckpointWriter})
+ * once the block's output has been propagated, and their memory is freed: the block is restored to its
+ * original weights and {@link Result#weights()} stays empty, so memory does not grow with depth.
  */
 public final class Quantizer {
     /** Progress and per-layer results as they happen. */
@@ -52,7 +55,17 @@ public final class Quantizer {
     public record LayerReport(String module, int dOut, int dIn, String format, double objectiveInit, double objectiveAfter,
                               double payloadBitsPerWeight, double totalBitsPerWeight, double seconds, String note) {}
 
-    /** Compressed weights by module name, in model order, and their accounting over the quantized linears. */
+    /** Receives each compressed linear (module name {@code model.layers.i.mlp.down_proj}) when its block is done. */
+    @FunctionalInterface
+    public interface WeightSink {
+        /** {@code weight}'s memory is freed when this returns: write or copy it now. */
+        void accept(String module, CompressedWeight weight);
+    }
+
+    /**
+     * Compressed weights by module name, in model order (empty when streamed to a {@link WeightSink}), and
+     * their accounting over the quantized linears.
+     */
     public record Result(Map<String, CompressedWeight> weights, List<LayerReport> layers, long parameters,
                          long payloadBytes, long storageBytes) {
         public double payloadBitsPerWeight() {
@@ -67,6 +80,7 @@ public final class Quantizer {
     private final QuantizeOptions options;
     private final Arena arena;
     private java.nio.file.Path statisticsCache;
+    private WeightSink sink;
 
     /** @param arena owns the compressed tensors; shared, and open while the model or the result is used */
     public Quantizer(QuantizeOptions options, Arena arena) {
@@ -83,6 +97,12 @@ public final class Quantizer {
      */
     public Quantizer withStatisticsCache(java.nio.file.Path dir) {
         this.statisticsCache = dir;
+        return this;
+    }
+
+    /** Streams each block's compressed linears to {@code sink} instead of keeping them (see the class comment). */
+    public Quantizer writingTo(WeightSink sink) {
+        this.sink = sink;
         return this;
     }
 
@@ -104,15 +124,16 @@ public final class Quantizer {
         listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit", model.numLayers());
         BlockPipeline.Options po = BlockPipeline.Options.defaults().withPropagation(
                 m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);
-        new BlockPipeline(model, po).onBlockDone(b -> listener.step(b + 1, "block")).run(calibration, method);
-        long params = 0, payload = 0, storage = 0;
-        for (CompressedWeight w : method.weights.values()) {
-            params += (long) w.dOut() * w.dIn();
-            payload += w.payloadBytes();
-            storage += w.storageBytes();
+        try {
+            new BlockPipeline(model, po).onBlockDone(b -> {
+                if (sink != null) method.release(model, b);
+                listener.step(b + 1, "block");
+            }).run(calibration, method);
+        } finally {
+            if (method.blockArena != null) method.blockArena.close();
         }
         for (LayerReport r : method.reports) listener.layer(r);
-        return new Result(method.weights, method.reports, params, payload, storage);
+        return new Result(method.weights, method.reports, method.params, method.payload, method.storage);
     }
 
     /** The pipeline hook: statistics per group, then the layer quantizer on each member. */
@@ -123,9 +144,44 @@ public final class Quantizer {
         final Map<Group, InputStatistics> plain = new EnumMap<>(Group.class);
         final Map<Proj, GuidedHessians> guided = new EnumMap<>(Proj.class);
         final Map<Group, Integer> seen = new EnumMap<>(Group.class); // tokens observed per group (saliency rows)
+        long params, payload, storage;
+        // Streaming (sink != null): the block being compressed, its original layer, and the arena of its weights.
+        int block = -1;
+        Layer original;
+        Arena blockArena;
 
         Method(Statistics stats) {
             this.stats = stats;
+        }
+
+        /** The arena for {@code layer}'s compressed tensors: the caller's, or one per block when streaming. */
+        private Arena weightArena(int layer, Layer current) {
+            if (sink == null) return arena;
+            if (layer != block) {
+                if (blockArena != null) throw new IllegalStateException("block " + block + " was not released before block " + layer);
+                block = layer;
+                original = current;
+                blockArena = Arena.ofShared();
+            }
+            return blockArena;
+        }
+
+        /** Hands block {@code b}'s weights to the sink, restores its original layer and frees the weights. */
+        void release(LlamaModel model, int b) {
+            if (b != block) return;
+            String prefix = "model.layers." + b + ".";
+            var it = weights.entrySet().iterator();
+            while (it.hasNext()) {
+                var e = it.next();
+                if (!e.getKey().startsWith(prefix)) continue;
+                sink.accept(e.getKey(), e.getValue());
+                it.remove();
+            }
+            model.setLayer(original);
+            blockArena.close();
+            blockArena = null;
+            original = null;
+            block = -1;
         }
 
         @Override
@@ -163,7 +219,7 @@ public final class Quantizer {
         @Override
         public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
             Map<Proj, Linear> out = new EnumMap<>(Proj.class);
-            double[] h = options.method().guided() ? null : plain.remove(group).hessian();
+            double[] h = options.method().guided() ? null : plain.remove(group).takeHessian();
             for (Proj p : group.members()) {
                 long t0 = System.nanoTime();
                 double[][] hs;
@@ -178,8 +234,12 @@ public final class Quantizer {
                 int dOut = lin.outFeatures(), dIn = lin.inFeatures();
                 float[] w = lin.weight(blockArena).toFloatArray();
                 LayerQuantizer.checkFinite(p.weightName(layer), w);
-                LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, arena, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
+                Arena into = weightArena(layer, current);
+                LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, into, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
                 CompressedWeight cw = o.weight();
+                params += (long) cw.dOut() * cw.dIn();
+                payload += cw.payloadBytes();
+                storage += cw.storageBytes();
                 out.put(p, new CompressedLinear(cw, lin.bias()));
                 weights.put(p.module(layer), cw);
                 long n = (long) dOut * dIn;
