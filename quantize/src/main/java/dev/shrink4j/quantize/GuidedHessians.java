@@ -79,4 +79,9 @@ public final class GuidedHessians {
     public double[] hessian(int k) {
         return stats[k].hessian();
     }
+
+    /** {@link #hessian} without the copy ({@link InputStatistics#takeHessian}); group k is done afterwards. */
+    public double[] takeHessian(int k) {
+        return stats[k].takeHessian();
+    }
 }
