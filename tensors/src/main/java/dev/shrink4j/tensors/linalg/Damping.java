@@ -56,10 +56,13 @@ public final class Damping {
          */
         void retry(double failedDelta, int pivot, double nextDelta);
 
-        /** Logs each retry at WARNING through {@link System.Logger}. */
+        /**
+         * Logs each retry at DEBUG through {@link System.Logger}: retries are part of the policy (LNQ starts
+         * undamped on purpose) and callers report the δ that worked, so they are not warnings.
+         */
         Listener LOG = (failed, pivot, next) -> System.getLogger(Damping.class.getName()).log(
-                System.Logger.Level.WARNING,
-                "Cholesky failed at pivot {0} with damping {1}; retrying with {2}", pivot, failed, next);
+                System.Logger.Level.DEBUG,
+                () -> "Cholesky failed at pivot " + pivot + " with damping " + failed + "; retrying with " + next);
     }
 
     /**
