@@ -51,7 +51,7 @@ final class QuantizeCommand implements Command {
                 k-means, per-row LUT); lnq §3.5 (SqueezeLLM init + coordinate descent); guidedquant §3.4 (LNQ on
                 end-loss-guided Hessians, the default); guided-gptq (GPTQ on the guided Hessians).
                 Uniform methods are asymmetric with group size 128 unless --sym / --group-size; LUT methods keep one
-                2^b-entry codebook per row (per G input columns with --lut-group G). Without --calib the model's own seeded generations calibrate it; without
+                2^b-entry codebook per row (per G input columns with --lut-group G). Without --calib the model's own seeded generations calibrate it (rtn needs none: it is data-free); without
                 --eval its generations (another seed) measure the change. jlama-q4 defaults to --sym --group-size 32.
                 Example: shrink4j quantize --method gptq --bits 4 examples/stories260K /tmp/stories-gptq4""";
     }
@@ -102,9 +102,11 @@ final class QuantizeCommand implements Command {
         try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
             LlamaModel reference = LlamaModel.load(in, arena);
             LlamaModel model = LlamaModel.load(in, arena);
+            // RTN is data-free (§2.1): no calibration unless --calib asks for the layer objectives.
+            boolean dataFree = qo.method() == QuantMethod.RTN && !cl.hasOption("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
             boolean random = calibSource.equals("random");
-            Tokenizer tok = random && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
+            Tokenizer tok = (random || dataFree) && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
             report.put("model", Report.modelInfo(in, model));
             report.put("method", qo.method().cliName());
             report.put("parameters", parameters(qo, format));
@@ -112,11 +114,15 @@ final class QuantizeCommand implements Command {
             Calibration calib;
             EvalSupport eval;
             try (var t = report.stage("calibration")) {
-                progress.stage("calibration from " + calibSource, 0);
-                calib = Calibration.fromSource(calibSource, model, tok, samples, seqLen, seed);
+                if (dataFree) {
+                    calib = null;
+                } else {
+                    progress.stage("calibration from " + calibSource, 0);
+                    calib = Calibration.fromSource(calibSource, model, tok, samples, seqLen, seed);
+                }
                 eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
             }
-            report.put("calibration", calibrationInfo(calib.record()));
+            report.put("calibration", dataFree ? "none: rtn is data-free (--calib also measures the layer objectives)" : calibrationInfo(calib.record()));
             if (eval.enabled()) {
                 try (var t = report.stage("eval before")) {
                     progress.stage("evaluate original", 0);
@@ -130,7 +136,7 @@ final class QuantizeCommand implements Command {
             List<String> notes = List.of();
             LlamaModel quantized = model;
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, format, out, force, provenance(qo, calib.record())) : null) {
+                    ? QuantizedCheckpointWriter.open(in, format, out, force, provenance(qo, calib)) : null) {
                 try (var t = report.stage("quantize")) {
                     Quantizer quantizer = new Quantizer(qo, arena);
                     if (cl.hasOption("stats-cache")) quantizer.withStatisticsCache(java.nio.file.Path.of(cl.getOptionValue("stats-cache")));
@@ -151,7 +157,7 @@ final class QuantizeCommand implements Command {
                 try (var t = report.stage("write " + format.cliName())) {
                     progress.stage("write " + format.cliName() + " to " + out, 0);
                     if (streamed) writer.commit();
-                    else notes = QuantizedCheckpoint.write(in, result.weights(), format, out, force, provenance(qo, calib.record()));
+                    else notes = QuantizedCheckpoint.write(in, result.weights(), format, out, force, provenance(qo, calib));
                 }
             }
             for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
@@ -252,12 +258,12 @@ final class QuantizeCommand implements Command {
         return r;
     }
 
-    private static Map<String, Object> provenance(QuantizeOptions o, Calibration.Record c) {
+    private static Map<String, Object> provenance(QuantizeOptions o, Calibration calib) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("method", o.method().cliName());
         r.put("bits", o.bits());
         r.put("parameters", parameters(o, OutputFormat.SHRINK4J));
-        r.put("calibration", calibrationInfo(c));
+        r.put("calibration", calib == null ? "none (data-free)" : calibrationInfo(calib.record()));
         r.put("tool_version", Main.VERSION);
         return r;
     }
@@ -267,8 +273,10 @@ final class QuantizeCommand implements Command {
         m.put("module", r.module());
         m.put("shape", r.dOut() + "x" + r.dIn());
         m.put("format", r.format());
-        m.put("objective_init", r.objectiveInit());
-        m.put("objective_after", r.objectiveAfter());
+        if (!Double.isNaN(r.objectiveAfter())) { // NaN: data-free RTN measured no H
+            m.put("objective_init", r.objectiveInit());
+            m.put("objective_after", r.objectiveAfter());
+        }
         m.put("bits_payload", r.payloadBitsPerWeight());
         m.put("bits_total", r.totalBitsPerWeight());
         m.put("seconds", r.seconds());

@@ -21,7 +21,7 @@ final class LayerQuantizer {
 
     /**
      * @param w      (d_out, d_in)
-     * @param hs     one H (d_in, d_in), or g guided H̄_k
+     * @param hs     one H (d_in, d_in), or g guided H̄_k; null for data-free RTN (objectives NaN)
      * @param fisher (d_out, d_in) or null
      */
     static Outcome quantize(QuantizeOptions o, Arena arena, float[] w, int dOut, int dIn, double[][] hs, float[] fisher) {
@@ -73,6 +73,7 @@ final class LayerQuantizer {
 
     /** Σ_k Σ_{j∈J_k} (w_j − ŵ_j)ᵀ H_k (w_j − ŵ_j) with E·H as one GEMM per group. */
     static double objective(float[] w, float[] wHat, double[][] hs, int dOut, int dIn) {
+        if (hs == null) return Double.NaN; // data-free RTN: no H to measure with
         int rows = dOut / hs.length;
         Kernels k = Kernels.get();
         double total = 0;

@@ -111,8 +111,18 @@ public final class Quantizer {
         return this;
     }
 
+    /**
+     * Quantizes every decoder linear of {@code model}.
+     *
+     * @param calibration the calibration sequences; null only for RTN, which is data-free (§2.1): then no
+     *                    forward pass runs and the layer objectives are not measured (reported as NaN)
+     */
     public Result run(LlamaModel model, Calibration calibration, Listener listener) {
         QuantMethod m = options.method();
+        if (calibration == null) {
+            if (m != QuantMethod.RTN) throw new IllegalArgumentException(m.cliName() + " needs calibration data; only rtn is data-free");
+            return dataFree(model, listener);
+        }
         int[][] sequences = calibration.sequences();
         Statistics stats = Statistics.NONE;
         String key = statisticsCache == null || !m.needsGradients() ? null : cacheKey(model, sequences);
@@ -145,6 +155,34 @@ public final class Quantizer {
         return new Result(method.weights, method.reports, method.params, method.payload, method.storage);
     }
 
+    /** RTN without calibration: each block's linears straight from the weights, no forward pass. */
+    private Result dataFree(LlamaModel model, Listener listener) {
+        Method method = new Method(Statistics.NONE, null, model.numLayers());
+        method.dataFree = true;
+        listener.stage("quantize rtn " + options.bits() + "-bit (data-free)", model.numLayers());
+        try {
+            for (int b = 0; b < model.numLayers(); b++) {
+                Layer original = model.layer(b);
+                try (Arena blockArena = Arena.ofShared()) {
+                    for (Group g : Group.values()) {
+                        if (g.isAttention() && !original.hasAttention()) continue;
+                        Layer updated = model.layer(b);
+                        for (Map.Entry<Proj, Linear> e : method.compress(b, g, updated, blockArena).entrySet()) {
+                            updated = updated.with(e.getKey(), e.getValue());
+                        }
+                        model.setLayer(updated);
+                    }
+                }
+                if (sink != null) method.release(model, b);
+                listener.step(b + 1, "block");
+            }
+        } finally {
+            if (method.blockArena != null) method.blockArena.close();
+        }
+        for (LayerReport r : method.reports) listener.layer(r);
+        return new Result(method.weights, method.reports, method.params, method.payload, method.storage);
+    }
+
     /** The pipeline hook: statistics per group, then the layer quantizer on each member. */
     private final class Method implements BlockMethod {
         final Statistics stats;
@@ -155,6 +193,7 @@ public final class Quantizer {
         final Map<Group, Integer> seen = new EnumMap<>(Group.class); // tokens observed per group (saliency rows)
         final HessianCache hessians; // null: no Hessian cache
         final boolean[] cached; // per block: Hessians read from the cache (no inputs needed)
+        boolean dataFree; // RTN without calibration: no H, objectives NaN
         int savedBlock = -1;
         // Hessians taken from the accumulators to be saved, until their group is compressed.
         final Map<Group, double[]> takenPlain = new EnumMap<>(Group.class);
@@ -304,10 +343,11 @@ public final class Quantizer {
                 if (!cached[layer]) saveBlock(layer);
             }
             int groupDIn = current.linear(group.members().get(0)).inFeatures();
-            double[] h = options.method().guided() ? null : plainHessian(layer, group, groupDIn);
+            double[] h = options.method().guided() || dataFree ? null : plainHessian(layer, group, groupDIn);
             for (Proj p : group.members()) {
                 long t0 = System.nanoTime();
-                double[][] hs = h != null ? new double[][] {h} : guidedHessians(layer, p, current.linear(p).outFeatures(), groupDIn);
+                double[][] hs = dataFree ? null
+                        : h != null ? new double[][] {h} : guidedHessians(layer, p, current.linear(p).outFeatures(), groupDIn);
                 Linear lin = current.linear(p);
                 int dOut = lin.outFeatures(), dIn = lin.inFeatures();
                 float[] w = lin.weight(blockArena).toFloatArray();
