@@ -6,7 +6,8 @@ Usage: quantize.py CASE --threads T --reps R [--check]
 Cases: gptq-N (4-bit asymmetric, group 128, act-order + static groups, bs 128, damping 0.01),
        lnq-N[-T-K] (SqueezeLLM init with equal weights, then T iterations of K CD sweeps + C-step; 1-1 default).
 Prints one line per timed repetition: "sample SECONDS"; --check prints the layer error instead.
-A straightforward NumPy implementation (the GPTQ reference's structure), float32 sweeps, float64 factorizations.
+A straightforward NumPy implementation (the GPTQ reference's structure), float32 sweeps, float64
+factorizations; the LNQ C-step by BLAS (a GEMM per code with the 0/1 mask of that code, then bincount).
 """
 import argparse
 import sys

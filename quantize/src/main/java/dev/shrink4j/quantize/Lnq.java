@@ -224,8 +224,8 @@ public final class Lnq {
          * is built one chunk of COL_CHUNK columns i at a time by adding whole H row segments
          * H[l, chunk] into the partial sum of code c_l (contiguous vector adds instead of one scatter
          * per element), then PᵀHP[k, ·] += HP[i, ·] for the chunk's columns i with code k. H is
-         * symmetric, so only l ≥ the chunk's start is visited: the diagonal block counts once, the
-         * blocks below it stand for themselves and their transposes.
+         * symmetric, so only its lower triangle (l > i, and half the diagonal) is summed, into S; then
+         * PᵀHP = S + Sᵀ.
          */
         private void sums() {
             int mm = m * m, tiles = (dOut + ROW_TILE - 1) / ROW_TILE;
@@ -235,30 +235,32 @@ public final class Lnq {
                     for (int i = 0; i < dIn; i++) a[j * dIn + i] = codesT[i * dOut + j];
                 }
             });
-            double[] diag = new double[dOut * mm];
-            double[] off = new double[dOut * mm];
+            double[] half = new double[dOut * mm]; // PᵀHP = half + halfᵀ
             double[][] hp = new double[tiles][];
-            float[] hc = new float[dIn * COL_CHUNK]; // H[l, chunk] (fp32) for l ≥ the chunk's start, packed
+            float[] hc = new float[dIn * COL_CHUNK]; // the chunk's lower part of H (fp32), packed
             for (int i0 = 0; i0 < dIn; i0 += COL_CHUNK) {
-                int c0 = i0, wc = Math.min(COL_CHUNK, dIn - i0), i1 = i0 + wc;
-                for (int l = i0; l < dIn; l++) System.arraycopy(hf, l * dIn + i0, hc, (l - i0) * COL_CHUNK, wc);
+                int c0 = i0, wc = Math.min(COL_CHUNK, dIn - i0);
+                // hc[(l − i0)·COL_CHUNK + x] = H[l, i0 + x] for l > i0 + x, H_ii/2 on the diagonal, 0 above it
+                for (int l = i0; l < dIn; l++) {
+                    int d = l - i0, o = d * COL_CHUNK;
+                    System.arraycopy(hf, l * dIn + i0, hc, o, wc);
+                    if (d < wc) {
+                        hc[o + d] *= 0.5f;
+                        Arrays.fill(hc, o + d + 1, o + wc, 0);
+                    }
+                }
                 Parallel.forEach(tiles, tile -> {
                     int j0 = tile * ROW_TILE, rows = Math.min(dOut, j0 + ROW_TILE) - j0;
                     if (hp[tile] == null) hp[tile] = new double[rows * m * COL_CHUNK];
-                    double[] p = hp[tile];
-                    addSegments(p, a, hc, j0, rows, c0, wc, c0, i1);
-                    reduce(p, a, j0, rows, c0, wc, diag);
-                    if (i1 < dIn) {
-                        addSegments(p, a, hc, j0, rows, c0, wc, i1, dIn);
-                        reduce(p, a, j0, rows, c0, wc, off);
-                    }
+                    addSegments(hp[tile], a, hc, j0, rows, c0, wc, c0, dIn);
+                    reduce(hp[tile], a, j0, rows, c0, wc, half);
                 });
             }
             Parallel.forEach(tiles, tile -> {
                 for (int j = tile * ROW_TILE; j < Math.min(dOut, (tile + 1) * ROW_TILE); j++) {
                     int t = j * mm;
                     for (int k = 0; k < m; k++) {
-                        for (int k2 = 0; k2 < m; k2++) php[t + k * m + k2] = diag[t + k * m + k2] + off[t + k * m + k2] + off[t + k2 * m + k];
+                        for (int k2 = 0; k2 < m; k2++) php[t + k * m + k2] = half[t + k * m + k2] + half[t + k2 * m + k];
                     }
                     Arrays.fill(phw, j * m, (j + 1) * m, 0);
                     for (int i = 0; i < dIn; i++) phw[j * m + (a[j * dIn + i] & 0xFF)] += hw[j * dIn + i];
