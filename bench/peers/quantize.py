@@ -60,6 +60,19 @@ def grid(lo, hi, bits):
     return scale, zero
 
 
+def cholesky_inverse(L):
+    """H^-1 from H's lower Cholesky factor: LAPACK potri when SciPy is there (as torch.cholesky_inverse
+    in the GPTQ reference), else the inverse of L by NumPy."""
+    try:
+        from scipy.linalg import lapack
+    except ImportError:
+        Li = np.linalg.inv(L)
+        return Li.T @ Li
+    Hinv, info = lapack.dpotri(L, lower=1)
+    assert info == 0, info
+    return np.tril(Hinv) + np.tril(Hinv, -1).T
+
+
 def gptq(W, H, bits=4, gs=128, bs=128, damp=0.01):
     W = W.copy()
     d_out, d_in = W.shape
@@ -77,8 +90,7 @@ def gptq(W, H, bits=4, gs=128, bs=128, damp=0.01):
     W = W[:, perm]
     H = H[perm][:, perm]
     H = H + damp * np.mean(np.diag(H)) * np.eye(d_in)
-    Li = np.linalg.inv(np.linalg.cholesky(H))
-    Hinv = Li.T @ Li
+    Hinv = cholesky_inverse(np.linalg.cholesky(H))
     U = np.linalg.cholesky(Hinv).T.astype(np.float32)
     Q = np.zeros_like(W)
     maxq = 2 ** bits - 1
