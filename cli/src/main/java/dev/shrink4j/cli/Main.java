@@ -61,7 +61,9 @@ public final class Main {
             if (debug) e.printStackTrace(err);
             return 1;
         } catch (OutOfMemoryError e) {
-            err.println("shrink4j " + command.name() + ": out of memory (" + e.getMessage() + "); raise -Xmx via SHRINK4J_JAVA_OPTS");
+            long maxMib = Runtime.getRuntime().maxMemory() >> 20;
+            err.println("shrink4j " + command.name() + ": out of memory (" + e.getMessage() + ", heap limit " + maxMib
+                    + " MiB); raise it, e.g. SHRINK4J_JAVA_OPTS=-Xmx" + Math.max(2, (maxMib * 2 + 1023) / 1024) + "g");
             return 1;
         } catch (Exception | AssertionError e) {
             err.println("shrink4j " + command.name() + ": internal error: " + e + (debug ? "" : " (run with --debug for details)"));

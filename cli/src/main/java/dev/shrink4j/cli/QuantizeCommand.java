@@ -7,6 +7,7 @@ import dev.shrink4j.quantize.OutputFormat;
 import dev.shrink4j.quantize.QuantMethod;
 import dev.shrink4j.quantize.QuantizeOptions;
 import dev.shrink4j.quantize.QuantizedCheckpoint;
+import dev.shrink4j.quantize.QuantizedCheckpointWriter;
 import dev.shrink4j.quantize.Quantizer;
 import dev.shrink4j.tensors.ShrinkException;
 import java.lang.foreign.Arena;
@@ -62,7 +63,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("bits").hasArg().argName("B").desc("2, 3, 4 or 8 (default 4)").build());
         o.addOption(Option.builder().longOpt("group-size").hasArg().argName("G").desc("uniform methods: columns per scale/zero (default 128)").build());
         o.addOption(Option.builder().longOpt("sym").desc("uniform methods: symmetric grid, no zero points").build());
-        o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) in DIR keyed by model + calibration tokens and reuse them, e.g. across --bits").build());
+        o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) and, for squeezellm, lnq and guidedquant, every block's Hessians (H or guided H_k, F64 upper triangles; TinyLlama-1.1B: 3.6 GiB plain, 18.7 GiB guided g=4) in DIR keyed by model + calibration tokens + guided groups, and reuse them, e.g. across --bits: a fully cached run skips the backward and all block forwards and writes the same bytes").build());
         o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
         o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
@@ -122,21 +123,36 @@ final class QuantizeCommand implements Command {
                     eval.before(reference);
                 }
             }
+            // shrink4j and dense outputs are streamed block by block (memory does not grow with depth);
+            // jlama-q4 is written in one piece at the end.
+            boolean streamed = format != OutputFormat.JLAMA_Q4;
             Quantizer.Result result;
-            try (var t = report.stage("quantize")) {
-                Quantizer quantizer = new Quantizer(qo, arena);
-                if (cl.hasOption("stats-cache")) quantizer.withStatisticsCache(java.nio.file.Path.of(cl.getOptionValue("stats-cache")));
-                result = quantizer.run(model, calib, new Quantizer.Listener() {
-                    @Override
-                    public void stage(String name, int total) {
-                        progress.stage(name, total);
-                    }
+            List<String> notes = List.of();
+            LlamaModel quantized = model;
+            try (QuantizedCheckpointWriter writer = streamed
+                    ? QuantizedCheckpointWriter.open(in, format, out, force, provenance(qo, calib.record())) : null) {
+                try (var t = report.stage("quantize")) {
+                    Quantizer quantizer = new Quantizer(qo, arena);
+                    if (cl.hasOption("stats-cache")) quantizer.withStatisticsCache(java.nio.file.Path.of(cl.getOptionValue("stats-cache")));
+                    if (streamed) quantizer.writingTo(writer::add);
+                    result = quantizer.run(model, calib, new Quantizer.Listener() {
+                        @Override
+                        public void stage(String name, int total) {
+                            progress.stage(name, total);
+                        }
 
-                    @Override
-                    public void step(int done, String what) {
-                        progress.step(done, what);
-                    }
-                });
+                        @Override
+                        public void step(int done, String what) {
+                            progress.step(done, what);
+                        }
+                    });
+                }
+                mem.sample();
+                try (var t = report.stage("write " + format.cliName())) {
+                    progress.stage("write " + format.cliName() + " to " + out, 0);
+                    if (streamed) writer.commit();
+                    else notes = QuantizedCheckpoint.write(in, result.weights(), format, out, force, provenance(qo, calib.record()));
+                }
             }
             for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
             Map<String, Object> bits = new LinkedHashMap<>();
@@ -144,26 +160,22 @@ final class QuantizeCommand implements Command {
             bits.put("payload_bits_per_weight", result.payloadBitsPerWeight());
             bits.put("total_bits_per_weight", result.totalBitsPerWeight());
             report.put("bits", bits);
-            mem.sample();
-            List<String> notes;
-            try (var t = report.stage("write " + format.cliName())) {
-                progress.stage("write " + format.cliName() + " to " + out, 0);
-                notes = QuantizedCheckpoint.write(in, result.weights(), format, out, force, provenance(qo, calib.record()));
-            }
             if (!notes.isEmpty()) report.put("notes", notes);
             for (String n : notes) progress.note("note: " + n);
             List<Map<String, Object>> evalRows = List.of();
             if (eval.enabled()) {
                 try (var t = report.stage("eval after")) {
                     progress.stage("evaluate quantized", 0);
-                    evalRows = eval.after(model, reference);
+                    // A streamed run evaluates what was written: the output checkpoint, memory-mapped.
+                    if (streamed) quantized = LlamaModel.load(out, arena);
+                    evalRows = eval.after(quantized, reference);
                 }
                 for (Map<String, Object> r : evalRows) report.eval(r);
             }
             mem.sample();
             report.memory(mem);
             console.out().printf("%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)%n",
-                    qo.method().cliName(), qo.bits(), result.weights().size(), result.totalBitsPerWeight(),
+                    qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName());
             for (Map<String, Object> r : evalRows) console.out().println(EvalSupport.line(r));
             if (mem.peakAnonBytes() > 0) console.out().printf("peak RssAnon %.1f MiB%n", mem.peakAnonBytes() / 1048576.0);

@@ -120,6 +120,25 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void statsCacheReusesHessiansAcrossBitsWithTheSameOutput() throws IOException {
+        Path calib = text("calib.txt", 20), cache = dir.resolve("cache");
+        String[] head3 = {"quantize", "--method", "lnq", "--bits", "3", "--no-eval"};
+        CliRunner cold = CliRunner.run(args(head3, "--calib", calib.toString(), "--stats-cache", cache.toString(),
+                TestData.demoModel().toString(), dir.resolve("o3").toString()));
+        assertEquals(0, cold.status(), cold.err());
+        // Not quiet: the stage lines show where the Hessians came from.
+        CliRunner warm = CliRunner.run("quantize", "--method", "lnq", "--bits", "4", "--no-eval", "--samples", "4", "--seq-len", "64",
+                "--calib", calib.toString(), "--stats-cache", cache.toString(), TestData.demoModel().toString(), dir.resolve("o4").toString());
+        assertEquals(0, warm.status(), warm.err());
+        assertTrue(warm.err().contains("[Hessians from cache "), warm.err());
+        assertFalse(warm.err().contains("[gradients"), warm.err());
+        CliRunner fresh = CliRunner.run(args(new String[] {"quantize", "--method", "lnq", "--bits", "4", "--no-eval"},
+                "--calib", calib.toString(), TestData.demoModel().toString(), dir.resolve("u4").toString()));
+        assertEquals(0, fresh.status(), fresh.err());
+        assertEquals(-1, Files.mismatch(dir.resolve("u4/model.safetensors"), dir.resolve("o4/model.safetensors")));
+    }
+
+    @Test
     void badInputGivesOneLineAndLeavesEverythingUntouched() throws IOException {
         Path model = TestData.demoModel();
         byte[] before = Files.readAllBytes(model.resolve("model.safetensors"));

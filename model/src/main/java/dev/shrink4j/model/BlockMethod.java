@@ -26,6 +26,17 @@ public interface BlockMethod {
      */
     Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena);
 
+    /**
+     * Whether the method needs block {@code layer}'s calibration inputs. A method that already holds
+     * the block's statistics (e.g. Hessians from a cache) returns false: the pipeline then runs no
+     * observation forward for that block, calls {@link #compress} for its groups without {@link #observe},
+     * and stops propagating (and embedding) once no later block needs inputs. Asked once per block,
+     * before the run starts.
+     */
+    default boolean needsInputs(int layer) {
+        return true;
+    }
+
     /** After the last group of the block, before its arena closes (e.g. write the block's tensors). */
     default void blockDone(int layer, Layer compressed, Arena blockArena) {}
 }

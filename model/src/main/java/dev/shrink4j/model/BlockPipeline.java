@@ -17,7 +17,9 @@ import java.util.function.IntConsumer;
  *   <li>the block's output becomes the next block's input: computed with the compressed block
  *       (compressed propagation, default) or the original one (dense propagation).</li>
  * </ol>
- * Memory: the calibration activations (samples × T × hidden floats), one block's temporaries and
+ * A method that already holds a block's statistics ({@link BlockMethod#needsInputs} false, e.g. Hessians
+ * from a cache) gets no observation forward for it; propagation stops after the last block that needs
+ * inputs. Memory: the calibration activations (samples × T × hidden floats), one block's temporaries and
  * whatever the method keeps; weights stay memory-mapped.
  */
 public final class BlockPipeline {
@@ -63,39 +65,56 @@ public final class BlockPipeline {
         return this;
     }
 
-    /** Runs {@code method} over all blocks on the calibration sequences (all of one length). */
+    /**
+     * Runs {@code method} over all blocks on the calibration sequences (all of one length). Blocks for
+     * which {@link BlockMethod#needsInputs} is false get no observation forward; block outputs are only
+     * propagated while a later block needs inputs, and the calibration is not embedded when none does.
+     */
     public void run(Calibration calibration, BlockMethod method) {
         int[][] seqs = calibration.sequences();
         int T = seqs[0].length;
         int d = model.config().hiddenSize();
         int perPass = Math.max(1, options.rowsPerPass() / T);
+        int layers = model.numLayers();
+        boolean[] needs = new boolean[layers];
+        int lastNeeding = -1;
+        for (int b = 0; b < layers; b++) {
+            needs[b] = processed(b) && method.needsInputs(b);
+            if (needs[b]) lastNeeding = b;
+        }
         // Z: one (T, hidden) array per sequence; chunks of sequences are concatenated per pass.
         List<float[]> z = new ArrayList<>(seqs.length);
         for (int[] s : seqs) {
             if (s.length != T) throw new IllegalArgumentException("calibration sequences differ in length");
-            z.add(model.embed(s));
+            if (lastNeeding >= 0) z.add(model.embed(s));
         }
-        for (int b = 0; b < model.numLayers(); b++) {
+        for (int b = 0; b < layers; b++) {
             Layer original = model.layer(b);
-            boolean process = b >= options.firstLayer() && b <= options.lastLayer();
-            if (process) {
+            if (processed(b)) {
                 try (Arena arena = Arena.ofShared()) {
-                    compressBlock(b, original, z, T, perPass, method, arena);
+                    compressBlock(b, original, needs[b] ? z : List.of(), T, perPass, method, arena);
                     method.blockDone(b, model.layer(b), arena);
                 }
             }
-            Layer propagateWith = options.propagation() == Propagation.DENSE ? original : model.layer(b);
-            for (int c0 = 0; c0 < z.size(); c0 += perPass) {
-                int batch = Math.min(perPass, z.size() - c0);
-                float[] x = concat(z, c0, batch, T * d);
-                float[] y = new float[x.length];
-                model.block().forward(propagateWith, x, batch, T, y, null, null, null);
-                for (int i = 0; i < batch; i++) System.arraycopy(y, i * T * d, z.get(c0 + i), 0, T * d);
+            if (b < lastNeeding) {
+                Layer propagateWith = options.propagation() == Propagation.DENSE ? original : model.layer(b);
+                for (int c0 = 0; c0 < z.size(); c0 += perPass) {
+                    int batch = Math.min(perPass, z.size() - c0);
+                    float[] x = concat(z, c0, batch, T * d);
+                    float[] y = new float[x.length];
+                    model.block().forward(propagateWith, x, batch, T, y, null, null, null);
+                    for (int i = 0; i < batch; i++) System.arraycopy(y, i * T * d, z.get(c0 + i), 0, T * d);
+                }
             }
             progress.accept(b);
         }
     }
 
+    private boolean processed(int b) {
+        return b >= options.firstLayer() && b <= options.lastLayer();
+    }
+
+    /** Observes and compresses block b group by group; {@code z} is empty when the block needs no inputs. */
     private void compressBlock(int b, Layer original, List<float[]> z, int T, int perPass, BlockMethod method, Arena arena) {
         List<Group> groups = new ArrayList<>();
         for (Group g : Group.values()) {

@@ -8,9 +8,9 @@ package dev.shrink4j.model;
  */
 public final class InputStatistics {
     private final int dIn;
-    private final double[] h; // (d_in, d_in), unscaled sum, upper triangle
+    private double[] h; // (d_in, d_in), unscaled sum, upper triangle; null once taken
     private final double[] channelSq; // (d_in)
-    private final float[] chunk; // (d_in, d_in) fp32 scratch for one chunk's XᵀX, reused
+    private float[] chunk; // (d_in, d_in) fp32 scratch for one chunk's XᵀX, reused; null once taken
     private double weightSum;
     private long tokens;
 
@@ -28,6 +28,7 @@ public final class InputStatistics {
 
     /** Adds the rows of x (n, d_in), row t weighted by {@code rowWeights[t]} (null = 1). */
     public void add(float[] x, int n, float[] rowWeights) {
+        if (h == null) throw new IllegalStateException("the Hessian was taken; these statistics are closed");
         java.util.Arrays.fill(chunk, 0f);
         Gemm.kernels().syrkUpper(n, dIn, x, 0, dIn, rowWeights, 0, chunk, 0, dIn);
         for (int i = 0; i < dIn; i++) {
@@ -51,7 +52,27 @@ public final class InputStatistics {
 
     /** H / n as a new (d_in, d_in) row-major fp64 array (the scale every method is invariant to, §1.1). */
     public double[] hessian() {
+        if (h == null) throw new IllegalStateException("the Hessian was taken");
         double[] out = h.clone();
+        scaleAndMirror(out);
+        return out;
+    }
+
+    /**
+     * {@link #hessian()} without the copy: scales and symmetrizes the accumulator in place and hands it
+     * over, freeing the scratch — for callers done observing (d_in = 5632 saves 380 MiB of heap). Later
+     * calls to {@link #add}, {@link #hessian} or this fail.
+     */
+    public double[] takeHessian() {
+        double[] out = h;
+        if (out == null) throw new IllegalStateException("the Hessian was already taken");
+        h = null;
+        chunk = null;
+        scaleAndMirror(out);
+        return out;
+    }
+
+    private void scaleAndMirror(double[] out) {
         double inv = tokens == 0 ? 0 : 1.0 / tokens;
         for (int i = 0; i < dIn; i++) {
             for (int j = i; j < dIn; j++) {
@@ -59,7 +80,6 @@ public final class InputStatistics {
                 out[j * dIn + i] = out[i * dIn + j];
             }
         }
-        return out;
     }
 
     /** Σ_t x_ti² per input channel (unweighted). */

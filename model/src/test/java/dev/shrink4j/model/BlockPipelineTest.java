@@ -2,6 +2,7 @@ package dev.shrink4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class BlockPipelineTest {
@@ -25,6 +27,7 @@ class BlockPipelineTest {
         final boolean zero;
         final Arena keep;
         final List<String> order = new ArrayList<>();
+        java.util.function.IntPredicate needs = layer -> true;
 
         Recorder(boolean zero, Arena keep) {
             this.zero = zero;
@@ -34,6 +37,11 @@ class BlockPipelineTest {
         @Override
         public void observe(int layer, Group group, float[] x, int n, int dIn) {
             seen.computeIfAbsent(layer + "/" + group, k -> new ArrayList<>()).add(x.clone());
+        }
+
+        @Override
+        public boolean needsInputs(int layer) {
+            return needs.test(layer);
         }
 
         @Override
@@ -94,6 +102,120 @@ class BlockPipelineTest {
             for (float v : dense.seen.get("0/O").get(0)) max = Math.max(max, Math.abs(v));
             assertTrue(max > 0, "dense statistics come from the original block");
             assertNotEquals(seq.seen.get("1/QKV").get(0)[0], dense.seen.get("1/QKV").get(0)[0]);
+        }
+    }
+
+    /** Counts forward calls of one linear (every block forward runs each of its linears once). */
+    record CountingLinear(Linear inner, AtomicInteger forwards) implements Linear {
+        @Override
+        public int inFeatures() {
+            return inner.inFeatures();
+        }
+
+        @Override
+        public int outFeatures() {
+            return inner.outFeatures();
+        }
+
+        @Override
+        public void forward(float[] x, int n, float[] y) {
+            forwards.incrementAndGet();
+            inner.forward(x, n, y);
+        }
+
+        @Override
+        public void backwardInput(float[] dy, int n, float[] dx) {
+            inner.backwardInput(dy, n, dx);
+        }
+
+        @Override
+        public Tensor weight(Arena arena) {
+            return inner.weight(arena);
+        }
+
+        @Override
+        public float[] bias() {
+            return inner.bias();
+        }
+    }
+
+    /** A 4-block tiny model whose down_proj counts the block forwards per block. */
+    private static AtomicInteger[] countForwards(LlamaModel model) {
+        AtomicInteger[] counts = new AtomicInteger[model.numLayers()];
+        for (int b = 0; b < counts.length; b++) {
+            counts[b] = new AtomicInteger();
+            model.setLayer(model.layer(b).with(Proj.DOWN, new CountingLinear(model.layer(b).linear(Proj.DOWN), counts[b])));
+        }
+        return counts;
+    }
+
+    private static int[] counts(AtomicInteger[] c) {
+        int[] out = new int[c.length];
+        for (int i = 0; i < c.length; i++) out[i] = c[i].get();
+        return out;
+    }
+
+    @Test
+    void blocksThatNeedNoInputsGetNoForwardAndPropagationStopsAfterTheLastThatDoes() {
+        var json = TinyModels.config("LlamaForCausalLM");
+        json.put("num_hidden_layers", 4);
+        ModelConfig c = ModelConfig.parse(json, "tiny");
+        try (Arena arena = Arena.ofShared()) {
+            Calibration cal = Calibration.fromTokens(TinyModels.tokens(60, c.vocabSize(), 3), "test", c, 3, 8, 1);
+            BlockPipeline.Options dense = BlockPipeline.Options.defaults().withPropagation(BlockPipeline.Propagation.DENSE);
+
+            LlamaModel all = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            AtomicInteger[] allCounts = countForwards(all);
+            Recorder full = new Recorder(false, arena);
+            new BlockPipeline(all, dense).run(cal, full);
+            // One observation forward per block, one propagation forward for each block that has a successor.
+            assertArrayEquals(new int[] {2, 2, 2, 1}, counts(allCounts));
+
+            LlamaModel some = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            AtomicInteger[] someCounts = countForwards(some);
+            Recorder onlyBlock1 = new Recorder(false, arena);
+            onlyBlock1.needs = layer -> layer == 1;
+            new BlockPipeline(some, dense).run(cal, onlyBlock1);
+            assertArrayEquals(new int[] {1, 1, 0, 0}, counts(someCounts), "block 0 only propagates, block 1 only observes");
+            assertEquals(full.order, onlyBlock1.order, "every group is still compressed");
+            assertEquals(java.util.Set.of("1/QKV", "1/O", "1/GATE_UP", "1/DOWN"), onlyBlock1.seen.keySet());
+            for (String k : onlyBlock1.seen.keySet()) assertArrayEquals(full.seen.get(k).get(0), onlyBlock1.seen.get(k).get(0), k);
+
+            LlamaModel none = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            AtomicInteger[] noneCounts = countForwards(none);
+            Recorder nothing = new Recorder(false, arena);
+            nothing.needs = layer -> false;
+            new BlockPipeline(none, dense).run(cal, nothing);
+            assertArrayEquals(new int[4], counts(noneCounts));
+            assertTrue(nothing.seen.isEmpty());
+            assertEquals(full.order, nothing.order);
+        }
+    }
+
+    @Test
+    void compressedPropagationSkipsOnlyTheObservationOfBlocksThatNeedNoInputs() {
+        var json = TinyModels.config("LlamaForCausalLM");
+        json.put("num_hidden_layers", 3);
+        ModelConfig c = ModelConfig.parse(json, "tiny");
+        try (Arena arena = Arena.ofShared()) {
+            Calibration cal = Calibration.fromTokens(TinyModels.tokens(60, c.vocabSize(), 3), "test", c, 2, 8, 1);
+            LlamaModel all = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            AtomicInteger[] allCounts = countForwards(all);
+            Recorder full = new Recorder(true, arena);
+            new BlockPipeline(all, BlockPipeline.Options.defaults()).run(cal, full);
+            // True-sequential forwards stop at the group's input, so down_proj runs in propagation only.
+            assertArrayEquals(new int[] {1, 1, 0}, counts(allCounts));
+
+            LlamaModel skip = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            countForwards(skip);
+            Recorder not0 = new Recorder(true, arena);
+            not0.needs = layer -> layer != 0;
+            new BlockPipeline(skip, BlockPipeline.Options.defaults()).run(cal, not0);
+            assertFalse(not0.seen.containsKey("0/QKV"));
+            // Block 1 sees the output of the compressed block 0 either way.
+            for (String k : List.of("1/QKV", "1/O", "1/GATE_UP", "1/DOWN", "2/QKV")) {
+                assertArrayEquals(full.seen.get(k).get(0), not0.seen.get(k).get(0), k);
+            }
         }
     }
 

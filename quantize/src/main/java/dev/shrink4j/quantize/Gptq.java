@@ -61,14 +61,19 @@ public final class Gptq {
         if (staticGroups || !grouped) {
             fitGroups(wt, perm, dOut, dIn, gs, bits, o.symmetric(), scales, zeros);
         }
-        double[] hp = permute(h, perm, dIn); // the one copy of H this method makes
-        for (int p = 0; p < dIn; p++) {
-            if (dead[perm[p]]) hp[p * dIn + p] = 1;
-        }
-        // Step 4 with §1.3's retry: U, upper, H⁻¹ = UᵀU of the damped H.
-        Damping.Result f = Damping.factor(hp, dIn, Damping.Factor.INVERSE_UPPER,
-                Damping.Policy.GPTQ.withInitialDelta(o.damp()));
+        // Step 4 with §1.3's retry: U, upper, H⁻¹ = UᵀU of the damped H[perm][:, perm] (dead diagonal 1),
+        // factored in the one n² copy of H this method makes (refilled on a retry).
+        int[] order = perm;
+        Damping.Result f = Damping.factorInto(new double[dIn * dIn], work -> {
+            permuteInto(h, order, dIn, work);
+            for (int p = 0; p < dIn; p++) {
+                if (dead[order[p]]) work[p * dIn + p] = 1;
+            }
+        }, dIn, Damping.Factor.INVERSE_UPPER, Damping.Policy.GPTQ.withInitialDelta(o.damp()), Damping.Listener.LOG);
         float[] u = toFloat(f.factor());
+        double delta = f.delta();
+        int retries = f.retries();
+        f = null; // the fp64 factor may go before the sweep (it is as large as H)
 
         byte[] qt = new byte[dIn * dOut];
         int[] gIdx = grouped && !staticGroups && o.actOrder() ? new int[dIn] : null;
@@ -130,7 +135,7 @@ public final class Gptq {
         }
         int groupSize = grouped ? gs : dIn;
         UniformCodes q = new UniformCodes(dOut, dIn, bits, groupSize, o.symmetric(), codes, scales, zeros, gIdx);
-        return new Result(q, f.delta(), f.retries(), deadCount);
+        return new Result(q, delta, retries, deadCount);
     }
 
     /** Per-row parameters of the contiguous groups of the original column order (or of the whole row). */
@@ -169,13 +174,18 @@ public final class Gptq {
     /** H[perm][:, perm]. */
     static double[] permute(double[] h, int[] perm, int n) {
         double[] r = new double[n * n];
+        permuteInto(h, perm, n, r);
+        return r;
+    }
+
+    /** r = H[perm][:, perm]. */
+    static void permuteInto(double[] h, int[] perm, int n, double[] r) {
         for (int a = 0; a < n; a++) {
             int ra = perm[a] * n;
             for (int b = 0; b < n; b++) {
                 r[a * n + b] = h[ra + perm[b]];
             }
         }
-        return r;
     }
 
     static float[] toFloat(double[] d) {

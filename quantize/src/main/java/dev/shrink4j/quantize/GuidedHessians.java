@@ -31,6 +31,11 @@ public final class GuidedHessians {
         return groups;
     }
 
+    /** d_in of the module. */
+    public int dIn() {
+        return stats[0].dIn();
+    }
+
     /**
      * Per-token group-averaged squared output gradients.
      *
@@ -73,5 +78,10 @@ public final class GuidedHessians {
     /** H̄_k / n, full symmetric (d_in, d_in). */
     public double[] hessian(int k) {
         return stats[k].hessian();
+    }
+
+    /** {@link #hessian} without the copy ({@link InputStatistics#takeHessian}); group k is done afterwards. */
+    public double[] takeHessian(int k) {
+        return stats[k].takeHessian();
     }
 }

@@ -33,7 +33,10 @@ import java.util.Set;
  * group-averaged squared output gradients (§3.3). Embeddings, norms and the LM head stay as they are.
  *
  * <p>Lifecycle: {@code new Quantizer(options, arena)} → {@link #run} → the model now runs on the
- * compressed linears and {@link Result#weights()} holds them (their tensors live in the arena).
+ * compressed linears and {@link Result#weights()} holds them (their tensors live in the arena). With
+ * {@link #writingTo} each block's compressed linears go to a sink (e.g. {@link QuantizedCheckpointWriter})
+ * once the block's output has been propagated, and their memory is freed: the block is restored to its
+ * original weights and {@link Result#weights()} stays empty, so memory does not grow with depth.
  */
 public final class Quantizer {
     /** Progress and per-layer results as they happen. */
@@ -52,7 +55,17 @@ public final class Quantizer {
     public record LayerReport(String module, int dOut, int dIn, String format, double objectiveInit, double objectiveAfter,
                               double payloadBitsPerWeight, double totalBitsPerWeight, double seconds, String note) {}
 
-    /** Compressed weights by module name, in model order, and their accounting over the quantized linears. */
+    /** Receives each compressed linear (module name {@code model.layers.i.mlp.down_proj}) when its block is done. */
+    @FunctionalInterface
+    public interface WeightSink {
+        /** {@code weight}'s memory is freed when this returns: write or copy it now. */
+        void accept(String module, CompressedWeight weight);
+    }
+
+    /**
+     * Compressed weights by module name, in model order (empty when streamed to a {@link WeightSink}), and
+     * their accounting over the quantized linears.
+     */
     public record Result(Map<String, CompressedWeight> weights, List<LayerReport> layers, long parameters,
                          long payloadBytes, long storageBytes) {
         public double payloadBitsPerWeight() {
@@ -64,9 +77,13 @@ public final class Quantizer {
         }
     }
 
+    /** Pipeline options; the Hessian cache name records its tokens per forward chunk. */
+    private static final BlockPipeline.Options PIPELINE = BlockPipeline.Options.defaults();
+
     private final QuantizeOptions options;
     private final Arena arena;
     private java.nio.file.Path statisticsCache;
+    private WeightSink sink;
 
     /** @param arena owns the compressed tensors; shared, and open while the model or the result is used */
     public Quantizer(QuantizeOptions options, Arena arena) {
@@ -79,10 +96,18 @@ public final class Quantizer {
      * keyed by a SHA-256 of the model (config and every decoder linear's weights), the calibration
      * tokens, and what the method gathers (guided groups, Fisher or not) — not by the bit-width, so a
      * second run at other bits skips the forward + backward pass. Written with {@link
-     * dev.shrink4j.tensors.io.CheckpointWriter} as {@code dir/<key>/model.safetensors}.
+     * dev.shrink4j.tensors.io.CheckpointWriter} as {@code dir/<key>/model.safetensors}. For the
+     * dense-propagation methods (squeezellm, lnq: H; guidedquant: H̄_k) the layer Hessians are cached
+     * too, per block ({@link HessianCache}); a run that finds every block's Hessians runs no block forward.
      */
     public Quantizer withStatisticsCache(java.nio.file.Path dir) {
         this.statisticsCache = dir;
+        return this;
+    }
+
+    /** Streams each block's compressed linears to {@code sink} instead of keeping them (see the class comment). */
+    public Quantizer writingTo(WeightSink sink) {
+        this.sink = sink;
         return this;
     }
 
@@ -90,8 +115,9 @@ public final class Quantizer {
         QuantMethod m = options.method();
         int[][] sequences = calibration.sequences();
         Statistics stats = Statistics.NONE;
+        String key = statisticsCache == null || !m.needsGradients() ? null : cacheKey(model, sequences);
         if (m.needsGradients()) {
-            java.nio.file.Path entry = statisticsCache == null ? null : statisticsCache.resolve(cacheKey(model, sequences));
+            java.nio.file.Path entry = key == null ? null : statisticsCache.resolve(key);
             if (entry != null && java.nio.file.Files.isRegularFile(entry.resolve("model.safetensors"))) {
                 listener.stage("gradient statistics from cache " + entry.getFileName(), 1);
                 stats = readStatistics(entry);
@@ -100,19 +126,23 @@ public final class Quantizer {
                 if (entry != null) writeStatistics(entry, stats);
             }
         }
-        Method method = new Method(stats);
+        HessianCache hessians = key == null || !m.densePropagation() ? null
+                : HessianCache.of(statisticsCache, key, m.guided(), PIPELINE.rowsPerPass());
+        Method method = new Method(stats, hessians, model.numLayers());
+        if (hessians != null) listener.stage(method.hessianStage(model), 0);
         listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit", model.numLayers());
-        BlockPipeline.Options po = BlockPipeline.Options.defaults().withPropagation(
+        BlockPipeline.Options po = PIPELINE.withPropagation(
                 m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);
-        new BlockPipeline(model, po).onBlockDone(b -> listener.step(b + 1, "block")).run(calibration, method);
-        long params = 0, payload = 0, storage = 0;
-        for (CompressedWeight w : method.weights.values()) {
-            params += (long) w.dOut() * w.dIn();
-            payload += w.payloadBytes();
-            storage += w.storageBytes();
+        try {
+            new BlockPipeline(model, po).onBlockDone(b -> {
+                if (sink != null) method.release(model, b);
+                listener.step(b + 1, "block");
+            }).run(calibration, method);
+        } finally {
+            if (method.blockArena != null) method.blockArena.close();
         }
         for (LayerReport r : method.reports) listener.layer(r);
-        return new Result(method.weights, method.reports, params, payload, storage);
+        return new Result(method.weights, method.reports, method.params, method.payload, method.storage);
     }
 
     /** The pipeline hook: statistics per group, then the layer quantizer on each member. */
@@ -123,9 +153,115 @@ public final class Quantizer {
         final Map<Group, InputStatistics> plain = new EnumMap<>(Group.class);
         final Map<Proj, GuidedHessians> guided = new EnumMap<>(Proj.class);
         final Map<Group, Integer> seen = new EnumMap<>(Group.class); // tokens observed per group (saliency rows)
+        final HessianCache hessians; // null: no Hessian cache
+        final boolean[] cached; // per block: Hessians read from the cache (no inputs needed)
+        int savedBlock = -1;
+        // Hessians taken from the accumulators to be saved, until their group is compressed.
+        final Map<Group, double[]> takenPlain = new EnumMap<>(Group.class);
+        final Map<Proj, double[][]> takenGuided = new EnumMap<>(Proj.class);
+        long params, payload, storage;
+        // Streaming (sink != null): the block being compressed, its original layer, and the arena of its weights.
+        int block = -1;
+        Layer original;
+        Arena blockArena;
 
-        Method(Statistics stats) {
+        Method(Statistics stats, HessianCache hessians, int layers) {
             this.stats = stats;
+            this.hessians = hessians;
+            this.cached = new boolean[layers];
+            for (int l = 0; l < layers && hessians != null; l++) cached[l] = hessians.has(l);
+        }
+
+        String hessianStage(LlamaModel model) {
+            int n = 0;
+            for (boolean c : cached) n += c ? 1 : 0;
+            long bytes = HessianCache.modelBytes(model, options.method().guided(), options::guidedGroupsFor);
+            String size = String.format("%.1f MiB", bytes / 1048576.0);
+            String dir = hessians.directory().getFileName().toString();
+            return n == cached.length ? "Hessians from cache " + dir + " (" + n + " blocks, " + size + ")"
+                    : "Hessians to cache " + dir + " (" + n + "/" + cached.length + " blocks cached; " + size + " when complete)";
+        }
+
+        @Override
+        public boolean needsInputs(int layer) {
+            return !cached[layer];
+        }
+
+        /**
+         * Dense propagation observes the whole block before its first group is compressed: take its
+         * Hessians out of the accumulators (no copy) and store them; compress then uses the taken ones.
+         */
+        private void saveBlock(int layer) {
+            try (HessianCache.BlockWriter w = hessians.writer(layer)) {
+                for (Map.Entry<Group, InputStatistics> e : plain.entrySet()) {
+                    double[] h = e.getValue().takeHessian();
+                    w.add(HessianCache.plainName(e.getKey()), h, e.getValue().dIn());
+                    takenPlain.put(e.getKey(), h);
+                }
+                for (Map.Entry<Proj, GuidedHessians> e : guided.entrySet()) {
+                    double[][] hs = new double[e.getValue().groups()][];
+                    for (int k = 0; k < hs.length; k++) {
+                        hs[k] = e.getValue().takeHessian(k);
+                        w.add(HessianCache.guidedName(e.getKey().module(layer), k), hs[k], e.getValue().dIn());
+                    }
+                    takenGuided.put(e.getKey(), hs);
+                }
+                plain.clear();
+                guided.clear();
+                w.commit();
+            }
+        }
+
+        /** The plain H of {@code group}: from the cache, taken for saving, or from its accumulator. */
+        private double[] plainHessian(int layer, Group group, int dIn) {
+            if (hessians != null && cached[layer]) return hessians.read(layer, HessianCache.plainName(group), dIn);
+            double[] h = takenPlain.remove(group);
+            return h != null ? h : plain.remove(group).takeHessian();
+        }
+
+        /** The g guided H̄_k of {@code p}, likewise. */
+        private double[][] guidedHessians(int layer, Proj p, int dOut, int dIn) {
+            if (hessians != null && cached[layer]) {
+                double[][] hs = new double[options.guidedGroupsFor(dOut)][];
+                for (int k = 0; k < hs.length; k++) hs[k] = hessians.read(layer, HessianCache.guidedName(p.module(layer), k), dIn);
+                return hs;
+            }
+            double[][] hs = takenGuided.remove(p);
+            if (hs != null) return hs;
+            GuidedHessians gh = guided.remove(p);
+            hs = new double[gh.groups()][];
+            for (int k = 0; k < hs.length; k++) hs[k] = gh.takeHessian(k);
+            return hs;
+        }
+
+        /** The arena for {@code layer}'s compressed tensors: the caller's, or one per block when streaming. */
+        private Arena weightArena(int layer, Layer current) {
+            if (sink == null) return arena;
+            if (layer != block) {
+                if (blockArena != null) throw new IllegalStateException("block " + block + " was not released before block " + layer);
+                block = layer;
+                original = current;
+                blockArena = Arena.ofShared();
+            }
+            return blockArena;
+        }
+
+        /** Hands block {@code b}'s weights to the sink, restores its original layer and frees the weights. */
+        void release(LlamaModel model, int b) {
+            if (b != block) return;
+            String prefix = "model.layers." + b + ".";
+            var it = weights.entrySet().iterator();
+            while (it.hasNext()) {
+                var e = it.next();
+                if (!e.getKey().startsWith(prefix)) continue;
+                sink.accept(e.getKey(), e.getValue());
+                it.remove();
+            }
+            model.setLayer(original);
+            blockArena.close();
+            blockArena = null;
+            original = null;
+            block = -1;
         }
 
         @Override
@@ -163,23 +299,25 @@ public final class Quantizer {
         @Override
         public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
             Map<Proj, Linear> out = new EnumMap<>(Proj.class);
-            double[] h = options.method().guided() ? null : plain.remove(group).hessian();
+            if (hessians != null && layer != savedBlock) {
+                savedBlock = layer;
+                if (!cached[layer]) saveBlock(layer);
+            }
+            int groupDIn = current.linear(group.members().get(0)).inFeatures();
+            double[] h = options.method().guided() ? null : plainHessian(layer, group, groupDIn);
             for (Proj p : group.members()) {
                 long t0 = System.nanoTime();
-                double[][] hs;
-                if (h != null) {
-                    hs = new double[][] {h};
-                } else {
-                    GuidedHessians gh = guided.remove(p);
-                    hs = new double[gh.groups()][];
-                    for (int k = 0; k < hs.length; k++) hs[k] = gh.hessian(k);
-                }
+                double[][] hs = h != null ? new double[][] {h} : guidedHessians(layer, p, current.linear(p).outFeatures(), groupDIn);
                 Linear lin = current.linear(p);
                 int dOut = lin.outFeatures(), dIn = lin.inFeatures();
                 float[] w = lin.weight(blockArena).toFloatArray();
                 LayerQuantizer.checkFinite(p.weightName(layer), w);
-                LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, arena, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
+                Arena into = weightArena(layer, current);
+                LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, into, w, dOut, dIn, hs, stats.fisher.get(p.weightName(layer)));
                 CompressedWeight cw = o.weight();
+                params += (long) cw.dOut() * cw.dIn();
+                payload += cw.payloadBytes();
+                storage += cw.storageBytes();
                 out.put(p, new CompressedLinear(cw, lin.bias()));
                 weights.put(p.module(layer), cw);
                 long n = (long) dOut * dIn;

@@ -70,7 +70,7 @@ class QuantizerStatsCacheTest {
         run(three, cache, s1);
         assertTrue(gradients(s1), s1.toString());
         try (Stream<Path> entries = Files.list(cache)) {
-            assertEquals(1, entries.count());
+            assertEquals(1, entries.filter(p -> !p.getFileName().toString().contains(".hessians-")).count(), "one statistics entry");
         }
         QuantizeOptions four = QuantizeOptions.defaults(QuantMethod.GUIDEDQUANT, 4).withLutGroup(32);
         List<String> s2 = new ArrayList<>(), s3 = new ArrayList<>();

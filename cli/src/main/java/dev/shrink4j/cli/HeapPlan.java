@@ -1,0 +1,113 @@
+package dev.shrink4j.cli;
+
+import dev.shrink4j.model.ModelConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The JVM heap a command needs, estimated from the model's shapes and the calibration size, so the
+ * launcher can start the JVM with {@code -Xmx} sized to the job (as Elasticsearch's launcher computes
+ * its heap before starting). Why: a JVM grows its heap towards the maximum (a quarter of RAM by default)
+ * whenever large arrays churn — every block allocates d_in² fp64 Hessians — so without a bound the
+ * process holds several GB it does not need (measured: a TinyLlama-shaped GPTQ run peaked at 3.8 GB
+ * RssAnon with the default heap, 1.1 GB with a 1 GB heap, same speed).
+ *
+ * <p>The estimate is the live set of the block-by-block pipeline (docs/DESIGN.md, memory): a fixed base,
+ * the calibration activations (tokens × hidden F32), the larger of one forward pass's temporaries and
+ * the method's per-layer working set (Hessians and factorizations in fp64, d = the largest d_in), plus
+ * the whole-model gradient statistics of gradient-based methods (one F32 per weight). It errs high;
+ * memory-mapped weights are not heap and are not counted.
+ *
+ * <p>Used by the {@code shrink4j} launcher as {@code java -cp shrink4j.jar dev.shrink4j.cli.HeapPlan
+ * ARGS...}: prints {@code -Xmx<N>m}, or nothing when it cannot tell (then the JVM default applies).
+ */
+public final class HeapPlan {
+    static final long MIB = 1L << 20;
+    /** JVM-internal heap, tokenizer, small arrays, reports. */
+    static final long BASE = 384 * MIB;
+    /** Calibration tokens per forward pass (BlockPipeline.Options.rowsPerPass). */
+    static final int ROWS_PER_PASS = 2048;
+
+    private HeapPlan() {}
+
+    public static void main(String[] args) {
+        try {
+            long bytes = estimate(List.of(args));
+            if (bytes > 0) System.out.println("-Xmx" + Math.ceilDiv(bytes, MIB) + "m");
+        } catch (RuntimeException e) {
+            // No plan: the launcher then leaves the JVM's default heap.
+        }
+    }
+
+    /** Heap bytes for {@code shrink4j ARGS...}, or 0 when the command needs no plan or the input is unknown. */
+    static long estimate(List<String> args) {
+        if (args.isEmpty()) return 0;
+        String command = args.get(0);
+        Path in = null;
+        for (int i = 1; i < args.size() && in == null; i++) {
+            String a = args.get(i);
+            if (!a.startsWith("-") && Files.isRegularFile(Path.of(a).resolve("config.json"))) in = Path.of(a);
+        }
+        if (in == null) return 0;
+        ModelConfig c = ModelConfig.load(in);
+        long h = c.hiddenSize(), f = 0, params = 0;
+        for (int l = 0; l < c.numLayers(); l++) {
+            long fl = c.intermediateSize(l);
+            f = Math.max(f, fl);
+            params += 3 * h * fl + 2 * h * c.qDim() + 2 * h * c.kvDim();
+        }
+        long d = Math.max(h, f);
+        String method = option(args, "--method", null);
+        long seqLen = Long.parseLong(option(args, "--seq-len", Integer.toString(c.defaultSeqLen())));
+        long samples;
+        long work; // the method's largest per-layer working set
+        boolean gradients = false;
+        switch (command) {
+            case "quantize" -> {
+                samples = Long.parseLong(option(args, "--samples", Integer.toString(QuantizeCommand.DEFAULT_SAMPLES)));
+                String m = method == null ? "guidedquant" : method;
+                int groups = Integer.parseInt(option(args, "--guided-groups", "4"));
+                gradients = !m.equals("rtn") && !m.equals("gptq");
+                // H̄_k of every member of the group being compressed (q,k,v share an input; down alone has d_in = f).
+                long guided = 8L * groups * Math.max(3 * h * h, f * f);
+                work = switch (m) {
+                    case "rtn" -> 3 * 4 * d * h; // W, Ŵ and codes of one linear
+                    case "gptq", "squeezellm", "lnq" -> 20 * d * d; // H and its factor in fp64, U / H in fp32
+                    default -> guided + 12 * d * d; // guidedquant, guided-gptq: the H̄_k, one factor in fp64 and one fp32 copy
+                };
+            }
+            case "prune", "lowrank" -> {
+                samples = Long.parseLong(option(args, "--samples", "128"));
+                work = 20 * d * d;
+            }
+            case "sparsity" -> {
+                samples = Long.parseLong(option(args, "--samples", "32"));
+                work = 20 * d * d;
+            }
+            case "eval", "generate" -> {
+                samples = 1;
+                work = 4L * c.vocabSize() * seqLen; // logits of one window
+            }
+            default -> {
+                return 0;
+            }
+        }
+        long tokens = samples * seqLen;
+        long activations = 4 * tokens * h;
+        long pass = 4 * Math.min(tokens, ROWS_PER_PASS) * (6 * h + 3 * f);
+        long statistics = gradients ? 4 * params + 4L * tokens * 8 : 0;
+        // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
+        return BASE + activations + Math.max(pass, work) + statistics;
+    }
+
+    /** The value of {@code --name V} or {@code --name=V}, else {@code fallback}. */
+    static String option(List<String> args, String name, String fallback) {
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals(name) && i + 1 < args.size()) return args.get(i + 1);
+            if (a.startsWith(name + "=")) return a.substring(name.length() + 1);
+        }
+        return fallback;
+    }
+}
