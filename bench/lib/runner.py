@@ -140,7 +140,7 @@ def to_seconds(unit):
         return lambda x: x * UNIT_SECONDS[per]
     if unit.startswith("ops/"):
         return lambda x: UNIT_SECONDS[unit.split("/")[1]] / x
-    sys.exit(f"JMH score unit {unit} is not a time per operation; use Mode.AverageTime")
+    sys.exit(f"JMH score unit {unit} is not a time per operation; use Mode.AverageTime or Mode.SingleShotTime")
 
 
 def run_external(src, root, reps):

@@ -17,8 +17,16 @@ import dev.shrink4j.tensors.Parallel;
  */
 public final class Lnq {
     private static final Logger LOG = Logger.getLogger(Lnq.class.getName());
-    /** Rows per pass over H in the C-step (H's row stays in cache across them). */
-    private static final int ROW_TILE = 16;
+    /**
+     * The C-step's pass over H (see {@code sums}): columns of H in chunks of COL_CHUNK, packed
+     * contiguously in fp32; rows of W in tiles of ROW_TILE; the H rows of a chunk in blocks of L_BLOCK,
+     * so a block (L_BLOCK·COL_CHUNK floats, 32 KiB) stays in cache while the tile's rows take turns on
+     * it, each adding into its own partial sums (2^b·COL_CHUNK doubles). A chunk of 128 keeps the
+     * inner add loop long enough for C2 to run it vectorised.
+     */
+    private static final int COL_CHUNK = 128;
+    private static final int ROW_TILE = 32;
+    private static final int L_BLOCK = 64;
 
     /**
      * The result and its history.
@@ -116,6 +124,10 @@ public final class Lnq {
         final double[] whw;   // (d_out) w_jᵀ H w_j
         final double[] fRow;  // (d_out) f per row after the last C-step evaluation
         final double[] regRow; // (d_out) λ‖c‖² per row
+        final double[] php;   // (d_out, m, m) PᵀHP of the current assignment (one codebook per row)
+        final double[] phw;   // (d_out, m) PᵀHw of the current assignment
+        /** Whether php and phw belong to the current codes (an evaluation and the C-step after it share them). */
+        boolean sumsCurrent;
         byte[] bestCodesT;
         double[] bestCb;
 
@@ -152,6 +164,8 @@ public final class Lnq {
             }
             fRow = new double[dOut];
             regRow = new double[dOut];
+            php = ng == 1 ? new double[dOut * m * m] : null;
+            phw = ng == 1 ? new double[dOut * m] : null;
         }
 
         double total(boolean regularised) {
@@ -161,72 +175,40 @@ public final class Lnq {
         }
 
         /**
-         * §3.5.3 C-step: c = (PᵀHP + λI)⁻¹ PᵀHw per row, from one pass over H per tile of rows that
-         * also yields f at the current codebook. With {@code evaluateOnly} the codebook stays and only
-         * f(c, P) is recorded.
+         * §3.5.3 C-step: c = (PᵀHP + λI)⁻¹ PᵀHw per row, from PᵀHP and PᵀHw of the current assignment
+         * ({@link #sums()}, computed once per assignment), which also yield f at the current codebook.
+         * With {@code evaluateOnly} the codebook stays and only f(c, P) is recorded.
          *
          * @return Σ f over rows before the update
          */
         double cStep(boolean evaluateOnly) {
             if (ng > 1) return cStepGrouped(evaluateOnly);
-            int tiles = (dOut + ROW_TILE - 1) / ROW_TILE;
+            if (!sumsCurrent) {
+                sums();
+                sumsCurrent = true;
+            }
             double[] before = new double[dOut];
-            Parallel.forEach(tiles, tile -> {
-                int j0 = tile * ROW_TILE, j1 = Math.min(dOut, j0 + ROW_TILE), rows = j1 - j0;
-                byte[] a = new byte[rows * dIn];
-                for (int r = 0; r < rows; r++) {
-                    for (int i = 0; i < dIn; i++) a[r * dIn + i] = codesT[i * dOut + j0 + r];
-                }
-                double[] php = new double[rows * m * m];
-                double[] phw = new double[rows * m];
-                // PᵀHP from the upper triangle of H, scattered by code pairs; two accumulator sets
-                // (even/odd l) halve the store-to-load chains of repeated codes.
-                double[] even = new double[m * m];
-                double[] odd = new double[m * m];
-                for (int r = 0; r < rows; r++) {
-                    int ar = r * dIn, hwr = (j0 + r) * dIn;
-                    java.util.Arrays.fill(even, 0);
-                    java.util.Arrays.fill(odd, 0);
-                    for (int i = 0; i < dIn; i++) {
-                        int hi = i * dIn;
-                        int base = (a[ar + i] & 0xFF) * m;
-                        even[base + (a[ar + i] & 0xFF)] += 0.5 * hf[hi + i]; // the diagonal, halved: mirrored below
-                        int l = i + 1;
-                        for (; l + 1 < dIn; l += 2) {
-                            even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
-                            odd[base + (a[ar + l + 1] & 0xFF)] += hf[hi + l + 1];
-                        }
-                        if (l < dIn) even[base + (a[ar + l] & 0xFF)] += hf[hi + l];
-                        phw[r * m + (a[ar + i] & 0xFF)] += hw[hwr + i];
-                    }
-                    for (int k = 0; k < m; k++) {
-                        for (int k2 = 0; k2 < m; k2++) {
-                            double v = even[k * m + k2] + odd[k * m + k2];
-                            php[(r * m + k) * m + k2] += v;
-                            php[(r * m + k2) * m + k] += v;
-                        }
-                    }
-                }
+            int chunks = Math.min(dOut, 4 * Parallel.threads());
+            Parallel.forEach(chunks, chunk -> {
                 double[] sys = new double[m * m];
                 double[] rhs = new double[m];
-                for (int r = 0; r < rows; r++) {
-                    int j = j0 + r;
-                    before[j] = quad(whw[j], php, phw, r, cb, j * m);
+                for (int j = (int) ((long) dOut * chunk / chunks); j < (long) dOut * (chunk + 1) / chunks; j++) {
+                    before[j] = quad(whw[j], j, cb, j * m);
                     if (evaluateOnly) {
                         fRow[j] = before[j];
                         continue;
                     }
-                    System.arraycopy(php, r * m * m, sys, 0, m * m);
+                    System.arraycopy(php, j * m * m, sys, 0, m * m);
                     for (int k = 0; k < m; k++) {
                         sys[k * m + k] += lambda;
-                        rhs[k] = phw[r * m + k];
+                        rhs[k] = phw[j * m + k];
                     }
                     try {
                         System.arraycopy(Spd.solve(sys, m, rhs, 1), 0, cb, j * m, m);
                     } catch (NotPositiveDefiniteException e) {
                         // singular only with λ = 0 and an unused code: keep c
                     }
-                    fRow[j] = quad(whw[j], php, phw, r, cb, j * m);
+                    fRow[j] = quad(whw[j], j, cb, j * m);
                     double reg = 0;
                     for (int k = 0; k < m; k++) reg += cb[j * m + k] * cb[j * m + k];
                     regRow[j] = lambda * reg;
@@ -235,6 +217,84 @@ public final class Lnq {
             double s = 0;
             for (double b : before) s += b;
             return s;
+        }
+
+        /**
+         * PᵀHP and PᵀHw of every row for the current codes. HP (d_in × m, H's columns summed by code)
+         * is built one chunk of COL_CHUNK columns i at a time by adding whole H row segments
+         * H[l, chunk] into the partial sum of code c_l (contiguous vector adds instead of one scatter
+         * per element), then PᵀHP[k, ·] += HP[i, ·] for the chunk's columns i with code k. H is
+         * symmetric, so only its lower triangle (l > i, and half the diagonal) is summed, into S; then
+         * PᵀHP = S + Sᵀ.
+         */
+        private void sums() {
+            int mm = m * m, tiles = (dOut + ROW_TILE - 1) / ROW_TILE;
+            byte[] a = new byte[dOut * dIn]; // codes, row-major
+            Parallel.forEach(tiles, tile -> {
+                for (int j = tile * ROW_TILE; j < Math.min(dOut, (tile + 1) * ROW_TILE); j++) {
+                    for (int i = 0; i < dIn; i++) a[j * dIn + i] = codesT[i * dOut + j];
+                }
+            });
+            double[] half = new double[dOut * mm]; // PᵀHP = half + halfᵀ
+            double[][] hp = new double[tiles][];
+            float[] hc = new float[dIn * COL_CHUNK]; // the chunk's lower part of H (fp32), packed
+            for (int i0 = 0; i0 < dIn; i0 += COL_CHUNK) {
+                int c0 = i0, wc = Math.min(COL_CHUNK, dIn - i0);
+                // hc[(l − i0)·COL_CHUNK + x] = H[l, i0 + x] for l > i0 + x, H_ii/2 on the diagonal, 0 above it
+                for (int l = i0; l < dIn; l++) {
+                    int d = l - i0, o = d * COL_CHUNK;
+                    System.arraycopy(hf, l * dIn + i0, hc, o, wc);
+                    if (d < wc) {
+                        hc[o + d] *= 0.5f;
+                        Arrays.fill(hc, o + d + 1, o + wc, 0);
+                    }
+                }
+                Parallel.forEach(tiles, tile -> {
+                    int j0 = tile * ROW_TILE, rows = Math.min(dOut, j0 + ROW_TILE) - j0;
+                    if (hp[tile] == null) hp[tile] = new double[rows * m * COL_CHUNK];
+                    addSegments(hp[tile], a, hc, j0, rows, c0, wc, c0, dIn);
+                    reduce(hp[tile], a, j0, rows, c0, wc, half);
+                });
+            }
+            Parallel.forEach(tiles, tile -> {
+                for (int j = tile * ROW_TILE; j < Math.min(dOut, (tile + 1) * ROW_TILE); j++) {
+                    int t = j * mm;
+                    for (int k = 0; k < m; k++) {
+                        for (int k2 = 0; k2 < m; k2++) php[t + k * m + k2] = half[t + k * m + k2] + half[t + k2 * m + k];
+                    }
+                    Arrays.fill(phw, j * m, (j + 1) * m, 0);
+                    for (int i = 0; i < dIn; i++) phw[j * m + (a[j * dIn + i] & 0xFF)] += hw[j * dIn + i];
+                }
+            });
+        }
+
+        /**
+         * hp[r, c, x] = Σ H[l, i0 + x] over l ∈ [l0, l1) with code c in row j0 + r (hp zeroed first);
+         * hc holds H[l, i0 + x] at (l − i0)·COL_CHUNK + x.
+         */
+        private void addSegments(double[] hp, byte[] a, float[] hc, int j0, int rows, int i0, int wc, int l0, int l1) {
+            Arrays.fill(hp, 0);
+            for (int lb = l0; lb < l1; lb += L_BLOCK) {
+                int le = Math.min(l1, lb + L_BLOCK);
+                for (int r = 0; r < rows; r++) {
+                    int ar = (j0 + r) * dIn, hr = r * m * COL_CHUNK;
+                    for (int l = lb; l < le; l++) {
+                        int o = hr + (a[ar + l] & 0xFF) * COL_CHUNK, s = (l - i0) * COL_CHUNK;
+                        for (int x = 0; x < wc; x++) hp[o + x] += hc[s + x];
+                    }
+                }
+            }
+        }
+
+        /** acc[j0 + r, c_i, ·] += hp[r, ·, i − i0] for the chunk's columns i. */
+        private void reduce(double[] hp, byte[] a, int j0, int rows, int i0, int wc, double[] acc) {
+            for (int r = 0; r < rows; r++) {
+                int hr = r * m * COL_CHUNK, ar = (j0 + r) * dIn;
+                for (int x = 0; x < wc; x++) {
+                    int base = ((j0 + r) * m + (a[ar + i0 + x] & 0xFF)) * m;
+                    for (int k2 = 0; k2 < m; k2++) acc[base + k2] += hp[hr + k2 * COL_CHUNK + x];
+                }
+            }
         }
 
         /**
@@ -313,13 +373,13 @@ public final class Lnq {
             return s;
         }
 
-        /** f = wᵀHw − 2cᵀPᵀHw + cᵀPᵀHPc for row r of the tile. */
-        private double quad(double whw, double[] php, double[] phw, int r, double[] c, int cOff) {
+        /** f = wᵀHw − 2cᵀPᵀHw + cᵀPᵀHPc for row j. */
+        private double quad(double whw, int j, double[] c, int cOff) {
             double lin = 0, q = 0;
             for (int k = 0; k < m; k++) {
-                lin += c[cOff + k] * phw[r * m + k];
+                lin += c[cOff + k] * phw[j * m + k];
                 double row = 0;
-                for (int k2 = 0; k2 < m; k2++) row += php[(r * m + k) * m + k2] * c[cOff + k2];
+                for (int k2 = 0; k2 < m; k2++) row += php[(j * m + k) * m + k2] * c[cOff + k2];
                 q += c[cOff + k] * row;
             }
             return Math.max(0, whw - 2 * lin + q);
@@ -327,6 +387,7 @@ public final class Lnq {
 
         /** §3.5.4: one cyclic CD sweep over all coordinates with lazy blocks. */
         void sweep(int bs) {
+            sumsCurrent = false;
             Kernels kernels = Kernels.get();
             int M = ng * m;
             float[] cbt = new float[M * dOut]; // (ng·m, d_out) codebooks transposed
@@ -392,6 +453,7 @@ public final class Lnq {
         }
 
         void restoreBest() {
+            sumsCurrent = false;
             System.arraycopy(bestCodesT, 0, codesT, 0, codesT.length);
             System.arraycopy(bestCb, 0, cb, 0, cb.length);
         }

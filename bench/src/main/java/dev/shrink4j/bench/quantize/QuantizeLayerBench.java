@@ -10,21 +10,28 @@ import dev.shrink4j.quantize.SqueezeLlm;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One layer quantized from a given H (METHODS §2.2 GPTQ, §3.5 LNQ), the same data and the same math as
  * {@code bench/peers/quantize.py}: W and H come from {@link QuantizeLayerData}'s integer formulas, so
  * both sides quantize identical inputs and print the same layer error.
+ *
+ * <p>One operation takes seconds to minutes, so each iteration times exactly one (single shot); the
+ * warm-up shot takes the JIT compilation out of the measured ones.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 1)
+@Measurement(iterations = 2)
 public class QuantizeLayerBench {
     @Param({"512", "1024", "4096"})
     public int size;
