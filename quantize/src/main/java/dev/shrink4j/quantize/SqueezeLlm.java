@@ -62,11 +62,27 @@ public final class SqueezeLlm {
         return lo;
     }
 
+    /**
+     * Indices of w[off, off+n) in ascending {@link Float#compare} order, ties by index (what a stable
+     * sort gives), via one primitive sort of (order-preserving bits of w, index) pairs packed in longs —
+     * sorting boxed indices with a comparator was 6 % of LNQ at 4096².
+     */
+    static int[] sortedOrder(float[] w, int off, int n) {
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            int bits = Float.floatToIntBits(w[off + i]);
+            int sortable = bits ^ ((bits >> 31) & 0x7fffffff); // two's-complement order = Float.compare order
+            keys[i] = ((long) sortable << 32) | i;
+        }
+        Arrays.sort(keys);
+        int[] order = new int[n];
+        for (int r = 0; r < n; r++) order[r] = (int) keys[r];
+        return order;
+    }
+
     /** Sorted centroids of one row: weighted 1-D Lloyd on the sorted values. */
     static double[] clusterRow(float[] w, float[] fisher, int off, int n, int m) {
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Float.compare(w[off + a], w[off + b]));
+        int[] order = sortedOrder(w, off, n);
         double[] v = new double[n];
         double[] f = new double[n];
         boolean anyWeight = false;

@@ -71,4 +71,27 @@ class SqueezeLlmTest {
         for (int i = from; i < from + n; i++) s += f[i] * (double) (w[i] - d[i]) * (w[i] - d[i]);
         return s;
     }
+
+    @org.junit.jupiter.api.Test
+    void sortedOrderMatchesAStableFloatCompareSort() {
+        java.util.Random r = new java.util.Random(5);
+        for (int trial = 0; trial < 50; trial++) {
+            int n = 1 + r.nextInt(300);
+            float[] w = new float[n + 3];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = switch (r.nextInt(6)) {
+                    case 0 -> 0f;
+                    case 1 -> -0f;
+                    case 2 -> (float) r.nextInt(3); // ties
+                    case 3 -> Float.NEGATIVE_INFINITY;
+                    default -> (float) r.nextGaussian();
+                };
+            }
+            Integer[] expected = new Integer[n];
+            for (int i = 0; i < n; i++) expected[i] = i;
+            java.util.Arrays.sort(expected, (a, b) -> Float.compare(w[3 + a], w[3 + b]));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    java.util.Arrays.stream(expected).mapToInt(Integer::intValue).toArray(), SqueezeLlm.sortedOrder(w, 3, n));
+        }
+    }
 }
