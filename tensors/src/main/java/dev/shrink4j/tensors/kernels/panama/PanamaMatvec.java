@@ -149,7 +149,9 @@ final class PanamaMatvec {
         for (; j < bound; j += L) {
             FloatVector xv = FloatVector.fromArray(F, x, xOff + j);
             long b = 2L * j;
-            t += ahead(seg, o0 + b, last) + ahead(seg, o1 + b, last) + ahead(seg, o2 + b, last) + ahead(seg, o3 + b, last);
+            if ((j & L) == 0) { // one touch per cache line (32 B per row per step)
+                t += ahead(seg, o0 + b, last) + ahead(seg, o1 + b, last) + ahead(seg, o2 + b, last) + ahead(seg, o3 + b, last);
+            }
             s0 = Convert.bf16(seg, o0 + b).fma(xv, s0);
             s1 = Convert.bf16(seg, o1 + b).fma(xv, s1);
             s2 = Convert.bf16(seg, o2 + b).fma(xv, s2);
