@@ -68,13 +68,10 @@ public final class BlockPipeline {
     /**
      * Runs {@code method} over all blocks on the calibration sequences (all of one length). Blocks for
      * which {@link BlockMethod#needsInputs} is false get no observation forward; block outputs are only
-     * propagated while a later block needs inputs, and the calibration is not embedded when none does.
+     * propagated while a later block needs inputs, and the calibration is not embedded when none does
+     * (then {@code calibration} may be null: a data-free method such as RTN).
      */
     public void run(Calibration calibration, BlockMethod method) {
-        int[][] seqs = calibration.sequences();
-        int T = seqs[0].length;
-        int d = model.config().hiddenSize();
-        int perPass = Math.max(1, options.rowsPerPass() / T);
         int layers = model.numLayers();
         boolean[] needs = new boolean[layers];
         int lastNeeding = -1;
@@ -82,11 +79,18 @@ public final class BlockPipeline {
             needs[b] = processed(b) && method.needsInputs(b);
             if (needs[b]) lastNeeding = b;
         }
+        if (calibration == null && lastNeeding >= 0) {
+            throw new IllegalArgumentException("block " + lastNeeding + " needs calibration inputs, but no calibration was given");
+        }
+        int[][] seqs = lastNeeding >= 0 ? calibration.sequences() : new int[0][];
+        int T = seqs.length > 0 ? seqs[0].length : 1;
+        int d = model.config().hiddenSize();
+        int perPass = Math.max(1, options.rowsPerPass() / T);
         // Z: one (T, hidden) array per sequence; chunks of sequences are concatenated per pass.
         List<float[]> z = new ArrayList<>(seqs.length);
         for (int[] s : seqs) {
             if (s.length != T) throw new IllegalArgumentException("calibration sequences differ in length");
-            if (lastNeeding >= 0) z.add(model.embed(s));
+            z.add(model.embed(s));
         }
         for (int b = 0; b < layers; b++) {
             Layer original = model.layer(b);

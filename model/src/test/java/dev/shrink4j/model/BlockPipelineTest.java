@@ -189,6 +189,17 @@ class BlockPipelineTest {
             assertArrayEquals(new int[4], counts(noneCounts));
             assertTrue(nothing.seen.isEmpty());
             assertEquals(full.order, nothing.order);
+
+            // A method that needs no inputs needs no calibration at all (data-free, e.g. RTN) ...
+            Recorder dataFree = new Recorder(false, arena);
+            dataFree.needs = layer -> false;
+            new BlockPipeline(none, dense).run(null, dataFree);
+            assertArrayEquals(new int[4], counts(noneCounts));
+            assertEquals(full.order, dataFree.order);
+            // ... and one that does is told so.
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new BlockPipeline(none, dense).run(null, new Recorder(false, arena)));
+            assertTrue(e.getMessage().contains("needs calibration inputs"), e.getMessage());
         }
     }
 

@@ -119,11 +119,9 @@ public final class Quantizer {
      */
     public Result run(LlamaModel model, Calibration calibration, Listener listener) {
         QuantMethod m = options.method();
-        if (calibration == null) {
-            if (m != QuantMethod.RTN) throw new IllegalArgumentException(m.cliName() + " needs calibration data; only rtn is data-free");
-            return dataFree(model, listener);
-        }
-        int[][] sequences = calibration.sequences();
+        boolean dataFree = calibration == null;
+        if (dataFree && m != QuantMethod.RTN) throw new IllegalArgumentException(m.cliName() + " needs calibration data; only rtn is data-free");
+        int[][] sequences = dataFree ? null : calibration.sequences();
         Statistics stats = Statistics.NONE;
         String key = statisticsCache == null || !m.needsGradients() ? null : cacheKey(model, sequences);
         if (m.needsGradients()) {
@@ -138,9 +136,9 @@ public final class Quantizer {
         }
         HessianCache hessians = key == null || !m.densePropagation() ? null
                 : HessianCache.of(statisticsCache, key, m.guided(), PIPELINE.rowsPerPass());
-        Method method = new Method(stats, hessians, model.numLayers());
+        Method method = new Method(stats, hessians, model.numLayers(), dataFree);
         if (hessians != null) listener.stage(method.hessianStage(model), 0);
-        listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit", model.numLayers());
+        listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit" + (dataFree ? " (data-free)" : ""), model.numLayers());
         BlockPipeline.Options po = PIPELINE.withPropagation(
                 m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);
         try {
@@ -148,34 +146,6 @@ public final class Quantizer {
                 if (sink != null) method.release(model, b);
                 listener.step(b + 1, "block");
             }).run(calibration, method);
-        } finally {
-            if (method.blockArena != null) method.blockArena.close();
-        }
-        for (LayerReport r : method.reports) listener.layer(r);
-        return new Result(method.weights, method.reports, method.params, method.payload, method.storage);
-    }
-
-    /** RTN without calibration: each block's linears straight from the weights, no forward pass. */
-    private Result dataFree(LlamaModel model, Listener listener) {
-        Method method = new Method(Statistics.NONE, null, model.numLayers());
-        method.dataFree = true;
-        listener.stage("quantize rtn " + options.bits() + "-bit (data-free)", model.numLayers());
-        try {
-            for (int b = 0; b < model.numLayers(); b++) {
-                Layer original = model.layer(b);
-                try (Arena blockArena = Arena.ofShared()) {
-                    for (Group g : Group.values()) {
-                        if (g.isAttention() && !original.hasAttention()) continue;
-                        Layer updated = model.layer(b);
-                        for (Map.Entry<Proj, Linear> e : method.compress(b, g, updated, blockArena).entrySet()) {
-                            updated = updated.with(e.getKey(), e.getValue());
-                        }
-                        model.setLayer(updated);
-                    }
-                }
-                if (sink != null) method.release(model, b);
-                listener.step(b + 1, "block");
-            }
         } finally {
             if (method.blockArena != null) method.blockArena.close();
         }
@@ -193,7 +163,7 @@ public final class Quantizer {
         final Map<Group, Integer> seen = new EnumMap<>(Group.class); // tokens observed per group (saliency rows)
         final HessianCache hessians; // null: no Hessian cache
         final boolean[] cached; // per block: Hessians read from the cache (no inputs needed)
-        boolean dataFree; // RTN without calibration: no H, objectives NaN
+        final boolean dataFree; // RTN without calibration: no inputs, no H, objectives NaN
         int savedBlock = -1;
         // Hessians taken from the accumulators to be saved, until their group is compressed.
         final Map<Group, double[]> takenPlain = new EnumMap<>(Group.class);
@@ -204,8 +174,9 @@ public final class Quantizer {
         Layer original;
         Arena blockArena;
 
-        Method(Statistics stats, HessianCache hessians, int layers) {
+        Method(Statistics stats, HessianCache hessians, int layers, boolean dataFree) {
             this.stats = stats;
+            this.dataFree = dataFree;
             this.hessians = hessians;
             this.cached = new boolean[layers];
             for (int l = 0; l < layers && hessians != null; l++) cached[l] = hessians.has(l);
@@ -223,7 +194,7 @@ public final class Quantizer {
 
         @Override
         public boolean needsInputs(int layer) {
-            return !cached[layer];
+            return !dataFree && !cached[layer];
         }
 
         /**
