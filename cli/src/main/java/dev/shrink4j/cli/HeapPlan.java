@@ -4,6 +4,9 @@ import dev.shrink4j.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.ParseException;
 
 /**
  * The JVM heap a command needs, estimated from the model's shapes and the calibration size, so the
@@ -40,17 +43,22 @@ public final class HeapPlan {
         }
     }
 
-    /** Heap bytes for {@code shrink4j ARGS...}, or 0 when the command needs no plan or the input is unknown. */
+    /** Heap bytes for {@code shrink4j ARGS...}, or 0 when the command needs no plan or its arguments are off. */
     static long estimate(List<String> args) {
         if (args.isEmpty()) return 0;
-        String command = args.get(0);
-        Path in = null;
-        for (int i = 1; i < args.size() && in == null; i++) {
-            String a = args.get(i);
-            if (!a.startsWith("-") && Files.isRegularFile(Path.of(a).resolve("config.json"))) in = Path.of(a);
+        Command command = Main.command(args.get(0));
+        if (command == null) return 0;
+        CommandLine cl;
+        try {
+            // The command's own parser: the same options, abbreviations and --name=value forms as the run.
+            cl = new DefaultParser().parse(Main.optionsOf(command), args.subList(1, args.size()).toArray(String[]::new));
+        } catch (ParseException e) {
+            return 0; // the run itself reports the usage error
         }
-        if (in == null) return 0;
-        ModelConfig c = ModelConfig.load(in);
+        String input = command.name().equals("sparsity") ? cl.getOptionValue("model")
+                : cl.getArgList().isEmpty() ? null : cl.getArgList().get(0);
+        if (input == null || !Files.isRegularFile(Path.of(input).resolve("config.json"))) return 0;
+        ModelConfig c = ModelConfig.load(Path.of(input));
         long h = c.hiddenSize(), f = 0, params = 0;
         for (int l = 0; l < c.numLayers(); l++) {
             long fl = c.intermediateSize(l);
@@ -58,16 +66,16 @@ public final class HeapPlan {
             params += 3 * h * fl + 2 * h * c.qDim() + 2 * h * c.kvDim();
         }
         long d = Math.max(h, f);
-        String method = option(args, "--method", null);
-        long seqLen = Long.parseLong(option(args, "--seq-len", Integer.toString(c.defaultSeqLen())));
+        long seqLen = Long.parseLong(cl.getOptionValue("seq-len", Integer.toString(c.defaultSeqLen())));
         long samples;
         long work; // the method's largest per-layer working set
         boolean gradients = false;
-        switch (command) {
+        switch (command.name()) {
             case "quantize" -> {
-                samples = Long.parseLong(option(args, "--samples", Integer.toString(QuantizeCommand.DEFAULT_SAMPLES)));
-                String m = method == null ? "guidedquant" : method;
-                int groups = Integer.parseInt(option(args, "--guided-groups", "4"));
+                String m = cl.getOptionValue("method", "guidedquant");
+                boolean dataFree = m.equals("rtn") && !cl.hasOption("calib"); // no calibration, no activations
+                samples = dataFree ? 0 : Long.parseLong(cl.getOptionValue("samples", Integer.toString(QuantizeCommand.DEFAULT_SAMPLES)));
+                int groups = Integer.parseInt(cl.getOptionValue("guided-groups", "4"));
                 gradients = !m.equals("rtn") && !m.equals("gptq");
                 // H̄_k of every member of the group being compressed (q,k,v share an input; down alone has d_in = f).
                 long guided = 8L * groups * Math.max(3 * h * h, f * f);
@@ -78,16 +86,13 @@ public final class HeapPlan {
                 };
             }
             case "prune", "lowrank" -> {
-                samples = Long.parseLong(option(args, "--samples", "128"));
+                // LowrankCommand's default, and the largest of PruneCommand's (which depends on the method).
+                samples = Long.parseLong(cl.getOptionValue("samples", Integer.toString(LowrankCommand.DEFAULT_SAMPLES)));
                 work = 20 * d * d;
             }
             case "sparsity" -> {
-                samples = Long.parseLong(option(args, "--samples", "32"));
+                samples = 32; // evaluation windows held at once, a stand-in: the sweep has no --samples
                 work = 20 * d * d;
-            }
-            case "eval", "generate" -> {
-                samples = 1;
-                work = 4L * c.vocabSize() * seqLen; // logits of one window
             }
             default -> {
                 return 0;
@@ -99,15 +104,5 @@ public final class HeapPlan {
         long statistics = gradients ? 4 * params + 4L * tokens * 8 : 0;
         // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
         return BASE + activations + Math.max(pass, work) + statistics;
-    }
-
-    /** The value of {@code --name V} or {@code --name=V}, else {@code fallback}. */
-    static String option(List<String> args, String name, String fallback) {
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if (a.equals(name) && i + 1 < args.size()) return args.get(i + 1);
-            if (a.startsWith(name + "=")) return a.substring(name.length() + 1);
-        }
-        return fallback;
     }
 }

@@ -36,15 +36,13 @@ public final class Main {
             out.println("shrink4j " + VERSION);
             return 0;
         }
-        Command command = Commands.all().stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
+        Command command = command(args[0]);
         if (command == null) {
             err.println("shrink4j: unknown command '" + args[0] + "'; commands: "
                     + String.join(", ", Commands.all().stream().map(Command::name).toList()) + " (see shrink4j --help)");
             return 2;
         }
-        Options options = command.options();
-        options.addOption(Option.builder().longOpt("help").desc("show this help").build());
-        options.addOption(Option.builder().longOpt("debug").desc("show stack traces on errors").build());
+        Options options = optionsOf(command);
         try {
             CommandLine cl = new DefaultParser().parse(options, Arrays.copyOfRange(args, 1, args.length));
             if (cl.hasOption("help")) {
@@ -70,6 +68,19 @@ public final class Main {
             if (debug) e.printStackTrace(err);
             return 1;
         }
+    }
+
+    /** The command's options plus the ones every command takes ({@code --help}, {@code --debug}). */
+    static Options optionsOf(Command command) {
+        Options options = command.options();
+        options.addOption(Option.builder().longOpt("help").desc("show this help").build());
+        options.addOption(Option.builder().longOpt("debug").desc("show stack traces on errors").build());
+        return options;
+    }
+
+    /** The registered command called {@code name}, or null. */
+    static Command command(String name) {
+        return Commands.all().stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
     }
 
     private static void printOverview(PrintStream out) {

@@ -31,7 +31,9 @@ class HeapPlanTest {
     void tinyLlamaGptqFitsTheIssueBudget() throws Exception {
         String in = tinyLlamaShaped().toString();
         long gptq = plan("quantize", "--method", "gptq", "--samples", "16", "--seq-len", "512", in, "/tmp/out");
-        long rtn = plan("quantize", "--method=rtn", "--samples", "16", "--seq-len", "512", in, "/tmp/out");
+        long rtn = plan("quantize", "--method=rtn", "--calib", "random", "--samples", "16", "--seq-len", "512", in, "/tmp/out");
+        // Data-free RTN (no --calib) holds no activations and runs no forward: the base + one linear's W, Ŵ, codes.
+        assertEquals(384 * MIB + 12L * 5632 * 2048, plan("quantize", "--method", "rtn", in, "/tmp/out"));
         long guided = plan("quantize", "--samples", "16", "--seq-len", "512", in, "/tmp/out");
         // 384 MiB base + 64 MiB activations + 20·5632² bytes for H, its fp64 factor and fp32 U.
         assertEquals(384 * MIB + 16L * 512 * 2048 * 4 + 20L * 5632 * 5632, gptq);
@@ -46,6 +48,7 @@ class HeapPlanTest {
         assertEquals(0, plan());
         assertEquals(0, plan("quantize", "--method", "gptq", "/nonexistent", "/tmp/out"));
         assertEquals(0, plan("inspect", TestData.demoModel().toString()));
+        assertEquals(0, plan("quantize", "--no-such-flag", TestData.demoModel().toString(), "/tmp/out")); // the run reports it
         assertTrue(plan("quantize", TestData.demoModel().toString(), "/tmp/out") < 512 * MIB);
     }
 }
