@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shrink4j.model.testing.CountingLinear;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.Tensor;
@@ -102,40 +103,6 @@ class BlockPipelineTest {
             for (float v : dense.seen.get("0/O").get(0)) max = Math.max(max, Math.abs(v));
             assertTrue(max > 0, "dense statistics come from the original block");
             assertNotEquals(seq.seen.get("1/QKV").get(0)[0], dense.seen.get("1/QKV").get(0)[0]);
-        }
-    }
-
-    /** Counts forward calls of one linear (every block forward runs each of its linears once). */
-    record CountingLinear(Linear inner, AtomicInteger forwards) implements Linear {
-        @Override
-        public int inFeatures() {
-            return inner.inFeatures();
-        }
-
-        @Override
-        public int outFeatures() {
-            return inner.outFeatures();
-        }
-
-        @Override
-        public void forward(float[] x, int n, float[] y) {
-            forwards.incrementAndGet();
-            inner.forward(x, n, y);
-        }
-
-        @Override
-        public void backwardInput(float[] dy, int n, float[] dx) {
-            inner.backwardInput(dy, n, dx);
-        }
-
-        @Override
-        public Tensor weight(Arena arena) {
-            return inner.weight(arena);
-        }
-
-        @Override
-        public float[] bias() {
-            return inner.bias();
         }
     }
 

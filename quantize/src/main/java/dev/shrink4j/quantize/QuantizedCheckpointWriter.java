@@ -86,15 +86,13 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
     /** Writes one compressed linear ({@code model.layers.i.mlp.down_proj}) in place of its input weight. */
     public void add(String module, CompressedWeight cw) {
         String name = module + ".weight";
-        if (!in.names().contains(name)) {
-            throw new IllegalArgumentException("the input checkpoint has no tensor " + name);
-        }
+        Tensor original = in.find(name).orElseThrow(() -> new IllegalArgumentException("the input checkpoint has no tensor " + name));
         if (!replaced.add(name)) throw new IllegalArgumentException(module + " written twice");
         if (format == OutputFormat.SHRINK4J) {
             for (Map.Entry<String, Tensor> e : new TreeMap<>(cw.toTensors(module)).entrySet()) writer.add(e.getKey(), e.getValue());
             tensorsBlock.put(module, cw.descriptor());
         } else {
-            DType dtype = in.tensor(name).dtype();
+            DType dtype = original.dtype();
             try (Arena tmp = Arena.ofConfined()) {
                 Tensor f32 = new CompressedLinear(cw, null).weight(tmp); // Ŵ dequantized, F32
                 writer.add(name, dtype == DType.F32 ? f32 : f32.convert(tmp, dtype));

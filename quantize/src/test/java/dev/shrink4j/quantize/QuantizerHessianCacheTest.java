@@ -8,12 +8,11 @@ import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.model.Tokenizer;
-import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.model.testing.CountingLinear;
 import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.testing.TestData;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,40 +33,6 @@ class QuantizerHessianCacheTest {
             + "One day, she saw a big red ball. She ran to get it, but a dog got it first. Lily was sad. ";
 
     @TempDir Path dir;
-
-    /** Counts forward calls of one of the model's linears. */
-    private record CountingLinear(Linear inner, AtomicInteger forwards) implements Linear {
-        @Override
-        public int inFeatures() {
-            return inner.inFeatures();
-        }
-
-        @Override
-        public int outFeatures() {
-            return inner.outFeatures();
-        }
-
-        @Override
-        public void forward(float[] x, int n, float[] y) {
-            forwards.incrementAndGet();
-            inner.forward(x, n, y);
-        }
-
-        @Override
-        public void backwardInput(float[] dy, int n, float[] dx) {
-            inner.backwardInput(dy, n, dx);
-        }
-
-        @Override
-        public Tensor weight(Arena arena) {
-            return inner.weight(arena);
-        }
-
-        @Override
-        public float[] bias() {
-            return inner.bias();
-        }
-    }
 
     /** A run's stored tensors (copied out of its arena), its stages, and the block forwards it ran. */
     private record Run(Map<String, byte[]> tensors, List<String> stages, int forwards) {}
