@@ -239,7 +239,7 @@ public final class Lnq {
             double[][] hp = new double[tiles][];
             float[] hc = new float[dIn * COL_CHUNK]; // the chunk's lower part of H (fp32), packed
             for (int i0 = 0; i0 < dIn; i0 += COL_CHUNK) {
-                int c0 = i0, wc = Math.min(COL_CHUNK, dIn - i0);
+                int c0 = i0, wc = Math.min(COL_CHUNK, dIn - i0); // c0: i0 for the lambda below
                 // hc[(l − i0)·COL_CHUNK + x] = H[l, i0 + x] for l > i0 + x, H_ii/2 on the diagonal, 0 above it
                 for (int l = i0; l < dIn; l++) {
                     int d = l - i0, o = d * COL_CHUNK;
@@ -252,7 +252,7 @@ public final class Lnq {
                 Parallel.forEach(tiles, tile -> {
                     int j0 = tile * ROW_TILE, rows = Math.min(dOut, j0 + ROW_TILE) - j0;
                     if (hp[tile] == null) hp[tile] = new double[rows * m * COL_CHUNK];
-                    addSegments(hp[tile], a, hc, j0, rows, c0, wc, c0, dIn);
+                    addSegments(hp[tile], a, hc, j0, rows, c0, wc);
                     reduce(hp[tile], a, j0, rows, c0, wc, half);
                 });
             }
@@ -269,13 +269,13 @@ public final class Lnq {
         }
 
         /**
-         * hp[r, c, x] = Σ H[l, i0 + x] over l ∈ [l0, l1) with code c in row j0 + r (hp zeroed first);
+         * hp[r, c, x] = Σ H[l, i0 + x] over l ∈ [i0, d_in) with code c in row j0 + r (hp zeroed first);
          * hc holds H[l, i0 + x] at (l − i0)·COL_CHUNK + x.
          */
-        private void addSegments(double[] hp, byte[] a, float[] hc, int j0, int rows, int i0, int wc, int l0, int l1) {
+        private void addSegments(double[] hp, byte[] a, float[] hc, int j0, int rows, int i0, int wc) {
             Arrays.fill(hp, 0);
-            for (int lb = l0; lb < l1; lb += L_BLOCK) {
-                int le = Math.min(l1, lb + L_BLOCK);
+            for (int lb = i0; lb < dIn; lb += L_BLOCK) {
+                int le = Math.min(dIn, lb + L_BLOCK);
                 for (int r = 0; r < rows; r++) {
                     int ar = (j0 + r) * dIn, hr = r * m * COL_CHUNK;
                     for (int l = lb; l < le; l++) {
