@@ -26,7 +26,7 @@ def log(msg):
 
 
 class Source:
-    """One side of a row: jmh:BENCH [k=v ...] | py:SCRIPT ARGS... | cmd:SHELL."""
+    """One side of a row: jmh:BENCH [k=v ...] [@NANOS/COUNT] | py:SCRIPT ARGS... | cmd:SHELL."""
 
     def __init__(self, spec, where):
         self.spec = spec.strip()
@@ -42,7 +42,14 @@ class Source:
             self.benchmark = name if name.startswith(BENCH_PACKAGE) else BENCH_PACKAGE + name
             self.cls, _, self.method = self.benchmark.rpartition(".")
             self.params = {}
+            self.metric = None  # (nanoseconds, count): two secondary results of the benchmark
             for w in words[1:]:
+                if w.startswith("@"):
+                    num, slash, den = w[1:].partition("/")
+                    if not (num and slash and den):
+                        sys.exit(f"{where}: '{w}' must be @NANOS/COUNT (two secondary results of the benchmark)")
+                    self.metric = (num, den)
+                    continue
                 k, eq, v = w.partition("=")
                 if not eq:
                     sys.exit(f"{where}: JMH parameter '{w}' must be name=value")
@@ -125,13 +132,20 @@ def run_jmh(java, jar, cls, sources, jmh_opts, logdir):
             results = json.load(fh)
     except (OSError, ValueError):
         results = []
+    flat = lambda metric: [x for fork in metric["rawData"] for x in fork]
     for r in results:
-        unit = r["primaryMetric"]["scoreUnit"]
-        scale = to_seconds(unit)
-        raw = [x for fork in r["primaryMetric"]["rawData"] for x in fork]
         for s in sources:
-            if r["benchmark"] == s.benchmark and all(r.get("params", {}).get(k) == v for k, v in s.params.items()):
-                s.samples += [scale(x) for x in raw]
+            if r["benchmark"] != s.benchmark or any(r.get("params", {}).get(k) != v for k, v in s.params.items()):
+                continue
+            if s.metric:
+                extra = r.get("secondaryMetrics", {})
+                if any(m not in extra for m in s.metric):
+                    sys.exit(f"{s.benchmark}: no secondary results {s.metric} (has {sorted(extra)})")
+                nanos, counts = flat(extra[s.metric[0]]), flat(extra[s.metric[1]])
+                s.samples += [t * 1e-9 / c for t, c in zip(nanos, counts) if c > 0]
+            else:
+                scale = to_seconds(r["primaryMetric"]["scoreUnit"])
+                s.samples += [scale(x) for x in flat(r["primaryMetric"])]
 
 
 def to_seconds(unit):
@@ -224,10 +238,15 @@ def main():
         om = statistics.median(ov) if ov else None
         pm = statistics.median(pv) if pv else None
         speed = None
-        if om and pm:
+        paired = (r.ours.kind == "jmh" and r.peer.kind == "jmh" and r.ours.metric and r.peer.metric
+                  and r.ours.benchmark == r.peer.benchmark and r.ours.params == r.peer.params and len(ov) == len(pv))
+        if paired and ov:
+            # Both sides timed in the same iterations: the median of the per-iteration ratios.
+            speed = statistics.median([o / p if r.rate else p / o for o, p in zip(ov, pv)])
+        elif om and pm:
             speed = om / pm if r.rate else pm / om
         sp = lambda v, m: f"±{(max(v) - min(v)) / 2 / m * 100:.0f}%" if v and m else "n/a"
-        print(f"{r.name:44s} {fmt(om):>10s} {fmt(pm):>10s} {r.unit:6s} {fmt(speed):>7s}   {sp(ov, om):>5s} {sp(pv, pm):>5s}  {len(ov)}/{len(pv)}")
+        print(f"{r.name:44s} {fmt(om):>10s} {fmt(pm):>10s} {r.unit:6s} {fmt(speed):>7s}   {sp(ov, om):>5s} {sp(pv, pm):>5s}  {len(ov)}/{len(pv)}{' paired' if paired else ''}")
 
 
 if __name__ == "__main__":

@@ -74,7 +74,8 @@ class KernelsDifferentialTest {
     @Test
     void sumOverEveryDtype() {
         try (Arena arena = Arena.ofConfined()) {
-            for (int n : new int[] {1, 17, 1025, 16384 * 3 + 5}) {
+            // The last size is above PanamaKernels.PARALLEL_STREAM_ELEMENTS: summed on all threads.
+            for (int n : new int[] {1, 17, 1025, 16384 * 3 + 5, (3 << 19) + 5}) {
                 float[] v = randoms(n);
                 double terms = 0;
                 for (float f : v) terms += Math.abs(f);
@@ -91,7 +92,8 @@ class KernelsDifferentialTest {
     void matvecStoredAndHeap() {
         // Shared memory runs threaded; a confined arena's memory stays on the calling thread.
         for (Arena arena : new Arena[] {Arena.ofShared(), Arena.ofConfined()}) try (arena) {
-            int[][] shapes = {{1, 1}, {3, 7}, {5, 17}, {13, 33}, {31, 129}, {67, 1025}, {9, 4098}};
+            // The last shape is above PanamaKernels.PARALLEL_STREAM_ELEMENTS: rows split across threads.
+            int[][] shapes = {{1, 1}, {3, 7}, {5, 17}, {13, 33}, {31, 129}, {67, 1025}, {9, 4098}, {1203, 1311}};
             for (int[] sh : shapes) {
                 int dOut = sh[0], dIn = sh[1];
                 float[] w = randoms(dOut * dIn), x = randoms(dIn + 2);

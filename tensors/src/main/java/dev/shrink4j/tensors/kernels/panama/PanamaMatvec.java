@@ -223,7 +223,7 @@ final class PanamaMatvec {
     static double sum(Tensor t, int threads) {
         long n = t.numel();
         long blocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
-        int parts = (int) Math.max(1, Math.min(threads, blocks / 16));
+        int parts = (int) Math.max(1, Math.min(threads, blocks));
         double[] partial = new double[parts];
         Parallel.forEach(parts, c -> {
             long b0 = blocks * c / parts;
