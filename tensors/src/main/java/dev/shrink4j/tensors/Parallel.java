@@ -7,16 +7,22 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 
 /**
- * The shared worker pool for data-parallel kernels: one {@link ForkJoinPool} sized to the cores
- * ({@code -Dshrink4j.threads=N} overrides). Work is split into a few coarse chunks, one per worker;
- * the calling thread runs one chunk itself. Nested calls from inside the pool are fine: fork/join
- * lets a waiting worker run other chunks.
+ * The shared workers for data-parallel kernels, sized to the cores ({@code -Dshrink4j.threads=N}
+ * overrides). Work is split into a few coarse chunks; the calling thread runs chunks itself. A region
+ * goes to the {@link KernelTeam} (helpers that poll for {@code -Dshrink4j.poll.micros}, default 100 µs,
+ * after each region, so back-to-back kernels do not pay a thread wake-up each); a region started while
+ * the team is busy — nested inside a chunk, or from a second application thread — runs on one
+ * {@link ForkJoinPool} instead, where nesting is fine: fork/join lets a waiting worker run other chunks.
  */
 public final class Parallel {
     /** System property for the worker count. */
     public static final String PROPERTY = "shrink4j.threads";
+    /** System property: how long an idle team helper polls for the next region before it parks (0: no team). */
+    public static final String POLL_PROPERTY = "shrink4j.poll.micros";
     private static final int THREADS = configuredThreads();
+    private static final long POLL_MICROS = Long.getLong(POLL_PROPERTY, 100);
     private static volatile ForkJoinPool pool;
+    private static volatile KernelTeam team;
 
     private Parallel() {}
 
@@ -55,6 +61,21 @@ public final class Parallel {
         return p;
     }
 
+    /** The team, started on first use; null with one thread or polling switched off. */
+    private static KernelTeam team() {
+        KernelTeam t = team;
+        if (t == null && THREADS > 1 && POLL_MICROS > 0) {
+            synchronized (Parallel.class) {
+                t = team;
+                if (t == null) {
+                    t = new KernelTeam(THREADS, POLL_MICROS * 1000);
+                    team = t;
+                }
+            }
+        }
+        return t;
+    }
+
     /** A body run once per chunk index. */
     @FunctionalInterface
     public interface Chunk {
@@ -68,6 +89,10 @@ public final class Parallel {
         }
         if (chunks == 1) {
             body.run(0);
+            return;
+        }
+        KernelTeam kernelTeam = team();
+        if (kernelTeam != null && kernelTeam.tryRun(chunks, body)) {
             return;
         }
         // Failures are kept as thrown (join would wrap them) and rethrown on the caller.

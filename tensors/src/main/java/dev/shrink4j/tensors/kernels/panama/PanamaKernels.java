@@ -24,12 +24,13 @@ public final class PanamaKernels implements Kernels {
     /** Below this many multiply-adds a GEMM runs on the calling thread: forking costs more than it saves. */
     static final long PARALLEL_GEMM_WORK = 1L << 21;
     /**
-     * Below this many weight elements a matvec or sum streams on the calling thread. Waking a pool
-     * worker costs 40–60 µs on this VM, as much as streaming several MiB: 512² F32 took 21 µs on one
-     * thread and 53 µs on two, 1024² 81 vs 87 µs, 1448² 189 vs 136 µs (BF16: 64 vs 84 at 1024²,
-     * 131 vs 112 at 1448²), JMH MatvecBench, 2 cores.
+     * Below this many weight elements a matvec or sum streams on the calling thread. With the polling
+     * {@code KernelTeam} a region costs ~1 µs to hand over, so two threads win from 256² on (JMH
+     * MatvecBench, 2 cores, 1 vs 2 threads: F32 128² 1.8 vs 1.2 µs, 256² 5.1 vs 3.7, 512² 21 vs 11,
+     * 1024² 82 vs 46; BF16 256² 4.9 vs 2.7). Through a parked fork/join worker (20–90 µs) the
+     * crossover was near 1.5M elements.
      */
-    static final long PARALLEL_STREAM_ELEMENTS = 3L << 19;
+    static final long PARALLEL_STREAM_ELEMENTS = 1L << 16;
 
     private final int threads;
 
