@@ -43,12 +43,14 @@ public final class Main {
             return 2;
         }
         Options options = optionsOf(command);
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        // Before parsing: a command with required options would otherwise refuse "--help" alone.
+        if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
+            printHelp(command, options, out);
+            return 0;
+        }
         try {
-            CommandLine cl = new DefaultParser().parse(options, Arrays.copyOfRange(args, 1, args.length));
-            if (cl.hasOption("help")) {
-                printHelp(command, options, out);
-                return 0;
-            }
+            CommandLine cl = new DefaultParser().parse(options, rest);
             return command.run(cl, new Console(out, err));
         } catch (ParseException | UsageException e) {
             err.println("shrink4j " + command.name() + ": " + e.getMessage() + " (see shrink4j " + command.name() + " --help)");
