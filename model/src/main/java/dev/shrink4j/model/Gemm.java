@@ -16,8 +16,8 @@ final class Gemm {
 
     private Gemm() {}
 
-    /** Products below this many multiply-adds run on the calling thread: fan-out costs more than it saves. */
-    private static final long PARALLEL_MIN_WORK = 1L << 18;
+    /** Products below this many multiply-adds run on the calling thread (as the kernels' own threshold). */
+    private static final long PARALLEL_MIN_WORK = 1L << 17;
 
     static Kernels kernels() {
         return K;

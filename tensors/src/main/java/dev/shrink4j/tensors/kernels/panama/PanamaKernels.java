@@ -21,8 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class PanamaKernels implements Kernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Below this many multiply-adds a GEMM runs on the calling thread: forking costs more than it saves. */
-    static final long PARALLEL_GEMM_WORK = 1L << 21;
+    /**
+     * Below this many multiply-adds a GEMM runs on the calling thread. With the polling team two threads
+     * win from 64³ on (JMH GemmBench, 1 vs 2 threads: 48³ 6 vs 5 µs, 64³ 10 vs 6, 96³ 25 vs 19, 128³
+     * 54 vs 35); through a parked fork/join worker the break-even was near 2M.
+     */
+    static final long PARALLEL_GEMM_WORK = 1L << 17;
     /**
      * Below this many weight elements a matvec or sum streams on the calling thread. With the polling
      * {@code KernelTeam} a region costs ~1 µs to hand over, so two threads win from 256² on (JMH
