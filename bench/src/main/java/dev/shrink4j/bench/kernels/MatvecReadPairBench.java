@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The F32 matvec and the read-bandwidth sum of {@link MatvecBench} and {@link ReadBandwidthBench},
+ * The matvec (F32 by default) and the read-bandwidth sum of {@link MatvecBench} and {@link ReadBandwidthBench},
  * paired: one JVM, one buffer (the matvec's weight, summed as a flat vector), the two kernels
  * alternating call by call, each timed on its own. {@link MatvecBench} and {@link ReadBandwidthBench}
  * run in separate forks with separately allocated buffers, and here the read rate of one 64 MiB buffer
@@ -34,14 +34,22 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class MatvecReadPairBench {
+    /** The weight has size² elements ... */
     @Param({"4096", "16384"})
     public int size;
 
+    /** ... in rows this wide (0: square). Short rows, e.g. 2048 as in TinyLlama, take the one-row path. */
+    @Param({"0"})
+    public int cols;
+
+    @Param({"F32"})
+    public String dtype;
+
     Arena arena;
-    Tensor w;     // (size, size) F32
-    Tensor flat;  // the same bytes, (size·size)
-    float[] x;    // (size)
-    float[] y;    // (size)
+    Tensor w;     // (size² / cols, cols)
+    Tensor flat;  // the same bytes, (size²)
+    float[] x;    // (cols)
+    float[] y;    // (size² / cols)
     Kernels kernels;
 
     /** Per-iteration sums, reported by JMH beside the primary result. */
@@ -63,11 +71,13 @@ public class MatvecReadPairBench {
     @Setup
     public void setup() {
         arena = Arena.ofShared();
-        w = Tensor.allocate(arena, DType.F32, Shape.of(size, size));
+        int width = cols == 0 ? size : cols;
+        long rows = (long) size * size / width;
+        w = Tensor.allocate(arena, DType.parse(dtype), Shape.of(rows, width));
         BenchData.fillRandom(w, 7);
-        flat = w.reshape(Shape.of((long) size * size));
-        x = BenchData.randomFloats(size, 8);
-        y = new float[size];
+        flat = w.reshape(Shape.of(rows * width));
+        x = BenchData.randomFloats(width, 8);
+        y = new float[(int) rows];
         kernels = Kernels.get();
     }
 
