@@ -51,6 +51,10 @@ public final class Main {
         }
         try {
             CommandLine cl = new DefaultParser().parse(options, rest);
+            // Load the kernels and their threads now, so a bad -Dshrink4j.* setting is refused up front
+            // by every command, not only by those that happen to reach a parallel kernel.
+            dev.shrink4j.tensors.Parallel.threads();
+            dev.shrink4j.tensors.kernels.Kernels.get();
             return command.run(cl, new Console(out, err));
         } catch (ParseException | UsageException e) {
             err.println("shrink4j " + command.name() + ": " + e.getMessage() + " (see shrink4j " + command.name() + " --help)");
@@ -60,6 +64,12 @@ public final class Main {
             err.println("shrink4j " + command.name() + ": " + e.getMessage());
             if (debug) e.printStackTrace(err);
             return 1;
+        } catch (ExceptionInInitializerError e) {
+            // A bad -Dshrink4j.* setting (threads, poll.micros, kernels) is refused when its class loads.
+            if (!(e.getCause() instanceof IllegalArgumentException bad)) throw e;
+            err.println("shrink4j " + command.name() + ": " + bad.getMessage());
+            if (debug) e.printStackTrace(err);
+            return 2;
         } catch (OutOfMemoryError e) {
             long maxMib = Runtime.getRuntime().maxMemory() >> 20;
             err.println("shrink4j " + command.name() + ": out of memory (" + e.getMessage() + ", heap limit " + maxMib

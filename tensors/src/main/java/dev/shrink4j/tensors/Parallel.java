@@ -20,7 +20,7 @@ public final class Parallel {
     /** System property: how long an idle team helper polls for the next region before it parks (0: no team). */
     public static final String POLL_PROPERTY = "shrink4j.poll.micros";
     private static final int THREADS = configuredThreads();
-    private static final long POLL_MICROS = Long.getLong(POLL_PROPERTY, 100);
+    private static final long POLL_MICROS = configuredPollMicros();
     private static volatile ForkJoinPool pool;
     private static volatile KernelTeam team;
 
@@ -44,6 +44,22 @@ public final class Parallel {
             return n;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected a positive integer");
+        }
+    }
+
+    private static long configuredPollMicros() {
+        String v = System.getProperty(POLL_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return 100;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + POLL_PROPERTY + "=" + v + ": expected microseconds, a non-negative integer");
         }
     }
 
