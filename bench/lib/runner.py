@@ -99,6 +99,26 @@ def read_rows(root, pattern):
 
 
 def run_jmh(java, jar, cls, sources, jmh_opts, logdir):
+    """One JMH run for the class; one per parameter combination when the union of the requested values
+    would make JMH run combinations no row asked for (JMH takes value lists, not combinations)."""
+    combos = {}
+    for s in sources:
+        combos.setdefault(tuple(sorted(s.params.items())), []).append(s)
+    values = {}
+    for s in sources:
+        for k, v in s.params.items():
+            values.setdefault(k, set()).add(v)
+    product = 1
+    for vs in values.values():
+        product *= len(vs)
+    if product > len(combos):
+        for group in combos.values():
+            run_jmh_once(java, jar, cls, group, jmh_opts, logdir)
+    else:
+        run_jmh_once(java, jar, cls, sources, jmh_opts, logdir)
+
+
+def run_jmh_once(java, jar, cls, sources, jmh_opts, logdir):
     methods = sorted({s.method for s in sources})
     params = {}
     for s in sources:
