@@ -25,7 +25,7 @@ final class PanamaFormatDots {
         for (; i < FS.loopBound(n); i += L) {
             a0 = FloatVector.fromArray(FS, a, ao + i).fma(FloatVector.fromArray(FS, b, bo + i), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
@@ -61,10 +61,10 @@ final class PanamaFormatDots {
                 c03 = w0.fma(v, c03);
                 c13 = w1.fma(v, c13);
             }
-            float s00 = c00.reduceLanes(VectorOperators.ADD), s01 = c01.reduceLanes(VectorOperators.ADD);
-            float s02 = c02.reduceLanes(VectorOperators.ADD), s03 = c03.reduceLanes(VectorOperators.ADD);
-            float s10 = c10.reduceLanes(VectorOperators.ADD), s11 = c11.reduceLanes(VectorOperators.ADD);
-            float s12 = c12.reduceLanes(VectorOperators.ADD), s13 = c13.reduceLanes(VectorOperators.ADD);
+            float s00 = Lanes.sum(c00), s01 = Lanes.sum(c01);
+            float s02 = Lanes.sum(c02), s03 = Lanes.sum(c03);
+            float s10 = Lanes.sum(c10), s11 = Lanes.sum(c11);
+            float s12 = Lanes.sum(c12), s13 = Lanes.sum(c13);
             for (int i = vb; i < n; i++) {
                 float w0 = rows[i], w1 = rows[n + i];
                 s00 += w0 * x[x0 + i];

@@ -51,7 +51,7 @@ final class PanamaFormatLut {
                     }
                 }
             }
-            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            float s = Lanes.sum(a0.add(a1));
             for (int i = blocks * p; i < n; i++) {
                 s += lut[(i / w.groupSize()) * e + BitPacking.get(seg, r0, i, bits)] * x[i];
             }

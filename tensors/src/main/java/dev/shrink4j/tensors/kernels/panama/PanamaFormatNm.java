@@ -74,7 +74,7 @@ final class PanamaFormatNm {
                 IntVector xs = pos.selectFrom(FloatVector.fromArray(FS, x, xo).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + L).reinterpretAsInts());
                 acc = v.fma(xs.reinterpretAsFloats(), acc);
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = Lanes.sum(acc);
             for (int t = chunks * L; t < kept; t++) {
                 int col = (t / 2) * 4 + ((idx.get(ValueLayout.JAVA_BYTE, i0 + t / 4) >>> (2 * (t % 4))) & 3);
                 s += Float.float16ToFloat(vals.getAtIndex(Tensor.I16, (long) j * kept + t)) * x[col];

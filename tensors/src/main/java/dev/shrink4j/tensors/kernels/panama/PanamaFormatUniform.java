@@ -195,7 +195,7 @@ final class PanamaFormatUniform {
                     g++;
                 }
             }
-            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+            y[j] = Lanes.sum(tot) - zt;
         }
     }
 
@@ -232,7 +232,7 @@ final class PanamaFormatUniform {
                 FloatVector sv = FloatVector.fromArray(FS, srow, so).rearrange(shuffle);
                 tot = a0.add(a1).add(a2.add(a3)).fma(sv, tot);
             }
-            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+            y[j] = Lanes.sum(tot) - zt;
         }
     }
 
@@ -264,7 +264,7 @@ final class PanamaFormatUniform {
                 FloatVector sv = FloatVector.fromArray(FS, srow, so).rearrange(shuffle);
                 tot = a0.add(a1).fma(sv, tot);
             }
-            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+            y[j] = Lanes.sum(tot) - zt;
         }
     }
 
@@ -296,7 +296,7 @@ final class PanamaFormatUniform {
                     g++;
                 }
             }
-            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+            y[j] = Lanes.sum(tot) - zt;
         }
     }
 
@@ -324,7 +324,7 @@ final class PanamaFormatUniform {
                     g++;
                 }
             }
-            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+            y[j] = Lanes.sum(tot) - zt;
         }
     }
 
@@ -380,7 +380,7 @@ final class PanamaFormatUniform {
                     tot = a0.add(a1).fma(FloatVector.fromArray(FS, laneScale, t * L), tot);
                 }
             }
-            y[j] = tot.reduceLanes(VectorOperators.ADD) - zt;
+            y[j] = Lanes.sum(tot) - zt;
         }
     }
 

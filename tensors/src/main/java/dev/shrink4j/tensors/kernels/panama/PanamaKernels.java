@@ -249,6 +249,6 @@ public final class PanamaKernels implements Kernels {
     }
 
     static float reduce(FloatVector v) {
-        return v.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(v);
     }
 }

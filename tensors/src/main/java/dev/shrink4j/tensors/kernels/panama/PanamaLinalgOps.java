@@ -29,7 +29,7 @@ public final class PanamaLinalgOps implements VectorOps {
         for (; i < bound; i += L) {
             a0 = DoubleVector.fromArray(S, x, xo + i).fma(DoubleVector.fromArray(S, y, yo + i), a0);
         }
-        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < len; i++) {
             s += x[xo + i] * y[yo + i];
         }
@@ -56,8 +56,8 @@ public final class PanamaLinalgOps implements VectorOps {
             b0 = DoubleVector.fromArray(S, x, xo2 + i).fma(y0, b0);
             b1 = DoubleVector.fromArray(S, x, xo2 + i + L).fma(y1, b1);
         }
-        double s1 = a0.add(a1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-        double s2 = b0.add(b1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double s1 = Lanes.sum(a0.add(a1));
+        double s2 = Lanes.sum(b0.add(b1));
         for (; i < len; i++) {
             s1 += x[xo1 + i] * y[yo + i];
             s2 += x[xo2 + i] * y[yo + i];

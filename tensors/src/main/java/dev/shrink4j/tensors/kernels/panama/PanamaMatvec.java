@@ -49,7 +49,7 @@ final class PanamaMatvec {
                 a2 = FloatVector.fromArray(F, x, xOff + i + 2 * L).fma(FloatVector.fromArray(F, y, yOff + i + 2 * L), a2);
                 a3 = FloatVector.fromArray(F, x, xOff + i + 3 * L).fma(FloatVector.fromArray(F, y, yOff + i + 3 * L), a3);
             }
-            s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         }
         for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
         return s;
@@ -94,7 +94,7 @@ final class PanamaMatvec {
             for (; j < bound; j += L) {
                 s0 = FloatVector.fromMemorySegment(F, seg, o + 4L * j, LE).fma(FloatVector.fromArray(F, x, xOff + j), s0);
             }
-            float t = s0.reduceLanes(VectorOperators.ADD);
+            float t = Lanes.sum(s0);
             for (; j < dIn; j++) t += seg.get(Tensor.F32, o + 4L * j) * x[xOff + j];
             y[yOff + r] = acc ? y[yOff + r] + t : t;
         }
@@ -127,7 +127,7 @@ final class PanamaMatvec {
         }
         for (; j + L <= dIn; j += L) a0 = FloatVector.fromMemorySegment(F, seg, o + 4L * j, LE).fma(FloatVector.fromArray(F, x, xOff + j), a0);
         touched = t;
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; j < dIn; j++) s += seg.get(Tensor.F32, o + 4L * j) * x[xOff + j];
         return s;
     }
@@ -147,7 +147,7 @@ final class PanamaMatvec {
         }
         for (; j + L <= dIn; j += L) a0 = Convert.bf16(seg, o + 2L * j).fma(FloatVector.fromArray(F, x, xOff + j), a0);
         touched = t;
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; j < dIn; j++) s += Floats.bf16ToF32(seg.get(Tensor.I16, o + 2L * j)) * x[xOff + j];
         return s;
     }
@@ -171,8 +171,8 @@ final class PanamaMatvec {
             s2 = FloatVector.fromMemorySegment(F, seg, o2 + b, LE).fma(xv, s2);
             s3 = FloatVector.fromMemorySegment(F, seg, o3 + b, LE).fma(xv, s3);
         }
-        float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-        float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+        float t0 = Lanes.sum(s0), t1 = Lanes.sum(s1);
+        float t2 = Lanes.sum(s2), t3 = Lanes.sum(s3);
         for (; j < dIn; j++) {
             float xj = x[xOff + j];
             long b = 4L * j;
@@ -203,7 +203,7 @@ final class PanamaMatvec {
             int j = 0;
             int bound = F.loopBound(dIn);
             for (; j < bound; j += L) s0 = Convert.bf16(seg, o + 2L * j).fma(FloatVector.fromArray(F, x, xOff + j), s0);
-            float t = s0.reduceLanes(VectorOperators.ADD);
+            float t = Lanes.sum(s0);
             for (; j < dIn; j++) t += Floats.bf16ToF32(seg.get(Tensor.I16, o + 2L * j)) * x[xOff + j];
             y[yOff + r] = acc ? y[yOff + r] + t : t;
         }
@@ -230,8 +230,8 @@ final class PanamaMatvec {
             s2 = Convert.bf16(seg, o2 + b).fma(xv, s2);
             s3 = Convert.bf16(seg, o3 + b).fma(xv, s3);
         }
-        float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-        float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+        float t0 = Lanes.sum(s0), t1 = Lanes.sum(s1);
+        float t2 = Lanes.sum(s2), t3 = Lanes.sum(s3);
         for (; j < dIn; j++) {
             float xj = x[xOff + j];
             long b = 2L * j;
@@ -259,8 +259,8 @@ final class PanamaMatvec {
                 s2 = FloatVector.fromArray(F, w, o2 + j).fma(xv, s2);
                 s3 = FloatVector.fromArray(F, w, o3 + j).fma(xv, s3);
             }
-            float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-            float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0), t1 = Lanes.sum(s1);
+            float t2 = Lanes.sum(s2), t3 = Lanes.sum(s3);
             for (; j < dIn; j++) {
                 float xj = x[xOff + j];
                 t0 += w[o0 + j] * xj;
@@ -350,7 +350,7 @@ final class PanamaMatvec {
             }
         }
         touched = t;
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += tensor.getFloat(from + i);
         return s;
     }
