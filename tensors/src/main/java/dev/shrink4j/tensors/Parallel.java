@@ -32,35 +32,28 @@ public final class Parallel {
     }
 
     private static int configuredThreads() {
-        String v = System.getProperty(PROPERTY);
-        if (v == null || v.isBlank()) {
-            return Math.max(1, Runtime.getRuntime().availableProcessors());
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n < 1) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected a positive integer");
-        }
+        return (int) integerProperty(PROPERTY, Math.max(1, Runtime.getRuntime().availableProcessors()), 1, "a positive integer");
     }
 
     private static long configuredPollMicros() {
-        String v = System.getProperty(POLL_PROPERTY);
+        return integerProperty(POLL_PROPERTY, 100, 0, "microseconds, a non-negative integer");
+    }
+
+    /** The integer system property {@code name} (≥ min), {@code unset} when absent; a clear error otherwise. */
+    private static long integerProperty(String name, long unset, long min, String expected) {
+        String v = System.getProperty(name);
         if (v == null || v.isBlank()) {
-            return 100;
+            return unset;
         }
         try {
             long n = Long.parseLong(v.trim());
-            if (n < 0) {
-                throw new NumberFormatException();
+            if (n >= min && n <= Integer.MAX_VALUE) {
+                return n;
             }
-            return n;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + POLL_PROPERTY + "=" + v + ": expected microseconds, a non-negative integer");
+            // reported below
         }
+        throw new IllegalArgumentException("-D" + name + "=" + v + ": expected " + expected);
     }
 
     private static ForkJoinPool pool() {
