@@ -74,28 +74,15 @@ final class PanamaMatvec {
 
     private static void f32Rows(MemorySegment seg, int r0, int r1, int dIn, float[] x, int xOff, float[] y, int yOff, boolean acc) {
         long rowBytes = 4L * dIn;
-        if (xStaysInL1(dIn, rowBytes)) {
-            long last = seg.byteSize() - 1;
-            for (int r = r0; r < r1; r++) {
-                float t = f32Row(seg, r * rowBytes, dIn, x, xOff, last);
-                y[yOff + r] = acc ? y[yOff + r] + t : t;
-            }
-            return;
-        }
         int r = r0;
-        // One call per four rows, not one loop over the whole range: a long-running loop in a method
-        // invoked a few times per matvec only gets on-stack-replacement code, measured ~15 % slower.
-        for (; r + 4 <= r1; r += 4) f32Block4(seg, r * rowBytes, rowBytes, dIn, x, xOff, y, yOff + r, acc);
+        if (!xStaysInL1(dIn, rowBytes)) {
+            // One call per four rows, not one loop over the whole range: a long-running loop in a method
+            // invoked a few times per matvec only gets on-stack-replacement code, measured ~15 % slower.
+            for (; r + 4 <= r1; r += 4) f32Block4(seg, r * rowBytes, rowBytes, dIn, x, xOff, y, yOff + r, acc);
+        }
+        long last = seg.byteSize() - 1;
         for (; r < r1; r++) {
-            long o = r * rowBytes;
-            FloatVector s0 = FloatVector.zero(F);
-            int j = 0;
-            int bound = F.loopBound(dIn);
-            for (; j < bound; j += L) {
-                s0 = FloatVector.fromMemorySegment(F, seg, o + 4L * j, LE).fma(FloatVector.fromArray(F, x, xOff + j), s0);
-            }
-            float t = Lanes.sum(s0);
-            for (; j < dIn; j++) t += seg.get(Tensor.F32, o + 4L * j) * x[xOff + j];
+            float t = f32Row(seg, r * rowBytes, dIn, x, xOff, last);
             y[yOff + r] = acc ? y[yOff + r] + t : t;
         }
     }
@@ -187,24 +174,13 @@ final class PanamaMatvec {
 
     private static void bf16Rows(MemorySegment seg, int r0, int r1, int dIn, float[] x, int xOff, float[] y, int yOff, boolean acc) {
         long rowBytes = 2L * dIn;
-        if (xStaysInL1(dIn, rowBytes)) {
-            long last = seg.byteSize() - 1;
-            for (int r = r0; r < r1; r++) {
-                float t = bf16Row(seg, r * rowBytes, dIn, x, xOff, last);
-                y[yOff + r] = acc ? y[yOff + r] + t : t;
-            }
-            return;
-        }
         int r = r0;
-        for (; r + 4 <= r1; r += 4) bf16Block4(seg, r * rowBytes, rowBytes, dIn, x, xOff, y, yOff + r, acc); // see f32Rows
+        if (!xStaysInL1(dIn, rowBytes)) {
+            for (; r + 4 <= r1; r += 4) bf16Block4(seg, r * rowBytes, rowBytes, dIn, x, xOff, y, yOff + r, acc); // see f32Rows
+        }
+        long last = seg.byteSize() - 1;
         for (; r < r1; r++) {
-            long o = r * rowBytes;
-            FloatVector s0 = FloatVector.zero(F);
-            int j = 0;
-            int bound = F.loopBound(dIn);
-            for (; j < bound; j += L) s0 = Convert.bf16(seg, o + 2L * j).fma(FloatVector.fromArray(F, x, xOff + j), s0);
-            float t = Lanes.sum(s0);
-            for (; j < dIn; j++) t += Floats.bf16ToF32(seg.get(Tensor.I16, o + 2L * j)) * x[xOff + j];
+            float t = bf16Row(seg, r * rowBytes, dIn, x, xOff, last);
             y[yOff + r] = acc ? y[yOff + r] + t : t;
         }
     }
