@@ -63,7 +63,7 @@ class BlockPipelineTest {
     void observedInputsAreTheDenseActivationsWhenNothingChanges() {
         ModelConfig c = ModelConfig.parse(TinyModels.config("LlamaForCausalLM"), "tiny");
         try (Arena arena = Arena.ofShared()) {
-            LlamaModel model = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel model = tinyModel(c, arena);
             int[] seq = TinyModels.tokens(12, c.vocabSize(), 1);
             Calibration cal = Calibration.fromTokens(seq, "test", c, 3, 6, 42);
             assertEquals(3, cal.sequences().length);
@@ -89,14 +89,14 @@ class BlockPipelineTest {
     void trueSequentialGroupsSeeEarlierReplacements() {
         ModelConfig c = ModelConfig.parse(TinyModels.config("LlamaForCausalLM"), "tiny");
         try (Arena arena = Arena.ofShared()) {
-            LlamaModel model = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel model = tinyModel(c, arena);
             Calibration cal = Calibration.fromTokens(TinyModels.tokens(40, c.vocabSize(), 2), "test", c, 2, 8, 1);
             Recorder seq = new Recorder(true, arena);
             new BlockPipeline(model, BlockPipeline.Options.defaults()).run(cal, seq);
             // With q/k/v zeroed, every query attends uniformly and v = 0, so o_proj's input is zero.
             for (float v : seq.seen.get("0/O").get(0)) assertEquals(0f, v);
 
-            LlamaModel fresh = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel fresh = tinyModel(c, arena);
             Recorder dense = new Recorder(true, arena);
             new BlockPipeline(fresh, BlockPipeline.Options.defaults().withPropagation(BlockPipeline.Propagation.DENSE)).run(cal, dense);
             float max = 0;
@@ -116,6 +116,18 @@ class BlockPipelineTest {
         return counts;
     }
 
+    /** The tiny Llama of {@link TinyModels} with {@code layers} blocks. */
+    private static ModelConfig tinyConfig(int layers) {
+        var json = TinyModels.config("LlamaForCausalLM");
+        json.put("num_hidden_layers", layers);
+        return ModelConfig.parse(json, "tiny");
+    }
+
+    /** The same synthetic F32 weights every time (seed 5), so models built apart compute the same. */
+    private static LlamaModel tinyModel(ModelConfig c, Arena arena) {
+        return LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+    }
+
     private static int[] counts(AtomicInteger[] c) {
         int[] out = new int[c.length];
         for (int i = 0; i < c.length; i++) out[i] = c[i].get();
@@ -124,21 +136,19 @@ class BlockPipelineTest {
 
     @Test
     void blocksThatNeedNoInputsGetNoForwardAndPropagationStopsAfterTheLastThatDoes() {
-        var json = TinyModels.config("LlamaForCausalLM");
-        json.put("num_hidden_layers", 4);
-        ModelConfig c = ModelConfig.parse(json, "tiny");
+        ModelConfig c = tinyConfig(4);
         try (Arena arena = Arena.ofShared()) {
             Calibration cal = Calibration.fromTokens(TinyModels.tokens(60, c.vocabSize(), 3), "test", c, 3, 8, 1);
             BlockPipeline.Options dense = BlockPipeline.Options.defaults().withPropagation(BlockPipeline.Propagation.DENSE);
 
-            LlamaModel all = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel all = tinyModel(c, arena);
             AtomicInteger[] allCounts = countForwards(all);
             Recorder full = new Recorder(false, arena);
             new BlockPipeline(all, dense).run(cal, full);
             // One observation forward per block, one propagation forward for each block that has a successor.
             assertArrayEquals(new int[] {2, 2, 2, 1}, counts(allCounts));
 
-            LlamaModel some = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel some = tinyModel(c, arena);
             AtomicInteger[] someCounts = countForwards(some);
             Recorder onlyBlock1 = new Recorder(false, arena);
             onlyBlock1.needs = layer -> layer == 1;
@@ -148,7 +158,7 @@ class BlockPipelineTest {
             assertEquals(java.util.Set.of("1/QKV", "1/O", "1/GATE_UP", "1/DOWN"), onlyBlock1.seen.keySet());
             for (String k : onlyBlock1.seen.keySet()) assertArrayEquals(full.seen.get(k).get(0), onlyBlock1.seen.get(k).get(0), k);
 
-            LlamaModel none = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel none = tinyModel(c, arena);
             AtomicInteger[] noneCounts = countForwards(none);
             Recorder nothing = new Recorder(false, arena);
             nothing.needs = layer -> false;
@@ -172,19 +182,17 @@ class BlockPipelineTest {
 
     @Test
     void compressedPropagationSkipsOnlyTheObservationOfBlocksThatNeedNoInputs() {
-        var json = TinyModels.config("LlamaForCausalLM");
-        json.put("num_hidden_layers", 3);
-        ModelConfig c = ModelConfig.parse(json, "tiny");
+        ModelConfig c = tinyConfig(3);
         try (Arena arena = Arena.ofShared()) {
             Calibration cal = Calibration.fromTokens(TinyModels.tokens(60, c.vocabSize(), 3), "test", c, 2, 8, 1);
-            LlamaModel all = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel all = tinyModel(c, arena);
             AtomicInteger[] allCounts = countForwards(all);
             Recorder full = new Recorder(true, arena);
             new BlockPipeline(all, BlockPipeline.Options.defaults()).run(cal, full);
             // True-sequential forwards stop at the group's input, so down_proj runs in propagation only.
             assertArrayEquals(new int[] {1, 1, 0}, counts(allCounts));
 
-            LlamaModel skip = LlamaModel.of(c, Synthetic.inMemory(c, DType.F32, 0.3, 5, arena));
+            LlamaModel skip = tinyModel(c, arena);
             countForwards(skip);
             Recorder not0 = new Recorder(true, arena);
             not0.needs = layer -> layer != 0;
