@@ -7,12 +7,13 @@ import dev.shrink4j.tensors.io.Json;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
-/** {@code shrink4j eval}: perplexity (and KL against a reference) by the protocol of METHODS §9.2. */
+/** {@code shrink4j eval}: perplexity (and KL against a reference) by the protocol of docs/methods (evaluation). */
 final class EvalCommand implements Command {
     @Override
     public String name() {
@@ -51,24 +52,34 @@ final class EvalCommand implements Command {
         o.addOption(Option.builder().longOpt("max-windows").hasArg().argName("N").desc("score only the first N windows").build());
         o.addOption(Option.builder().longOpt("reference").hasArg().argName("DIR").desc("reference model for KL(P_ref || P_model)").build());
         o.addOption(Option.builder().longOpt("json").desc("print JSON (keys nll, ppl, tokens, windows, kl, ...)").build());
+        o.addOption(Option.builder().longOpt("quiet").desc("no progress (running perplexity) on stderr").build());
         return o;
     }
 
     @Override
     public int run(CommandLine cl, Console console) {
-        if (!cl.getArgList().isEmpty()) throw new UsageException("unexpected arguments " + cl.getArgList());
-        int seqLen = ModelArgs.intOption(cl, "seq-len", 256, 2);
-        int maxWindows = ModelArgs.intOption(cl, "max-windows", 0, 1);
-        Path textFile = Path.of(cl.getOptionValue("text"));
-        Path modelDir = ModelArgs.modelDir(cl, "model");
-        String text = ModelArgs.readText(textFile);
+        Args args = new Args(cl);
+        args.positionals();
+        int seqLen = args.integer("seq-len", 256, 2);
+        int maxWindows = args.integer("max-windows", 0, 1);
+        Path modelDir = args.modelDir("model");
+        Path textFile = Path.of(args.required("text", "FILE"));
+        String text = args.text("text");
+        Path referenceDir = args.has("reference") ? args.modelDir("reference") : null;
+        Progress progress = new Progress(console.err(), args.has("quiet"));
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(modelDir, arena);
-            LlamaModel reference = cl.hasOption("reference") ? LlamaModel.load(ModelArgs.modelDir(cl, "reference"), arena) : null;
+            if (seqLen > model.config().maxPositions()) {
+                throw new UsageException("--seq-len " + seqLen + " exceeds the model's context of " + model.config().maxPositions() + " tokens");
+            }
+            LlamaModel reference = referenceDir == null ? null : LlamaModel.load(referenceDir, arena);
             Tokenizer tokenizer = Tokenizer.load(modelDir, model.config());
             int[] stream = tokenizer.encode(text, false);
+            int windows = Perplexity.windowCount(stream.length, seqLen);
+            progress.quietStage("eval " + textFile.getFileName(), maxWindows > 0 ? Math.min(maxWindows, windows) : windows);
             long t0 = System.nanoTime();
-            Perplexity.Result r = Perplexity.evaluate(model, stream, seqLen, maxWindows, reference);
+            Perplexity.Result r = Perplexity.evaluate(model, stream, seqLen, maxWindows, reference, (done, total, nll) ->
+                    progress.tick(done, total, "windows", String.format(Locale.ROOT, "running ppl %.4f", Math.exp(nll))));
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (cl.hasOption("json")) {
                 Map<String, Object> m = new LinkedHashMap<>();

@@ -4,16 +4,11 @@ import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Tokenizer;
-import dev.shrink4j.tensors.ShrinkException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
@@ -36,11 +31,13 @@ public final class EvalSupport {
     private final int maxWindows;
     private final List<Map<String, Object>> rows = new ArrayList<>();
     private final List<Perplexity.Result> before = new ArrayList<>();
+    private final Progress progress;
 
-    private EvalSupport(List<Text> texts, int seqLen, int maxWindows) {
+    private EvalSupport(List<Text> texts, int seqLen, int maxWindows, Progress progress) {
         this.texts = texts;
         this.seqLen = seqLen;
         this.maxWindows = maxWindows;
+        this.progress = progress;
     }
 
     public static void addOptions(Options o) {
@@ -52,25 +49,27 @@ public final class EvalSupport {
     }
 
     /** Reads and tokenizes the evaluation texts (before any work starts, so a bad file fails fast). */
-    public static EvalSupport fromCommandLine(CommandLine cl, LlamaModel model, Tokenizer tok, long seed) throws IOException {
-        if (cl.hasOption("no-eval")) return new EvalSupport(List.of(), 0, 0);
-        int T = ModelArgs.intOption(cl, "eval-seq-len", Math.min(256, model.config().maxPositions()), 2);
-        int maxWindows = ModelArgs.intOption(cl, "max-windows", 0, 1);
+    static EvalSupport fromCommandLine(Args args, LlamaModel model, Tokenizer tok, long seed, Progress progress) {
+        if (args.has("no-eval")) return new EvalSupport(List.of(), 0, 0, progress);
+        int T = args.integer("eval-seq-len", Math.min(256, model.config().maxPositions()), 2, model.config().maxPositions());
+        int maxWindows = args.integer("max-windows", 0, 1);
+        if (tok == null) throw new UsageException("evaluation needs the model's tokenizer: add --no-eval for a checkpoint without one");
         List<Text> texts = new ArrayList<>();
-        if (cl.hasOption("eval")) {
-            for (String f : cl.getOptionValues("eval")) {
+        if (args.has("eval")) {
+            for (String f : args.values("eval")) {
                 Path p = Path.of(f);
-                String text = ModelArgs.readText(p);
+                String text = Args.readText("--eval", p);
                 texts.add(new Text(p.getFileName().toString(), tok.encode(text, false)));
             }
         } else {
+            progress.stage("evaluation text: the model generates " + SELF_EVAL_SEQUENCES + " × " + T + " tokens", 0);
             Calibration c = Calibration.selfGenerated(model, tok, SELF_EVAL_SEQUENCES, T, seed + SELF_EVAL_SEED_OFFSET);
             int[][] seqs = c.sequences();
             int[] stream = new int[seqs.length * (seqs[0].length - 1)];
             for (int s = 0; s < seqs.length; s++) System.arraycopy(seqs[s], 1, stream, s * (seqs[s].length - 1), seqs[s].length - 1);
             texts.add(new Text("self-generated (seed " + (seed + SELF_EVAL_SEED_OFFSET) + ")", stream));
         }
-        return new EvalSupport(texts, T, maxWindows);
+        return new EvalSupport(texts, T, maxWindows, progress);
     }
 
     public boolean enabled() {
@@ -79,13 +78,21 @@ public final class EvalSupport {
 
     /** Scores the original model. */
     public void before(LlamaModel original) {
-        for (Text t : texts) before.add(Perplexity.evaluate(original, t.stream(), seqLen, maxWindows, null));
+        for (Text t : texts) before.add(score("evaluate original on " + t.label(), original, t, null));
+    }
+
+    /** One text with progress (running perplexity, ETA) when it takes more than a moment. */
+    private Perplexity.Result score(String stage, LlamaModel model, Text t, LlamaModel reference) {
+        int windows = Perplexity.windowCount(t.stream().length, seqLen);
+        progress.quietStage(stage, maxWindows > 0 ? Math.min(windows, maxWindows) : windows);
+        return Perplexity.evaluate(model, t.stream(), seqLen, maxWindows, reference,
+                (done, total, nll) -> progress.tick(done, total, "windows", String.format(java.util.Locale.ROOT, "running ppl %.3f", Math.exp(nll))));
     }
 
     /** Scores the compressed model against the original (KL) and returns one row per text. */
     public List<Map<String, Object>> after(LlamaModel compressed, LlamaModel original) {
         for (int i = 0; i < texts.size(); i++) {
-            Perplexity.Result a = Perplexity.evaluate(compressed, texts.get(i).stream(), seqLen, maxWindows, original);
+            Perplexity.Result a = score("evaluate compressed on " + texts.get(i).label(), compressed, texts.get(i), original);
             Perplexity.Result b = before.get(i);
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("text", texts.get(i).label());

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -44,17 +45,19 @@ final class GenerateCommand implements Command {
         o.addOption(Option.builder().longOpt("temperature").hasArg().argName("t").desc("sampling temperature (default 0 = greedy)").build());
         o.addOption(Option.builder().longOpt("top-p").hasArg().argName("p").desc("nucleus sampling mass (default 0.9)").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("s").desc("sampling seed (default 0)").build());
+        o.addOption(Option.builder().longOpt("quiet").desc("no timing line (tokens/s) on stderr").build());
         return o;
     }
 
     @Override
     public int run(CommandLine cl, Console console) {
-        if (!cl.getArgList().isEmpty()) throw new UsageException("unexpected arguments " + cl.getArgList());
-        int maxTokens = ModelArgs.intOption(cl, "max-tokens", 256, 1);
-        double temperature = ModelArgs.doubleOption(cl, "temperature", 0, 0, 100);
-        double topP = ModelArgs.doubleOption(cl, "top-p", 0.9, 1e-9, 1);
-        long seed = ModelArgs.longOption(cl, "seed", 0);
-        Path dir = ModelArgs.modelDir(cl, "model");
+        Args args = new Args(cl);
+        args.positionals();
+        int maxTokens = args.integer("max-tokens", 256, 1);
+        double temperature = args.number("temperature", 0, 0, 100);
+        double topP = args.number("top-p", 0.9, 1e-9, 1);
+        long seed = args.longValue("seed", 0);
+        Path dir = args.modelDir("model");
         String prompt = cl.getOptionValue("prompt", "");
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(dir, arena);
@@ -67,7 +70,10 @@ final class GenerateCommand implements Command {
             String[] printed = {tokenizer.decode(ids)};
             console.out().print(printed[0]);
             console.out().flush();
-            new Generator(model).generate(ids, maxTokens, sampler, token -> {
+            long[] firstToken = {0};
+            long t0 = System.nanoTime();
+            int[] generated = new Generator(model).generate(ids, maxTokens, sampler, token -> {
+                if (firstToken[0] == 0) firstToken[0] = System.nanoTime();
                 all.add(token);
                 String text = tokenizer.decode(all.stream().mapToInt(Integer::intValue).toArray());
                 // Print only complete characters: a byte-fallback sequence may still be open.
@@ -80,6 +86,15 @@ final class GenerateCommand implements Command {
             String text = tokenizer.decode(all.stream().mapToInt(Integer::intValue).toArray());
             if (text.startsWith(printed[0])) console.out().print(text.substring(printed[0].length()));
             console.out().println();
+            long t1 = System.nanoTime();
+            if (!args.has("quiet")) {
+                // Prompt processing (up to the first token) and decoding separately, as llama.cpp reports them.
+                double promptSeconds = ((firstToken[0] == 0 ? t1 : firstToken[0]) - t0) / 1e9;
+                double decode = (t1 - (firstToken[0] == 0 ? t1 : firstToken[0])) / 1e9;
+                int decoded = Math.max(0, generated.length - 1);
+                console.err().printf(Locale.ROOT, "[%d prompt tokens in %.3f s; %d tokens generated, %.1f tokens/s after the first]%n",
+                        ids.length, promptSeconds, generated.length, decoded == 0 || decode == 0 ? 0.0 : decoded / decode);
+            }
         }
         return 0;
     }

@@ -50,8 +50,8 @@ public final class HeapPlan {
         if (command == null) return 0;
         CommandLine cl;
         try {
-            // The command's own parser: the same options, abbreviations and --name=value forms as the run.
-            cl = new DefaultParser().parse(Main.optionsOf(command), args.subList(1, args.size()).toArray(String[]::new));
+            // The command's own parser: the same options and --name=value forms as the run.
+            cl = Main.parser().parse(Main.optionsOf(command), args.subList(1, args.size()).toArray(String[]::new));
         } catch (ParseException e) {
             return 0; // the run itself reports the usage error
         }

@@ -31,6 +31,7 @@ import org.apache.commons.cli.Options;
  */
 final class LowrankCommand implements Command {
     static final int DEFAULT_SAMPLES = 128;
+    static final List<String> METHODS = List.of("svd", "whitened-svd", "asvd", "lost", "lost-whitened");
 
     @Override
     public String name() {
@@ -73,105 +74,60 @@ final class LowrankCommand implements Command {
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F")
                 .desc("shrink4j (factors, default) | dense (merged weights, for accuracy checks)").build());
         o.addOption(Option.builder().longOpt("dtype").hasArg().argName("T")
-                .desc("F32 | F16 | BF16 for factors and kept columns (default: each weight's own)").build());
+                .desc("f32 | f16 | bf16 for factors and kept columns (default: each weight's own)").build());
         o.addOption(Option.builder().longOpt("damp").hasArg().argName("D")
                 .desc("relative damping of H for whitening (default " + WhitenedSvd.DEFAULT_DAMP + ")").build());
         o.addOption(Option.builder().longOpt("alpha").hasArg().argName("A")
                 .desc("ASVD scaling exponent (default " + ActivationScaledSvd.DEFAULT_ALPHA + ")").build());
-        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self")
-                .desc("calibration text for whitened-svd, asvd, lost-whitened (default self: the model's own generations)").build());
-        o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
-        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length (default min(2048, context))").build());
-        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration window seed (default 0)").build());
-        EvalSupport.addOptions(o);
-        o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md to DIR").build());
-        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
-        o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+        CompressionRun.addOptions(o, DEFAULT_SAMPLES, "used by whitened-svd, asvd and lost-whitened");
         return o;
     }
 
     @Override
     public int run(CommandLine cl, Console console) throws Exception {
-        List<String> args = cl.getArgList();
-        if (args.size() != 2) throw new UsageException("expected IN and OUT, got " + args.size() + " arguments");
-        Path in = Path.of(args.get(0));
-        Path out = Path.of(args.get(1));
-        LowRankMethod method = method(cl);
-        double ratio = ratio(cl);
-        double rho = ModelArgs.doubleOption(cl, "rho", Budgets.DEFAULT_RHO, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
-        if (!(rho >= 0 && rho < 1)) throw new UsageException("--rho must be in [0, 1), got " + cl.getOptionValue("rho"));
+        Args args = new Args(cl);
+        List<String> paths = args.positionals("IN", "OUT");
+        LowRankMethod method = LowRankMethod.parse(args.choice("method", null, METHODS));
+        if (!args.has("params-ratio")) throw new UsageException("--params-ratio is required, e.g. --params-ratio 0.5");
+        double ratio = args.fraction("params-ratio", Double.NaN, 0, true, 1, false);
+        double rho = args.fraction("rho", Budgets.DEFAULT_RHO, 0, 1, true);
         Lost.Options lost = Lost.Options.compression().withRho(rho);
         LowRankCompressor.Settings settings = new LowRankCompressor.Settings(method, ratio, lost,
-                ModelArgs.doubleOption(cl, "damp", WhitenedSvd.DEFAULT_DAMP, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY), ModelArgs.doubleOption(cl, "alpha", ActivationScaledSvd.DEFAULT_ALPHA, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY));
-        LowRankFormat format = cl.hasOption("format") ? usage(() -> LowRankFormat.parse(cl.getOptionValue("format"))) : LowRankFormat.SHRINK4J;
-        DType dtype = cl.hasOption("dtype") ? factorType(cl.getOptionValue("dtype")) : null;
-        int samples = ModelArgs.intOption(cl, "samples", DEFAULT_SAMPLES, 1);
-        int seqLen = ModelArgs.intOption(cl, "seq-len", 0, 2);
-        long seed = ModelArgs.longOption(cl, "seed", 0);
-        String calibSource = cl.getOptionValue("calib", "self");
-        boolean force = cl.hasOption("force");
-        if (!Files.isDirectory(in)) throw new ShrinkException(in + ": not a checkpoint directory");
-        if (Files.exists(out) && !force) throw new ShrinkException(out + ": output already exists (use --force to replace it)");
-        if (out.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
-            throw new ShrinkException(out + ": the output must not be the input checkpoint");
-        }
+                args.number("damp", WhitenedSvd.DEFAULT_DAMP, 0, Double.POSITIVE_INFINITY),
+                args.number("alpha", ActivationScaledSvd.DEFAULT_ALPHA, 0, Double.POSITIVE_INFINITY));
+        LowRankFormat format = LowRankFormat.parse(args.choice("format", "shrink4j", List.of("shrink4j", "dense")));
+        DType dtype = args.has("dtype") ? DType.parse(args.choice("dtype", null, List.of("f32", "f16", "bf16")).toUpperCase(Locale.ROOT)) : null;
+        Path in = Args.inputDir("IN", Path.of(paths.get(0)));
+        Path out = args.output(in, paths.get(1));
 
-        Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
-        Report report = new Report("lowrank", Report.argv("lowrank", cl));
-        report.put("method", method.cliName());
-        report.put("parameters", parameters(settings, format, dtype));
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("method", method.cliName());
         provenance.put("parameters", parameters(settings, format, dtype));
         provenance.put("tool_version", Main.VERSION);
         CheckpointLowRank driver = new CheckpointLowRank(new LowRankCompressor(settings));
         driver.preflight(in);
-        CheckpointLowRank.Options opts = new CheckpointLowRank.Options(format, force, dtype, provenance);
-        List<Map<String, Object>> evalRows = List.of();
+        CheckpointLowRank.Options opts = new CheckpointLowRank.Options(format, args.has("force"), dtype, provenance);
         CheckpointLowRank.Summary summary;
-        try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
-            if (!method.needsCalibration() && cl.hasOption("no-eval")) {
+        try (CompressionRun run = new CompressionRun("lowrank", args, console, in, out)) {
+            Report report = run.report();
+            report.put("method", method.cliName());
+            report.put("parameters", parameters(settings, format, dtype));
+            CheckpointLowRank.Listener listener = listener(run.progress(), report, method);
+            if (!method.needsCalibration() && args.has("no-eval")) {
                 // Weight-only and nothing to evaluate: stream block by block, memory bounded by one block.
                 report.put("model", Map.of("path", in.toString()));
-                try (var t = report.stage("factorize")) {
-                    summary = driver.run(in, out, opts, listener(progress, report, method));
-                }
+                summary = run.stage("factorize", () -> driver.run(in, out, opts, listener));
             } else {
-                LlamaModel model = LlamaModel.load(in, arena);
-                Tokenizer tok = Tokenizer.load(in, model.config());
-                report.put("model", Report.modelInfo(in, model));
-                Calibration calib = null;
-                EvalSupport eval;
-                try (var t = report.stage("calibration")) {
-                    if (method.needsCalibration()) {
-                        progress.stage("calibration from " + calibSource, 0);
-                        calib = Calibration.fromSource(calibSource, model, tok, samples, seqLen, seed);
-                        report.put("calibration", QuantizeCommand.calibrationInfo(calib.record()));
-                        provenance.put("calibration", QuantizeCommand.calibrationInfo(calib.record()));
-                    }
-                    eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
-                }
-                LlamaModel reference = null;
-                if (eval.enabled()) {
-                    reference = LlamaModel.load(in, arena);
-                    try (var t = report.stage("eval before")) {
-                        progress.stage("evaluate original", 0);
-                        eval.before(reference);
-                    }
-                }
-                try (var t = report.stage("factorize")) {
-                    summary = driver.run(model, in, out, opts, calib, listener(progress, report, method));
-                }
-                if (eval.enabled()) {
-                    try (var t = report.stage("eval after")) {
-                        progress.stage("evaluate factorized", 0);
-                        evalRows = eval.after(model, reference);
-                    }
-                    for (Map<String, Object> r : evalRows) report.eval(r);
-                }
+                LlamaModel model = run.loadInput();
+                Tokenizer tok = run.tokenizer(model, !(run.randomCalibration() && args.has("no-eval")));
+                Calibration calib = method.needsCalibration() ? run.calibration(model, tok, DEFAULT_SAMPLES) : null;
+                if (calib != null) provenance.put("calibration", CompressionRun.calibrationInfo(calib.record()));
+                EvalSupport eval = run.evaluation(model, tok);
+                LlamaModel reference = eval.enabled() ? LlamaModel.load(in, run.arena()) : null;
+                run.evalBefore(eval, reference);
+                summary = run.stage("factorize", () -> driver.run(model, in, out, opts, calib, listener));
+                run.evalAfter(eval, model, reference);
             }
-            mem.sample();
-            report.memory(mem);
             Map<String, Object> totals = new LinkedHashMap<>();
             totals.put("linears", summary.linears());
             totals.put("dense_values", summary.denseParams());
@@ -179,16 +135,9 @@ final class LowrankCommand implements Command {
             totals.put("achieved_ratio", summary.ratio());
             totals.put("safetensors_bytes", summary.outputBytes());
             report.put("totals", totals);
-            console.out().printf("%s %s P=%s: %d linears in %d blocks, %,d of %,d values (%.4f), %s written to %s (%s)%n",
-                    "lowrank", method.cliName(), ratio, summary.linears(), summary.blocks(), summary.params(), summary.denseParams(),
-                    summary.ratio(), InspectCommand.human(summary.outputBytes()), summary.output(), format.cliName());
-            for (Map<String, Object> r : evalRows) console.out().println(EvalSupport.line(r));
-            if (mem.peakAnonBytes() > 0) console.out().printf("peak RssAnon %.1f MiB%n", mem.peakAnonBytes() / 1048576.0);
-            if (cl.hasOption("report")) {
-                Path dir = Path.of(cl.getOptionValue("report"));
-                report.write(dir);
-                console.out().println("report: " + dir.resolve("report.md"));
-            }
+            run.finish(String.format(Locale.ROOT, "lowrank %s P=%s: %d linears in %d blocks, %,d of %,d values (%.4f), written to %s (%s)",
+                    method.cliName(), ratio, summary.linears(), summary.blocks(), summary.params(), summary.denseParams(),
+                    summary.ratio(), summary.output(), format.cliName()));
         }
         return 0;
     }
@@ -239,32 +188,5 @@ final class LowrankCommand implements Command {
         r.put("format", f.cliName());
         r.put("dtype", dtype == null ? "as input" : dtype.safetensorsName());
         return r;
-    }
-
-    private static LowRankMethod method(CommandLine cl) {
-        if (!cl.hasOption("method")) throw new UsageException("--method is required (svd, whitened-svd, asvd, lost, lost-whitened)");
-        return usage(() -> LowRankMethod.parse(cl.getOptionValue("method")));
-    }
-
-    private static double ratio(CommandLine cl) {
-        if (!cl.hasOption("params-ratio")) throw new UsageException("--params-ratio is required, e.g. --params-ratio 0.5");
-        double p = ModelArgs.doubleOption(cl, "params-ratio", Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
-        if (!(p > 0 && p <= 1)) throw new UsageException("--params-ratio must be in (0, 1], got " + cl.getOptionValue("params-ratio"));
-        return p;
-    }
-
-    private static DType factorType(String name) {
-        DType t = usage(() -> DType.parse(name.toUpperCase(Locale.ROOT)));
-        if (t != DType.F32 && t != DType.F16 && t != DType.BF16) throw new UsageException("--dtype must be F32, F16 or BF16, got " + name);
-        return t;
-    }
-
-    /** Turns a parse failure of a flag value into a usage error (exit 2). */
-    private static <T> T usage(Supplier<T> parse) {
-        try {
-            return parse.get();
-        } catch (ShrinkException | IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
     }
 }

@@ -5,9 +5,13 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.MissingArgumentException;
+import org.apache.commons.cli.MissingOptionException;
+import org.apache.commons.cli.UnrecognizedOptionException;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
@@ -38,8 +42,9 @@ public final class Main {
         }
         Command command = command(args[0]);
         if (command == null) {
-            err.println("shrink4j: unknown command '" + args[0] + "'; commands: "
-                    + String.join(", ", Commands.all().stream().map(Command::name).toList()) + " (see shrink4j --help)");
+            List<String> names = Commands.all().stream().map(Command::name).toList();
+            err.println("shrink4j: unknown command '" + args[0] + "'" + Suggest.didYouMean(args[0], names) + " (commands: "
+                    + String.join(", ", names) + "; see shrink4j --help)");
             return 2;
         }
         Options options = optionsOf(command);
@@ -50,13 +55,17 @@ public final class Main {
             return 0;
         }
         try {
-            CommandLine cl = new DefaultParser().parse(options, rest);
+            CommandLine cl = parser().parse(options, rest);
             // Load the kernels and their threads now, so a bad -Dshrink4j.* setting is refused up front
             // by every command, not only by those that happen to reach a parallel kernel.
             dev.shrink4j.tensors.Parallel.threads();
             dev.shrink4j.tensors.kernels.Kernels.get();
             return command.run(cl, new Console(out, err));
-        } catch (ParseException | UsageException e) {
+        } catch (ParseException e) {
+            err.println("shrink4j " + command.name() + ": " + parseMessage(e, options) + " (see shrink4j " + command.name() + " --help)");
+            if (debug) e.printStackTrace(err);
+            return 2;
+        } catch (UsageException e) {
             err.println("shrink4j " + command.name() + ": " + e.getMessage() + " (see shrink4j " + command.name() + " --help)");
             if (debug) e.printStackTrace(err);
             return 2;
@@ -80,6 +89,30 @@ public final class Main {
             if (debug) e.printStackTrace(err);
             return 1;
         }
+    }
+
+    /** The one option parser: no partial matching, so a misspelt flag gets a suggestion instead of a guess. */
+    static DefaultParser parser() {
+        return DefaultParser.builder().setAllowPartialMatching(false).get();
+    }
+
+    /** Commons CLI's exceptions in the words every other usage error uses. */
+    static String parseMessage(ParseException e, Options options) {
+        if (e instanceof UnrecognizedOptionException u) {
+            String typed = u.getOption();
+            List<String> flags = options.getOptions().stream().filter(o -> o.getLongOpt() != null).map(o -> "--" + o.getLongOpt()).toList();
+            String bare = typed.contains("=") ? typed.substring(0, typed.indexOf('=')) : typed;
+            return "unknown option " + bare + Suggest.didYouMean(bare.startsWith("--") ? bare : "-" + bare, flags);
+        }
+        if (e instanceof MissingOptionException m) {
+            List<String> missing = m.getMissingOptions().stream().map(o -> "--" + (o instanceof Option op ? op.getLongOpt() : o)).toList();
+            return String.join(" and ", missing) + (missing.size() == 1 ? " is" : " are") + " required";
+        }
+        if (e instanceof MissingArgumentException m) {
+            Option o = m.getOption();
+            return "--" + o.getLongOpt() + " needs a value" + (o.getArgName() == null ? "" : " (" + o.getArgName() + ")");
+        }
+        return e.getMessage();
     }
 
     /** The command's options plus the ones every command takes ({@code --help}, {@code --debug}). */

@@ -14,6 +14,9 @@ public final class Progress {
     private String stage = "";
     private int total;
     private long stageStart;
+    private long lastTick;
+    /** At most one tick line per second: progress, not a log of every window. */
+    private static final long TICK_NANOS = 1_000_000_000L;
 
     public Progress(PrintStream err, boolean quiet) {
         this.err = err;
@@ -25,7 +28,19 @@ public final class Progress {
         this.stage = name;
         this.total = total;
         this.stageStart = System.nanoTime();
+        this.lastTick = stageStart;
         if (!quiet) err.println("[" + name + "] started");
+    }
+
+    /**
+     * Starts a stage without announcing it: for stages that are often short (evaluation), whose
+     * {@link #tick} lines appear only once they run longer than a second.
+     */
+    public void quietStage(String name, int total) {
+        this.stage = name;
+        this.total = total;
+        this.stageStart = System.nanoTime();
+        this.lastTick = stageStart;
     }
 
     /** Step {@code done} of the stage's total has finished; {@code what} names it (e.g. a layer). */
@@ -39,6 +54,23 @@ public final class Progress {
                 sb.append(", ETA ").append(format(Duration.ofNanos(elapsed / done * (total - done))));
             }
         }
+        sb.append(", ").append(format(Duration.ofNanos(elapsed))).append(" elapsed");
+        err.println(sb);
+    }
+
+    /**
+     * Like {@link #step} for fine-grained steps (evaluation windows, generated tokens): prints at most
+     * one line per {@link #TICK_NANOS}, and always the last step.
+     */
+    public void tick(int done, int total, String unit, String extra) {
+        if (quiet) return;
+        long now = System.nanoTime();
+        if (done < total && now - lastTick < TICK_NANOS) return;
+        lastTick = now;
+        long elapsed = now - stageStart;
+        StringBuilder sb = new StringBuilder().append('[').append(stage).append("] ").append(done).append('/').append(total).append(' ').append(unit);
+        if (!extra.isEmpty()) sb.append(", ").append(extra);
+        if (done > 0 && done < total) sb.append(", ETA ").append(format(Duration.ofNanos(elapsed / done * (total - done))));
         sb.append(", ").append(format(Duration.ofNanos(elapsed))).append(" elapsed");
         err.println(sb);
     }

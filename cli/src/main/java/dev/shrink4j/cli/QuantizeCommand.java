@@ -9,12 +9,10 @@ import dev.shrink4j.quantize.QuantizeOptions;
 import dev.shrink4j.quantize.QuantizedCheckpoint;
 import dev.shrink4j.quantize.QuantizedCheckpointWriter;
 import dev.shrink4j.quantize.Quantizer;
-import dev.shrink4j.tensors.ShrinkException;
-import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -27,6 +25,8 @@ import org.apache.commons.cli.Options;
  */
 final class QuantizeCommand implements Command {
     static final int DEFAULT_SAMPLES = 128;
+    static final List<String> METHODS = List.of("rtn", "gptq", "squeezellm", "lnq", "guidedquant", "guided-gptq");
+    static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4");
 
     @Override
     public String name() {
@@ -66,99 +66,65 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) and, for squeezellm, lnq and guidedquant, every block's Hessians (H or guided H_k, F64 upper triangles; TinyLlama-1.1B: 3.6 GiB plain, 18.7 GiB guided g=4) in DIR keyed by model + calibration tokens + guided groups, and reuse them, e.g. across --bits: a fully cached run skips the backward and all block forwards and writes the same bytes").build());
         o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
-        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, self (default: the model's own generations) or random (token ids, for synthetic checkpoints)").build());
-        o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default " + DEFAULT_SAMPLES + ")").build());
-        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length incl. BOS (default min(2048, context))").build());
-        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration seed (default 0)").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4 (default shrink4j)").build());
-        o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there").build());
-        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
-        o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
-        EvalSupport.addOptions(o);
+        CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
     }
 
     @Override
     public int run(CommandLine cl, Console console) throws Exception {
-        List<String> args = cl.getArgList();
-        if (args.size() != 2) throw new UsageException("expected IN and OUT, got " + args.size() + " arguments");
-        Path in = Path.of(args.get(0));
-        Path out = Path.of(args.get(1));
-        OutputFormat format = OutputFormat.parse(cl.getOptionValue("format", "shrink4j"));
-        QuantizeOptions qo = options(cl, format);
-        boolean force = cl.hasOption("force");
-        if (!Files.isDirectory(in)) throw new ShrinkException(in + ": not a checkpoint directory");
-        if (Files.exists(out) && !force) throw new ShrinkException(out + ": output already exists (use --force to replace it)");
-        if (out.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
-            throw new ShrinkException(out + ": the output must not be the input checkpoint");
-        }
-        int samples = ModelArgs.intOption(cl, "samples", DEFAULT_SAMPLES, 1);
-        int seqLen = ModelArgs.intOption(cl, "seq-len", 0, 2);
-        long seed = ModelArgs.longOption(cl, "seed", 0);
-        String calibSource = cl.getOptionValue("calib", "self");
-        Progress progress = new Progress(console.err(), cl.hasOption("quiet"));
-        Report report = new Report("quantize", Report.argv("quantize", cl));
+        Args args = new Args(cl);
+        List<String> paths = args.positionals("IN", "OUT");
+        OutputFormat format = OutputFormat.parse(args.choice("format", "shrink4j", FORMATS));
+        QuantizeOptions qo = options(args, format);
+        Path in = Args.inputDir("IN", Path.of(paths.get(0)));
+        Path out = args.output(in, paths.get(1));
 
-        try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
-            LlamaModel reference = LlamaModel.load(in, arena);
-            LlamaModel model = LlamaModel.load(in, arena);
+        try (CompressionRun run = new CompressionRun("quantize", args, console, in, out)) {
+            Progress progress = run.progress();
+            Report report = run.report();
+            LlamaModel model = run.loadInput();
+            LlamaModel reference = LlamaModel.load(in, run.arena());
             // RTN is data-free (§2.1): no calibration unless --calib asks for the layer objectives.
-            boolean dataFree = qo.method() == QuantMethod.RTN && !cl.hasOption("calib");
+            boolean dataFree = qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
-            boolean random = calibSource.equals("random");
-            Tokenizer tok = (random || dataFree) && cl.hasOption("no-eval") ? null : Tokenizer.load(in, model.config());
-            report.put("model", Report.modelInfo(in, model));
+            Tokenizer tok = run.tokenizer(model, !((run.randomCalibration() || dataFree) && args.has("no-eval")));
             report.put("method", qo.method().cliName());
             report.put("parameters", parameters(qo, format));
-
-            Calibration calib;
-            EvalSupport eval;
-            try (var t = report.stage("calibration")) {
-                if (dataFree) {
-                    calib = null;
-                } else {
-                    progress.stage("calibration from " + calibSource, 0);
-                    calib = Calibration.fromSource(calibSource, model, tok, samples, seqLen, seed);
-                }
-                eval = EvalSupport.fromCommandLine(cl, model, tok, seed);
-            }
-            report.put("calibration", dataFree ? "none: rtn is data-free (--calib also measures the layer objectives)" : calibrationInfo(calib.record()));
-            if (eval.enabled()) {
-                try (var t = report.stage("eval before")) {
-                    progress.stage("evaluate original", 0);
-                    eval.before(reference);
-                }
-            }
+            Calibration calib = dataFree ? null : run.calibration(model, tok, DEFAULT_SAMPLES);
+            if (dataFree) report.put("calibration", "none: rtn is data-free (--calib also measures the layer objectives)");
+            EvalSupport eval = run.evaluation(model, tok);
+            run.evalBefore(eval, reference);
             // shrink4j and dense outputs are streamed block by block (memory does not grow with depth);
             // jlama-q4 is written in one piece at the end.
             boolean streamed = format != OutputFormat.JLAMA_Q4;
             Quantizer.Result result;
             List<String> notes = List.of();
-            LlamaModel quantized = model;
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, format, out, force, provenance(qo, calib)) : null) {
-                try (var t = report.stage("quantize")) {
-                    Quantizer quantizer = new Quantizer(qo, arena);
-                    if (cl.hasOption("stats-cache")) quantizer.withStatisticsCache(java.nio.file.Path.of(cl.getOptionValue("stats-cache")));
-                    if (streamed) quantizer.writingTo(writer::add);
-                    result = quantizer.run(model, calib, new Quantizer.Listener() {
-                        @Override
-                        public void stage(String name, int total) {
-                            progress.stage(name, total);
-                        }
+                    ? QuantizedCheckpointWriter.open(in, format, out, args.has("force"), provenance(qo, calib)) : null) {
+                Quantizer quantizer = new Quantizer(qo, run.arena());
+                if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
+                if (streamed) quantizer.writingTo(writer::add);
+                result = run.stage("quantize", () -> quantizer.run(model, calib, new Quantizer.Listener() {
+                    @Override
+                    public void stage(String name, int total) {
+                        progress.stage(name, total);
+                    }
 
-                        @Override
-                        public void step(int done, String what) {
-                            progress.step(done, what);
-                        }
-                    });
-                }
-                mem.sample();
-                try (var t = report.stage("write " + format.cliName())) {
+                    @Override
+                    public void step(int done, String what) {
+                        progress.step(done, what);
+                    }
+                }));
+                Quantizer.Result r = result;
+                notes = run.stage("write " + format.cliName(), () -> {
                     progress.stage("write " + format.cliName() + " to " + out, 0);
-                    if (streamed) writer.commit();
-                    else notes = QuantizedCheckpoint.write(in, result.weights(), format, out, force, provenance(qo, calib));
-                }
+                    if (streamed) {
+                        writer.commit();
+                        return List.<String>of();
+                    }
+                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, calib));
+                });
             }
             for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
             Map<String, Object> bits = new LinkedHashMap<>();
@@ -168,40 +134,24 @@ final class QuantizeCommand implements Command {
             report.put("bits", bits);
             if (!notes.isEmpty()) report.put("notes", notes);
             for (String n : notes) progress.note("note: " + n);
-            List<Map<String, Object>> evalRows = List.of();
-            if (eval.enabled()) {
-                try (var t = report.stage("eval after")) {
-                    progress.stage("evaluate quantized", 0);
-                    // A streamed run evaluates what was written: the output checkpoint, memory-mapped.
-                    if (streamed) quantized = LlamaModel.load(out, arena);
-                    evalRows = eval.after(quantized, reference);
-                }
-                for (Map<String, Object> r : evalRows) report.eval(r);
-            }
-            mem.sample();
-            report.memory(mem);
-            console.out().printf("%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)%n",
+            // A streamed run evaluates what was written: the output checkpoint, memory-mapped.
+            run.evalAfter(eval, streamed ? LlamaModel.load(out, run.arena()) : model, reference);
+            run.finish(String.format(Locale.ROOT, "%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
                     qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
-                    result.payloadBitsPerWeight(), out, format.cliName());
-            for (Map<String, Object> r : evalRows) console.out().println(EvalSupport.line(r));
-            if (mem.peakAnonBytes() > 0) console.out().printf("peak RssAnon %.1f MiB%n", mem.peakAnonBytes() / 1048576.0);
-            if (cl.hasOption("report")) {
-                Path dir = Path.of(cl.getOptionValue("report"));
-                report.write(dir);
-                console.out().println("report: " + dir.resolve("report.md"));
-            }
+                    result.payloadBitsPerWeight(), out, format.cliName()));
         }
         return 0;
     }
 
-    static QuantizeOptions options(CommandLine cl, OutputFormat format) {
-        QuantMethod method = QuantMethod.parse(cl.getOptionValue("method", "guidedquant"));
-        int bits = ModelArgs.intOption(cl, "bits", 4, 1);
+    static QuantizeOptions options(Args args, OutputFormat format) {
+        QuantMethod method = QuantMethod.parse(args.choice("method", "guidedquant", METHODS));
+        int bits = args.integerChoice("bits", 4, List.of(2, 3, 4, 8));
         boolean jlama = format == OutputFormat.JLAMA_Q4;
-        int group = ModelArgs.intOption(cl, "group-size", jlama ? 32 : 128, 1);
-        boolean sym = cl.hasOption("sym") || jlama;
+        int group = args.integer("group-size", jlama ? 32 : 128, 1);
+        boolean sym = args.has("sym") || jlama;
+        CommandLine cl = args.commandLine();
         if (jlama && (!method.uniform() || bits != 4 || group % 32 != 0)) {
-            throw new ShrinkException("--format jlama-q4 holds symmetric int4 in groups of a multiple of 32: use --method rtn|gptq|guided-gptq"
+            throw new UsageException("--format jlama-q4 holds symmetric int4 in groups of a multiple of 32: use --method rtn|gptq|guided-gptq"
                     + " --bits 4 and a --group-size multiple of 32 (got " + method.cliName() + ", " + bits + " bits, group " + group + ")");
         }
         if (cl.hasOption("group-size") && !method.uniform()) {
@@ -212,11 +162,15 @@ final class QuantizeCommand implements Command {
             if (method.uniform()) {
                 throw new UsageException("--lut-group applies to the LUT methods (squeezellm, lnq, guidedquant); " + method.cliName() + " uses --group-size");
             }
-            o = o.withLutGroup(ModelArgs.intOption(cl, "lut-group", 0, 1));
+            int lutGroup = args.integer("lut-group", 0, 1);
+            if (lutGroup < (1 << bits)) {
+                throw new UsageException("--lut-group " + lutGroup + " must be at least 2^bits = " + (1 << bits) + " (one codebook per group)");
+            }
+            o = o.withLutGroup(lutGroup);
         }
         if (cl.hasOption("guided-groups")) {
             if (!method.guided()) throw new UsageException("--guided-groups applies to guidedquant and guided-gptq");
-            o = o.withGuidedGroups(ModelArgs.intOption(cl, "guided-groups", 0, 1));
+            o = o.withGuidedGroups(args.integer("guided-groups", 0, 1));
         }
         return o;
     }
@@ -247,23 +201,12 @@ final class QuantizeCommand implements Command {
         return r;
     }
 
-    static Map<String, Object> calibrationInfo(Calibration.Record c) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("file", c.file());
-        r.put("samples", c.samples());
-        r.put("seq_len", c.seqLen());
-        r.put("seed", c.seed());
-        r.put("text_tokens", c.textTokens());
-        r.put("tokens", c.tokens());
-        return r;
-    }
-
     private static Map<String, Object> provenance(QuantizeOptions o, Calibration calib) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("method", o.method().cliName());
         r.put("bits", o.bits());
         r.put("parameters", parameters(o, OutputFormat.SHRINK4J));
-        r.put("calibration", calib == null ? "none (data-free)" : calibrationInfo(calib.record()));
+        r.put("calibration", calib == null ? "none (data-free)" : CompressionRun.calibrationInfo(calib.record()));
         r.put("tool_version", Main.VERSION);
         return r;
     }

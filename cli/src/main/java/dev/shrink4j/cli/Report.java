@@ -94,6 +94,13 @@ public final class Report {
         evals.add(row);
     }
 
+    /** Seconds per stage, in the order the stages first ran. */
+    public Map<String, Double> stages() {
+        Map<String, Double> r = new LinkedHashMap<>();
+        stages.forEach((k, v) -> r.put(k, (Double) v));
+        return r;
+    }
+
     public List<Map<String, Object>> evals() {
         return evals;
     }

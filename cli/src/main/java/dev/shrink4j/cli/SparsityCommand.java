@@ -8,6 +8,7 @@ import dev.shrink4j.prune.EssentialSparsity;
 import dev.shrink4j.prune.EssentialSparsityReport;
 import dev.shrink4j.prune.SparsityTarget;
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.io.Json;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ final class SparsityCommand implements Command {
         o.addOption(Option.builder().longOpt("variants").hasArg().argName("V").desc("comma list of global, layer-wise, 2:4, 4:8 (default all)").build());
         o.addOption(Option.builder().longOpt("tolerance").hasArg().argName("T").desc("relative perplexity tolerance τ (default 0.01)").build());
         o.addOption(Option.builder().longOpt("refine").hasArg().argName("STEP").desc("refinement step after detection (default 0.01; 0 = none)").build());
-        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("evaluation window length (default min(2048, max_position_embeddings))").build());
+        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("evaluation window length incl. BOS (default 256, as eval)").build());
         o.addOption(Option.builder().longOpt("max-windows").hasArg().argName("N").desc("evaluate the first N windows only").build());
         o.addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("report directory (report.json, report.md, sparsity.png); default sparsity-report").build());
         return o;
@@ -69,31 +70,24 @@ final class SparsityCommand implements Command {
 
     @Override
     public int run(CommandLine cl, Console console) throws Exception {
-        if (!cl.getArgList().isEmpty()) {
-            throw new UsageException("unexpected arguments " + cl.getArgList() + " (use --model and --text)");
-        }
-        if (!cl.hasOption("model") || !cl.hasOption("text")) {
-            throw new UsageException("--model DIR and --text FILE are required");
-        }
-        Path dir = Path.of(cl.getOptionValue("model"));
-        Path text = Path.of(cl.getOptionValue("text"));
-        double[] levels = parseLevels(cl.getOptionValue("levels", "0:90:5"));
-        List<EssentialSparsity.Variant> variants = parseVariants(cl.getOptionValue("variants", "global,layer-wise,2:4,4:8"));
-        double tau = PruneSupport.doubleOption(cl, "tolerance", EssentialPoint.TOLERANCE);
-        if (!(tau >= 0)) {
-            throw new UsageException("--tolerance must be ≥ 0");
-        }
-        double refine = PruneSupport.doubleOption(cl, "refine", 0.01);
-        Path out = Path.of(cl.getOptionValue("out", "sparsity-report"));
+        Args args = new Args(cl);
+        args.positionals();
+        Path dir = args.modelDir("model");
+        Path text = Path.of(args.required("text", "FILE"));
+        String content = args.text("text");
+        double[] levels = parseLevels(args.string("levels", "0:90:5"));
+        List<EssentialSparsity.Variant> variants = parseVariants(args.string("variants", "global,layer-wise,2:4,4:8"));
+        double tau = args.number("tolerance", EssentialPoint.TOLERANCE, 0, Double.POSITIVE_INFINITY);
+        double refine = args.fraction("refine", 0.01, 0, 1, true);
+        Path out = Path.of(args.string("out", "sparsity-report"));
+        Path tokenizerDir = args.has("tokenizer") ? args.modelDir("tokenizer") : dir;
         long t0 = System.nanoTime();
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(dir, arena);
-            int seqLen = PruneSupport.intOption(cl, "seq-len", Math.min(2048, model.config().maxPositions()));
-            Tokenizer tok = cl.hasOption("tokenizer")
-                    ? Tokenizer.load(Path.of(cl.getOptionValue("tokenizer")), model.config())
-                    : PruneSupport.tokenizer(model);
-            int[] windows = CalibrationNll.windows(tok.encode(PruneSupport.readText(text, "--text"), false), seqLen,
-                    model.config().bosTokenId(), PruneSupport.intOption(cl, "max-windows", Integer.MAX_VALUE));
+            int seqLen = args.integer("seq-len", Math.min(256, model.config().maxPositions()), 2, model.config().maxPositions());
+            Tokenizer tok = Tokenizer.load(tokenizerDir, model.config());
+            int[] windows = CalibrationNll.windows(tok.encode(content, false), seqLen,
+                    model.config().bosTokenId(), args.integer("max-windows", Integer.MAX_VALUE, 1));
             int n = windows.length / seqLen;
             if (n == 0) {
                 throw new ShrinkException("--text " + text + ": shorter than one window of " + (seqLen - 1) + " tokens");
@@ -105,17 +99,20 @@ final class SparsityCommand implements Command {
             Map<String, Object> setup = new LinkedHashMap<>();
             setup.put("model", dir.toString());
             setup.put("text", text.toString());
-            if (cl.hasOption("tokenizer")) {
-                setup.put("tokenizer", cl.getOptionValue("tokenizer"));
-            }
+            if (args.has("tokenizer")) setup.put("tokenizer", tokenizerDir.toString());
             setup.put("windows", (long) n);
             setup.put("seq_len", (long) seqLen);
-            setup.put("bos", "prepended (METHODS §9.2)");
+            setup.put("bos", "prepended (docs/methods/evaluation.md)");
             setup.put("scope", "q, k, v, o, gate, up, down of every block (" + r.matrices().size() + " matrices)");
-            setup.put("seconds", PruneSupport.seconds(t0));
-            java.nio.file.Files.createDirectories(out);
-            EssentialSparsityReport.plot(r, out.resolve("sparsity.png"), "Essential sparsity: " + dir.getFileName());
-            PruneSupport.writeReport(out, EssentialSparsityReport.json(r, setup), EssentialSparsityReport.markdown(r, setup, "sparsity.png"));
+            setup.put("seconds", Math.round((System.nanoTime() - t0) / 1e6) / 1e3);
+            try {
+                java.nio.file.Files.createDirectories(out);
+                EssentialSparsityReport.plot(r, out.resolve("sparsity.png"), "Essential sparsity: " + dir.getFileName());
+                java.nio.file.Files.writeString(out.resolve("report.json"), Json.write(EssentialSparsityReport.json(r, setup), 2) + "\n");
+                java.nio.file.Files.writeString(out.resolve("report.md"), EssentialSparsityReport.markdown(r, setup, "sparsity.png"));
+            } catch (java.io.IOException e) {
+                throw new ShrinkException("--out " + out + ": cannot write the report (" + e.getMessage() + ")", e);
+            }
             console.out().print(r.summary());
             console.out().printf(Locale.ROOT, "report: %s%n", out);
         }

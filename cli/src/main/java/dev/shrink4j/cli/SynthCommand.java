@@ -9,6 +9,7 @@ import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -52,47 +53,45 @@ final class SynthCommand implements Command {
 
     @Override
     public int run(CommandLine cl, Console console) throws IOException {
-        if (cl.getArgList().size() != 1) throw new UsageException("expected one OUT directory, got " + cl.getArgList().size() + " arguments");
+        Args args = new Args(cl);
+        String outDir = args.positionals("OUT").get(0);
         if (cl.hasOption("preset") == cl.hasOption("config")) throw new UsageException("give exactly one of --preset and --config");
         ObjectNode config;
         if (cl.hasOption("preset")) {
-            String name = cl.getOptionValue("preset");
-            if (!Synthetic.PRESETS.contains(name)) {
-                throw new UsageException("unknown preset '" + name + "'; known: " + String.join(", ", Synthetic.PRESETS));
-            }
+            String name = args.choice("preset", null, Synthetic.PRESETS);
             config = Synthetic.preset(name);
         } else {
             Path file = Path.of(cl.getOptionValue("config"));
+            if (!java.nio.file.Files.isRegularFile(file)) throw new ShrinkException("--config " + file + ": no such file");
             JsonNode node;
             try {
                 node = new ObjectMapper().readTree(file.toFile());
             } catch (IOException e) {
-                throw new ShrinkException(file + ": cannot read config: " + e.getMessage());
+                throw new ShrinkException("--config " + file + ": not valid JSON (" + e.getMessage() + ")");
             }
-            if (!(node instanceof ObjectNode obj)) throw new ShrinkException(file + ": not a JSON object");
+            if (!(node instanceof ObjectNode obj)) throw new ShrinkException("--config " + file + ": not a JSON object");
             config = obj;
         }
         if (cl.hasOption("layers")) {
-            int k = ModelArgs.intOption(cl, "layers", 0, 1);
+            int k = args.integer("layers", 0, 1);
             int total = config.path("num_hidden_layers").asInt(0);
             if (k > total) throw new UsageException("--layers " + k + " exceeds the model's " + total + " layers");
             config.put("num_hidden_layers", k);
         }
-        DType dtype = switch (cl.getOptionValue("dtype", "bf16").toLowerCase()) {
-            case "bf16", "bfloat16" -> DType.BF16;
-            case "f16", "fp16", "float16" -> DType.F16;
-            case "f32", "fp32", "float32" -> DType.F32;
-            default -> throw new UsageException("--dtype must be bf16, f16 or f32, got '" + cl.getOptionValue("dtype") + "'");
+        DType dtype = switch (args.choice("dtype", "bf16", List.of("bf16", "f16", "f32"))) {
+            case "bf16" -> DType.BF16;
+            case "f16" -> DType.F16;
+            default -> DType.F32;
         };
-        long seed = ModelArgs.longOption(cl, "seed", 0);
-        long shardMiB = ModelArgs.intOption(cl, "shard-size", 2048, 1);
+        long seed = args.longValue("seed", 0);
+        long shardMiB = args.integer("shard-size", 2048, 1);
         ModelConfig parsed = ModelConfig.parse(config, cl.hasOption("config") ? cl.getOptionValue("config") : "preset");
         long params = Synthetic.tensorShapes(parsed).values().stream().mapToLong(s -> {
             long n = 1;
             for (long d : s) n *= d;
             return n;
         }).sum();
-        Path out = Synthetic.write(config, dtype, seed, Path.of(cl.getArgList().get(0)), shardMiB << 20, cl.hasOption("force"));
+        Path out = Synthetic.write(config, dtype, seed, Path.of(outDir), shardMiB << 20, cl.hasOption("force"));
         console.out().printf("wrote %s: %s, %,d parameters, %s, seed %d%n", out, parsed, params, dtype, seed);
         return 0;
     }

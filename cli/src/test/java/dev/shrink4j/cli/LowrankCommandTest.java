@@ -70,7 +70,7 @@ class LowrankCommandTest {
         assertEquals(2, CliRunner.run("lowrank", "--method", "svd", "--params-ratio", "half", demo(), out).status());
         assertEquals(2, CliRunner.run("lowrank", "--method", "svd", "--params-ratio", "0.5", demo()).status());
         assertEquals(2, CliRunner.run("lowrank", "--method", "lost", "--params-ratio", "0.5", "--rho", "1", demo(), out).status());
-        assertEquals(1, CliRunner.run("lowrank", "--method", "svd", "--params-ratio", "0.5", demo(), demo()).status());
+        assertEquals(2, CliRunner.run("lowrank", "--method", "svd", "--params-ratio", "0.5", demo(), demo()).status()); // OUT = IN: a usage error
         CliRunner help = CliRunner.run("lowrank", "--help");
         assertEquals(0, help.status());
         assertTrue(help.out().contains("--params-ratio"));

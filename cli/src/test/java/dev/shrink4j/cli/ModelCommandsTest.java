@@ -87,7 +87,7 @@ class ModelCommandsTest {
         assertError(1, "text is empty", "eval", "--model", demo, "--text", empty.toString());
         Path text = dir.resolve("t.txt");
         Files.writeString(text, "Once upon a time.");
-        assertError(1, "exceeds the model's context of 512 tokens", "eval", "--model", demo, "--text", text.toString(), "--seq-len", "4096");
+        assertError(2, "exceeds the model's context of 512 tokens", "eval", "--model", demo, "--text", text.toString(), "--seq-len", "4096");
         assertError(1, "fewer than one window", "eval", "--model", demo, "--text", text.toString());
         assertError(2, "--seq-len expects an integer", "eval", "--model", demo, "--text", text.toString(), "--seq-len", "abc");
 

@@ -145,25 +145,28 @@ class QuantizeCommandTest {
         Path calib = text("calib.txt", 20);
         Path exists = Files.createDirectories(dir.resolve("exists"));
         Files.writeString(exists.resolve("keep.txt"), "mine");
+        // Usage errors (the command line must change) exit 2; bad data (a text too short) exits 1.
         String[][] cases = {
-                {"--method", "awq"},
-                {"--bits", "5"},
-                {"--calib", text("short.txt", 0).toString()},
-                {"--format", "jlama-q4", "--method", "lnq"},
-                {"--method", "lnq", "--lut-group", "8"},
+                {"2", "--method", "awq"},
+                {"2", "--bits", "5"},
+                {"1", "--calib", text("short.txt", 0).toString()},
+                {"2", "--format", "jlama-q4", "--method", "lnq"},
+                {"2", "--method", "lnq", "--lut-group", "8"},
         };
-        for (String[] c : cases) {
+        for (String[] row : cases) {
+            int status = Integer.parseInt(row[0]);
+            String[] c = java.util.Arrays.copyOfRange(row, 1, row.length);
             String[] a = Stream.concat(Stream.of("quantize"), Stream.concat(Stream.of(c), Stream.of("--quiet", "--calib", calib.toString(),
                     model.toString(), dir.resolve("never").toString()))).toArray(String[]::new);
             if (c[0].equals("--calib")) a = Stream.concat(Stream.of("quantize", "--quiet", "--no-eval"), Stream.concat(Stream.of(c),
                     Stream.of(model.toString(), dir.resolve("never").toString()))).toArray(String[]::new);
             CliRunner r = CliRunner.run(a);
-            assertEquals(1, r.status(), String.join(" ", c) + ": " + r.err());
+            assertEquals(status, r.status(), String.join(" ", c) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
             assertFalse(Files.exists(dir.resolve("never")));
         }
         CliRunner r = CliRunner.run("quantize", "--quiet", "--calib", calib.toString(), model.toString(), exists.toString());
-        assertEquals(1, r.status());
+        assertEquals(2, r.status());
         assertTrue(r.err().contains("already exists"), r.err());
         assertEquals("mine", Files.readString(exists.resolve("keep.txt")));
         assertArrayEquals(before, Files.readAllBytes(model.resolve("model.safetensors")));

@@ -26,6 +26,16 @@ public final class Perplexity {
      */
     public record Result(double nll, double ppl, long tokens, int windows, double kl, int seqLen) {}
 
+    /** Running figures after each forward pass, for progress lines (llama-perplexity prints the same). */
+    @FunctionalInterface
+    public interface Listener {
+        /**
+         * @param windowsDone windows scored so far, of {@code windows}
+         * @param runningNll  mean NLL over the tokens scored so far (nats/token)
+         */
+        void progress(int windowsDone, int windows, double runningNll);
+    }
+
     private Perplexity() {}
 
     /** Number of windows of T − 1 tokens in a stream of {@code streamTokens}. */
@@ -38,6 +48,11 @@ public final class Perplexity {
      * null. {@code maxWindows} ≤ 0 means all windows.
      */
     public static Result evaluate(LlamaModel model, int[] stream, int seqLen, int maxWindows, LlamaModel reference) {
+        return evaluate(model, stream, seqLen, maxWindows, reference, null);
+    }
+
+    /** As above; {@code listener} (may be null) hears the running NLL after every batch of windows. */
+    public static Result evaluate(LlamaModel model, int[] stream, int seqLen, int maxWindows, LlamaModel reference, Listener listener) {
         ModelConfig c = model.config();
         if (seqLen < 2) {
             throw new ShrinkException("--seq-len " + seqLen + " is too short: need at least 2 (BOS + one token)");
@@ -86,6 +101,7 @@ public final class Perplexity {
                     }
                 }
             }
+            if (listener != null) listener.progress(w0 + batch, windows, nllSum / tokens);
         }
         double nll = nllSum / tokens;
         return new Result(nll, Math.exp(nll), tokens, windows, reference != null ? klSum / tokens : Double.NaN, seqLen);

@@ -1,0 +1,337 @@
+package dev.shrink4j.cli;
+
+import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.Layer;
+import dev.shrink4j.model.Linear;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Tokenizer;
+import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.io.Json;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * What every compression command ({@code quantize}, {@code prune}, {@code lowrank}) shares: the
+ * calibration and evaluation options, progress with ETA, timed stages, peak memory, and the one result
+ * block printed on stdout and written to {@code --report DIR}:
+ * <pre>
+ *   HEADLINE (method-specific: what was done, where it was written)
+ *   size on disk: IN → OUT (ratio); block linears B bits/weight
+ *   TEXT: ppl a → b (ΔNLL, KL; tokens, T)            one line per evaluation text
+ *   time: stage s, stage s, … (total)
+ *   peak RssAnon M MiB
+ * </pre>
+ * Bits per weight has one definition everywhere: 8 × the bytes the output stores for the decoder
+ * blocks' linear layers (weights, codes, scales, indices, factors, biases) divided by the number of
+ * weights those linears had in the input. A pruned or factorized model is measured like a quantized one.
+ */
+final class CompressionRun implements AutoCloseable {
+    /** Tensors of a block linear: {@code model.layers.N.(self_attn|mlp).…}, norms excluded. */
+    private static final Pattern BLOCK_LINEAR = Pattern.compile("model\\.layers\\.\\d+\\.(self_attn|mlp)\\..*");
+
+    private final String command;
+    private final Args args;
+    private final Console console;
+    private final Path in;
+    private final Path out;
+    private final Progress progress;
+    private final Report report;
+    private final PeakMemory memory = new PeakMemory();
+    private final Arena arena = Arena.ofShared();
+    private final long started = System.nanoTime();
+    private final List<String> evalLines = new ArrayList<>();
+    private long inputLinearWeights;
+
+    CompressionRun(String command, Args args, Console console, Path in, Path out) {
+        this.command = command;
+        this.args = args;
+        this.console = console;
+        this.in = in;
+        this.out = out;
+        this.progress = new Progress(console.err(), args.has("quiet"));
+        this.report = new Report(command, Report.argv(command, args.commandLine()));
+        report.put("input", in.toString());
+        report.put("output", out.toString());
+    }
+
+    /** The options every compression command takes: calibration, evaluation, report, force, quiet. */
+    static void addOptions(Options o, int defaultSamples, String calibrationNote) {
+        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self|random")
+                .desc("calibration text; self (default): the model's own seeded generations; random: token ids (synthetic checkpoints)"
+                        + (calibrationNote.isEmpty() ? "" : "; " + calibrationNote)).build());
+        o.addOption(Option.builder().longOpt("samples").hasArg().argName("N")
+                .desc("calibration sequences (default " + defaultSamples + "; with self, sized to the model: see docs/model.md)").build());
+        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length incl. BOS (default min(2048, context))").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration seed (default 0)").build());
+        EvalSupport.addOptions(o);
+        o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there").build());
+        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
+        o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+    }
+
+    Arena arena() {
+        return arena;
+    }
+
+    Progress progress() {
+        return progress;
+    }
+
+    Report report() {
+        return report;
+    }
+
+    Console console() {
+        return console;
+    }
+
+    /**
+     * Loads IN, records it in the report, and says in one line when it is already compressed (its
+     * compressed linears are dequantized block by block as the method reads them).
+     */
+    LlamaModel loadInput() {
+        LlamaModel model = LlamaModel.load(in, arena);
+        report.put("model", Report.modelInfo(in, model));
+        inputLinearWeights = blockLinearWeights(model);
+        List<String> compressed = compressedModules(in);
+        if (!compressed.isEmpty()) {
+            progress.note(String.format(Locale.ROOT, "note: %s is already compressed (%d linears, e.g. %s); %s reads them dequantized, block by block",
+                    in, compressed.size(), compressed.get(0), command));
+            report.put("input_compressed_linears", compressed.size());
+        }
+        return model;
+    }
+
+    /** The tokenizer of IN, or null when none is needed (data-free or random calibration without evaluation). */
+    Tokenizer tokenizer(LlamaModel model, boolean needed) {
+        return needed ? Tokenizer.load(in, model.config()) : null;
+    }
+
+    /** Whether the run calibrates on random token ids (synthetic checkpoints without a tokenizer). */
+    boolean randomCalibration() {
+        return args.string("calib", "self").equals("random");
+    }
+
+    /**
+     * The calibration set of {@code --calib}, {@code --samples}, {@code --seq-len}, {@code --seed}, with
+     * progress; recorded in the report.
+     */
+    Calibration calibration(LlamaModel model, Tokenizer tok, int defaultSamples) throws IOException {
+        String source = args.string("calib", "self");
+        int samples = args.integer("samples", defaultSamples, 1);
+        int seqLen = args.integer("seq-len", 0, 2);
+        long seed = args.longValue("seed", 0);
+        Calibration c = stage("calibration", () -> switch (source) {
+            case "self" -> {
+                int T = seqLen <= 0 ? model.config().defaultSeqLen() : seqLen;
+                progress.stage(String.format(Locale.ROOT, "calibration: the model generates %d × %d tokens", samples, T), 0);
+                yield Calibration.selfGenerated(model, tok, samples, seqLen, seed);
+            }
+            case "random" -> Calibration.random(model.config(), samples, seqLen, seed);
+            default -> {
+                Path file = Path.of(source);
+                String text = Args.readText("--calib", file);
+                progress.stage("calibration from " + file, 0);
+                yield Calibration.fromTokens(tok.encode(text, false), file.toString(), model.config(), samples, seqLen, seed);
+            }
+        });
+        report.put("calibration", calibrationInfo(c.record()));
+        return c;
+    }
+
+    static Map<String, Object> calibrationInfo(Calibration.Record c) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("file", c.file());
+        r.put("samples", c.samples());
+        r.put("seq_len", c.seqLen());
+        r.put("seed", c.seed());
+        r.put("text_tokens", c.textTokens());
+        r.put("tokens", c.tokens());
+        return r;
+    }
+
+    /** The evaluation texts ({@code --eval}, or the model's own generations), read before any work starts. */
+    EvalSupport evaluation(LlamaModel model, Tokenizer tok) throws IOException {
+        return stage("calibration", () -> EvalSupport.fromCommandLine(args, model, tok, args.longValue("seed", 0), progress));
+    }
+
+    /** A stage's work: may write files. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs {@code work} as a timed stage of the report. */
+    <T> T stage(String name, Work<T> work) throws IOException {
+        try (var t = report.stage(name)) {
+            return work.run();
+        }
+    }
+
+    /** Scores the original before the work. */
+    void evalBefore(EvalSupport eval, LlamaModel original) {
+        if (!eval.enabled()) return;
+        try (var t = report.stage("eval before")) {
+            eval.before(original);
+        }
+    }
+
+    /** Scores the compressed model against the original; the rows go to the result block and the report. */
+    void evalAfter(EvalSupport eval, LlamaModel compressed, LlamaModel original) throws IOException {
+        if (!eval.enabled()) return;
+        List<Map<String, Object>> rows = stage("eval after", () -> eval.after(compressed, original));
+        for (Map<String, Object> r : rows) {
+            report.eval(r);
+            evalLines.add(EvalSupport.line(r));
+        }
+    }
+
+    /**
+     * Prints the result block on stdout (see the class comment) and writes the report directory. Call
+     * after OUT was committed.
+     */
+    void finish(String headline) throws IOException {
+        memory.sample();
+        report.memory(memory);
+        long inBytes = safetensorsBytes(in);
+        long outBytes = safetensorsBytes(out);
+        long linearBytes = blockLinearBytes(out);
+        if (inputLinearWeights == 0) {
+            try (Arena a = Arena.ofConfined()) {
+                inputLinearWeights = blockLinearWeights(LlamaModel.load(in, a));
+            }
+        }
+        double bits = inputLinearWeights == 0 ? Double.NaN : 8.0 * linearBytes / inputLinearWeights;
+        Map<String, Object> size = new LinkedHashMap<>();
+        size.put("input_safetensors_bytes", inBytes);
+        size.put("output_safetensors_bytes", outBytes);
+        size.put("block_linear_weights_in_input", inputLinearWeights);
+        size.put("block_linear_bytes_in_output", linearBytes);
+        size.put("bits_per_weight", bits);
+        report.put("size", size);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        report.put("seconds", seconds);
+
+        console.out().println(headline);
+        console.out().printf(Locale.ROOT, "size on disk: %s → %s (%.2f×); block linears %.3f bits/weight%n",
+                human(inBytes), human(outBytes), (double) outBytes / inBytes, bits);
+        if (outBytes > inBytes) {
+            console.out().printf(Locale.ROOT, "warning: the output is %s larger than the input: this format does not pay off at this setting%n",
+                    human(outBytes - inBytes));
+        }
+        for (String line : evalLines) console.out().println(line);
+        StringBuilder time = new StringBuilder("time: ");
+        report.stages().forEach((k, v) -> time.append(String.format(Locale.ROOT, "%s %.1f s, ", k, v)));
+        time.append(String.format(Locale.ROOT, "total %.1f s", seconds));
+        console.out().println(time);
+        if (memory.peakAnonBytes() > 0) console.out().printf(Locale.ROOT, "peak RssAnon %.1f MiB%n", memory.peakAnonBytes() / 1048576.0);
+        if (args.has("report")) {
+            Path dir = Path.of(args.string("report", null));
+            try {
+                report.write(dir);
+            } catch (IOException e) {
+                throw new ShrinkException("--report " + dir + ": cannot write (" + e.getMessage() + ")", e);
+            }
+            console.out().println("report: " + dir.resolve("report.md"));
+        }
+    }
+
+    @Override
+    public void close() {
+        memory.close();
+        arena.close();
+    }
+
+    /** Weights of the decoder blocks' linears (d_out × d_in each), whatever their storage. */
+    static long blockLinearWeights(LlamaModel model) {
+        long n = 0;
+        for (int l = 0; l < model.numLayers(); l++) {
+            Layer layer = model.layer(l);
+            for (Linear lin : layer.linears().values()) n += (long) lin.outFeatures() * lin.inFeatures();
+        }
+        return n;
+    }
+
+    /** Bytes of every stored tensor that belongs to a decoder block's linear (norms excluded). */
+    static long blockLinearBytes(Path dir) {
+        long bytes = 0;
+        for (Map.Entry<String, Long> e : tensorBytes(dir).entrySet()) {
+            if (BLOCK_LINEAR.matcher(e.getKey()).matches()) bytes += e.getValue();
+        }
+        return bytes;
+    }
+
+    /** Modules of {@code dir} stored in a compressed format (from its tensor names: no plain {@code .weight}). */
+    static List<String> compressedModules(Path dir) {
+        Map<String, Long> tensors = tensorBytes(dir);
+        List<String> modules = new ArrayList<>();
+        for (String name : tensors.keySet()) {
+            if (!BLOCK_LINEAR.matcher(name).matches() || name.endsWith(".weight") || name.endsWith(".bias")) continue;
+            String module = name.substring(0, name.lastIndexOf('.'));
+            if (!tensors.containsKey(module + ".weight") && !modules.contains(module)) modules.add(module);
+        }
+        return modules;
+    }
+
+    /**
+     * Name → stored bytes of every tensor in the directory's safetensors files, read from their headers
+     * only: any dtype a format stores (jlama's Q4 included), without mapping the data.
+     */
+    static Map<String, Long> tensorBytes(Path dir) {
+        Map<String, Long> r = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList()) {
+                try (var ch = java.nio.channels.FileChannel.open(f)) {
+                    java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    ch.read(len, 0);
+                    long n = len.getLong(0);
+                    if (n <= 0 || n > Math.min(ch.size() - 8, 100L << 20)) throw new ShrinkException(f + ": malformed safetensors header length " + n);
+                    java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate((int) n);
+                    ch.read(header, 8);
+                    Object json = Json.parse(new String(header.array(), java.nio.charset.StandardCharsets.UTF_8));
+                    if (!(json instanceof Map<?, ?> m)) throw new ShrinkException(f + ": malformed safetensors header");
+                    for (Map.Entry<?, ?> e : m.entrySet()) {
+                        if (e.getKey().equals("__metadata__") || !(e.getValue() instanceof Map<?, ?> t)) continue;
+                        if (t.get("data_offsets") instanceof List<?> o && o.size() == 2) {
+                            r.put((String) e.getKey(), ((Number) o.get(1)).longValue() - ((Number) o.get(0)).longValue());
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new ShrinkException(dir + ": cannot read its safetensors headers (" + e.getMessage() + ")", e);
+        }
+        return r;
+    }
+
+    /** Bytes of the safetensors files of a checkpoint directory. */
+    static long safetensorsBytes(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    throw new ShrinkException(p + ": cannot read its size (" + e.getMessage() + ")", e);
+                }
+            }).sum();
+        } catch (IOException e) {
+            throw new ShrinkException(dir + ": cannot list (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** 1,044,984 → "1.00 MiB". */
+    static String human(long bytes) {
+        return InspectCommand.human(bytes);
+    }
+}
