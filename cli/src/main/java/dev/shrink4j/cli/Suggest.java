@@ -1,16 +1,23 @@
 package dev.shrink4j.cli;
 
 import java.util.Collection;
+import java.util.List;
 
 /** "Did you mean …?" for misspelt commands, flags and choices: the nearest candidate by edit distance. */
 final class Suggest {
     private Suggest() {}
 
     /**
-     * {@code "; did you mean X?"} for the candidate nearest to {@code typed} when it is close enough (at
-     * most a third of the word's letters differ, or one is a prefix of the other), else {@code ""}.
+     * {@code "; did you mean X?"} for the one candidate that starts with {@code typed}, else for the
+     * candidate nearest to it when close enough (at most a third of the letters differ), else {@code ""}.
      */
     static String didYouMean(String typed, Collection<String> candidates) {
+        // A unique candidate that starts with what was typed (a flag cut short) wins outright.
+        String bare = typed.replaceFirst("^-+", "");
+        if (bare.length() >= 3) {
+            List<String> prefixed = candidates.stream().filter(c -> c.startsWith(typed)).toList();
+            if (prefixed.size() == 1) return "; did you mean " + prefixed.get(0) + "?";
+        }
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {
@@ -22,7 +29,7 @@ final class Suggest {
         }
         if (best == null) return "";
         boolean close = bestDistance <= Math.max(1, Math.max(typed.length(), best.length()) / 3)
-                || (typed.length() >= 3 && (best.startsWith(typed) || typed.startsWith(best)));
+                || (bare.length() >= 3 && typed.startsWith(best));
         return close ? "; did you mean " + best + "?" : "";
     }
 
