@@ -82,21 +82,27 @@ public final class SparseStorage {
     /**
      * CSR of the non-zeros of w, values as {@link #valueType}.
      *
-     * @param w (d_out, d_in) row-major
+     * @param w (d_out, d_in) row-major; Modified: rounded to the stored value dtype, so that a model
+     *          running on it is the stored model
      * @param dtype the source weight's dtype
      */
     public static CsrSparse csr(Arena arena, float[] w, int dOut, int dIn, DType dtype) {
-        return CsrSparse.fromDense(arena, w, dOut, dIn, valueType(dtype, w));
+        DType vt = valueType(dtype, w);
+        round(w, vt);
+        return CsrSparse.fromDense(arena, w, dOut, dIn, vt);
     }
 
     /**
      * N:M packing of an N:M-sparse w (runs with fewer than N non-zeros store explicit zeros).
      *
-     * @param w (d_out, d_in) row-major, at most N non-zeros in every run of M
+     * @param w (d_out, d_in) row-major, at most N non-zeros in every run of M; Modified: rounded to the
+     *          stored value dtype
      * @param dtype the source weight's dtype; values are stored as {@link #valueType}
      */
     public static NmSparse nm(Arena arena, float[] w, int dOut, int dIn, NmPattern p, DType dtype) {
         p.checkColumns(dIn, "N:M storage");
+        DType vt = valueType(dtype, w);
+        round(w, vt);
         NmSparse packed = NmSparse.fromDense(arena, w, dOut, dIn, p.n(), p.m());
         int k = packed.keptPerRow();
         float[] vals = new float[dOut * k];
@@ -108,7 +114,7 @@ public final class SparseStorage {
                 vals[j * k + t] = w[j * dIn + cols[t]];
             }
         }
-        return new NmSparse(dOut, dIn, p.n(), p.m(), values(arena, Shape.of(dOut, k), vals, valueType(dtype, vals)), packed.indices());
+        return new NmSparse(dOut, dIn, p.n(), p.m(), values(arena, Shape.of(dOut, k), vals, vt), packed.indices());
     }
 
     private static Tensor values(Arena arena, Shape shape, float[] vals, DType dtype) {

@@ -31,10 +31,12 @@ class SparseStorageTest {
         SparseStorage.round(rounded, DType.F16);
         assertEquals(Float.float16ToFloat(Float.floatToFloat16(0.1f)), rounded[1], 0f);
         try (Arena arena = Arena.ofConfined()) {
+            float[] original = w.clone();
             CsrSparse c = SparseStorage.csr(arena, w, 2, 4, DType.F32);
+            assertArrayEquals(rounded, w, "the caller's copy is rounded to what is stored");
             assertEquals(DType.F16, c.values().dtype());
             assertEquals(4 * 2 + 4 * 4 + 3 * 4, c.storageBytes()); // 4 F16 values, 4 I32 columns, 3 I32 row pointers
-            NmSparse n = SparseStorage.nm(arena, w, 2, 4, NmPattern.parse("2:4", "--pattern"), DType.F32);
+            NmSparse n = SparseStorage.nm(arena, original, 2, 4, NmPattern.parse("2:4", "--pattern"), DType.F32);
             assertEquals(DType.F16, n.values().dtype());
             float[] dc = new float[8], dn = new float[8];
             for (int j = 0; j < 2; j++) {
@@ -43,6 +45,7 @@ class SparseStorageTest {
             }
             assertArrayEquals(rounded, dc);
             assertArrayEquals(rounded, dn);
+            assertArrayEquals(rounded, original);
         }
     }
 
