@@ -8,6 +8,8 @@ import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.prune.StructuredPruning.Candidate;
 import dev.shrink4j.prune.StructuredPruning.Kind;
 import dev.shrink4j.prune.StructuredPruning.Plan;
+import dev.shrink4j.tensors.DType;
+import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.io.CheckpointWriter;
 import dev.shrink4j.tensors.testing.TestData;
 import java.lang.foreign.Arena;
@@ -121,6 +123,37 @@ class StructuredPruningTest {
             assertEquals(5.0 * (172 - 53) * 192 / 227200, w.achievedSparsity(), 1e-15);
             assertEquals(List.of(3), rec.scored);
         }
+    }
+
+    @Test
+    void aBf16InputIsWrittenInBf16(@TempDir Path tmp) throws java.io.IOException {
+        // stage 1's rewritten layers are F32 in memory; the output keeps the source's 16-bit dtype
+        Path bf16 = tmp.resolve("bf16");
+        Path out = tmp.resolve("width");
+        try (Arena arena = Arena.ofShared(); CheckpointWriter w = CheckpointWriter.create(bf16, CheckpointWriter.Options.defaults())) {
+            LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
+            for (String name : new java.util.TreeSet<>(model.weights().names())) {
+                Tensor t = model.weights().tensor(name);
+                w.add(name, t.dtype() == DType.F32 ? t.convert(arena, DType.BF16) : t);
+            }
+            w.copyFile(TestData.demoModel().resolve("config.json"));
+            PrunedCheckpoint.copySideFiles(TestData.demoModel(), w);
+            w.commit();
+        }
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(bf16, arena);
+            StructuredPruning.Result r = StructuredPruning.run(model, calibration(model), Kind.WIDTH, 0.5, StructuredPruning.Listener.NONE, arena);
+            try (CheckpointWriter w = CheckpointWriter.create(out, CheckpointWriter.Options.defaults())) {
+                StructuredPruning.write(model, r, w, Map.of("method", "width"));
+                w.commit();
+            }
+        }
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel back = LlamaModel.load(out, arena);
+            assertEquals(DType.BF16, back.weights().tensor("model.layers.0.mlp.gate_proj.weight").dtype());
+            assertEquals(DType.BF16, back.weights().tensor("model.layers.0.post_attention_layernorm.weight").dtype());
+        }
+        assertTrue(java.nio.file.Files.size(out.resolve("model.safetensors")) < java.nio.file.Files.size(bf16.resolve("model.safetensors")));
     }
 
     @Test
