@@ -126,6 +126,28 @@ class StructuredPruningTest {
     }
 
     @Test
+    void stageOneReportsEveryPass() {
+        int n = StructuredPruning.SCORING_BATCH + 2;
+        int len = 16;
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
+            int[] t = DemoText.tokens(model, n * len);
+            int[][] seqs = new int[n][];
+            for (int i = 0; i < n; i++) {
+                seqs[i] = DemoText.slice(t, i * len, (i + 1) * len);
+            }
+            List<int[]> seen = new ArrayList<>();
+            StructuredPruning.run(model, seqs, Kind.WIDTH, 0.5, new StructuredPruning.Listener() {
+                @Override public void neuronsScored(int done, int total) {
+                    seen.add(new int[] {done, total});
+                }
+            }, arena);
+            assertEquals(List.of(List.of(StructuredPruning.SCORING_BATCH, n), List.of(n, n)),
+                    seen.stream().map(a -> List.of(a[0], a[1])).toList());
+        }
+    }
+
+    @Test
     void aBf16InputIsWrittenInBf16(@TempDir Path tmp) throws java.io.IOException {
         // stage 1's rewritten layers are F32 in memory; the output keeps the source's 16-bit dtype
         Path bf16 = tmp.resolve("bf16");
