@@ -144,7 +144,7 @@ public final class StructuredPruning {
         TwoSsp.Counts counts = TwoSsp.Counts.of(model);
         return kind == Kind.DEPTH
                 ? depth(model, tokens, calibration.length, seqLen, targetSparsity, counts, listener)
-                : width(model, tokens, calibration.length, seqLen, kind, targetSparsity, counts, listener, arena);
+                : widthThenAttention(model, tokens, calibration.length, seqLen, kind, targetSparsity, counts, listener, arena);
     }
 
     private static Result depth(LlamaModel model, int[] cal, int samples, int seqLen, double s, TwoSsp.Counts counts,
@@ -163,7 +163,7 @@ public final class StructuredPruning {
                 paramsAfter(model, kept, counts), IntStream.of(kept).boxed().toList());
     }
 
-    private static Result width(LlamaModel model, int[] cal, int samples, int seqLen, Kind kind, double s,
+    private static Result widthThenAttention(LlamaModel model, int[] cal, int samples, int seqLen, Kind kind, double s,
                                 TwoSsp.Counts counts, Listener listener, Arena arena) {
         int layers = model.numLayers();
         int dff = model.layer(0).intermediateSize();
