@@ -7,17 +7,11 @@ import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.model.Tokenizer;
-import dev.shrink4j.prune.CalibrationNll;
-import dev.shrink4j.prune.DepthPruning;
-import dev.shrink4j.prune.GreedyRemoval;
 import dev.shrink4j.prune.LayerwisePruner;
 import dev.shrink4j.prune.NmPattern;
 import dev.shrink4j.prune.PrunedCheckpoint;
 import dev.shrink4j.prune.SparsityTarget;
-import dev.shrink4j.prune.TwoSsp;
-import dev.shrink4j.prune.TwoSspBalance;
-import dev.shrink4j.prune.WidthPruning;
-import dev.shrink4j.tensors.DType;
+import dev.shrink4j.prune.StructuredPruning;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.io.CheckpointWriter;
 import dev.shrink4j.tensors.io.Json;
@@ -315,81 +309,72 @@ final class PruneCommand implements Command {
     private static Set<Integer> runStructured(String method, LlamaModel model, double sparsity, int[] cal, int samples, int seqLen,
                                       CheckpointWriter writer, Map<String, Object> provenance, Map<String, Object> report,
                                       Console console, Arena arena) {
-        TwoSsp.Counts counts = TwoSsp.Counts.of(model);
-        int layers = model.numLayers();
-        int dff = model.layer(0).intermediateSize();
-        int[] keepBlocks = null;
-        Map<String, Object> details = new LinkedHashMap<>();
-        if (method.equals("depth")) {
-            int count = DepthPruning.blocksFor(sparsity, layers);
-            if (count >= layers) {
-                throw new ShrinkException("depth pruning cannot remove all " + layers + " blocks");
-            }
-            List<GreedyRemoval.Step> steps = DepthPruning.run(model, cal, samples, seqLen, count,
-                    (r, m, ppl) -> console.err().printf(Locale.ROOT, "round %d: without block %d perplexity %.3f%n", r + 1, m, ppl));
-            keepBlocks = DepthPruning.kept(layers, steps);
-            details.put("blocks_removed", steps.stream().map(GreedyRemoval.Step::removed).toList());
-            details.put("calibration_ppl_per_round", steps.stream().map(GreedyRemoval.Step::score).toList());
-        } else {
-            TwoSspBalance b = TwoSspBalance.compute(layers, counts.attention(), counts.mlp(), counts.main(), dff, sparsity);
-            int kept = b.keptNeurons();
-            int nAttn = b.attentionToRemove();
-            if (method.equals("width")) {
-                // same parameter count as 2SSP, all of it from FFN width
-                double removed = b.formulaSparsity() * counts.main();
-                kept = (int) Math.rint(dff - removed / layers / ((double) counts.mlp() / dff));
-                if (kept < 1) {
-                    throw new ShrinkException(String.format(Locale.ROOT, "width-only pruning cannot reach sparsity %.4f", sparsity));
+        StructuredPruning.Kind kind = switch (method) {
+            case "depth" -> StructuredPruning.Kind.DEPTH;
+            case "width" -> StructuredPruning.Kind.WIDTH;
+            default -> StructuredPruning.Kind.TWO_SSP;
+        };
+        int[][] sequences = new int[samples][];
+        for (int i = 0; i < samples; i++) {
+            sequences[i] = java.util.Arrays.copyOfRange(cal, i * seqLen, (i + 1) * seqLen);
+        }
+        String unit = kind == StructuredPruning.Kind.DEPTH ? "block" : "attention";
+        long[] stageStart = {System.nanoTime()};
+        StructuredPruning.Result r = StructuredPruning.run(model, sequences, kind, sparsity, new StructuredPruning.Listener() {
+            @Override public void planned(StructuredPruning.Plan p) {
+                if (kind != StructuredPruning.Kind.DEPTH) {
+                    console.err().printf(Locale.ROOT, "%s: keep %d of %d FFN neurons per block, remove %d attention submodules%n",
+                            method, p.keptNeurons(), p.intermediateSize(), p.modulesToRemove());
                 }
-                nAttn = 0;
+                stageStart[0] = System.nanoTime();
             }
-            details.put("attention_params", counts.attention());
-            details.put("mlp_params", counts.mlp());
-            details.put("main_params", counts.main());
-            details.put("formula_attention_to_remove", (long) b.attentionToRemove());
-            details.put("formula_kept_neurons", (long) b.keptNeurons());
-            details.put("formula_sparsity", b.formulaSparsity());
-            console.err().printf(Locale.ROOT, "%s: keep %d of %d FFN neurons per block, remove %d attention submodules%n", method, kept, dff, nAttn);
-            WidthPruning[] scores = TwoSsp.scoreNeurons(model, cal, samples, seqLen, Math.max(1, Math.min(samples, 8)));
-            for (int l = 0; l < layers; l++) {
-                TwoSsp.keepNeurons(model, l, scores[l].keep(kept), arena);
+
+            @Override public void neuronsScored(int done, int total) {
+                console.err().printf(Locale.ROOT, "stage 1: %d/%d sequences scored%s%n", done, total, eta(stageStart[0], done, total));
+                if (done == total) {
+                    console.err().println("stage 1 done: FFN width pruned");
+                    stageStart[0] = System.nanoTime();
+                }
             }
-            console.err().println("stage 1 done: FFN width pruned");
-            if (nAttn > 0) {
-                List<GreedyRemoval.Step> steps = TwoSsp.removeAttention(model, java.util.Arrays.copyOf(cal, seqLen), seqLen, nAttn,
-                        (r, m, ppl) -> console.err().printf(Locale.ROOT, "round %d: without attention %d perplexity %.3f%n", r + 1, m, ppl));
-                details.put("attention_removed", steps.stream().map(GreedyRemoval.Step::removed).toList());
-                details.put("calibration_ppl_per_round", steps.stream().map(GreedyRemoval.Step::score).toList());
-            } else {
-                details.put("attention_removed", List.of());
+
+            @Override public void candidateScored(StructuredPruning.Candidate c) {
+                console.err().printf(Locale.ROOT, "round %d/%d, candidate %d/%d: without %s %d perplexity %.3f%s%n", c.round(), c.rounds(),
+                        c.candidate(), c.candidates(), unit, c.module(), c.perplexity(), eta(stageStart[0], c.done(), c.total()));
             }
-            details.put("kept_neurons", (long) kept);
+        }, arena);
+        StructuredPruning.write(model, r, writer, provenance);
+        Map<String, Object> details = new LinkedHashMap<>();
+        if (kind == StructuredPruning.Kind.DEPTH) {
+            details.put("blocks_removed", r.blocksRemoved());
+            details.put("calibration_ppl_per_round", r.calibrationPerplexity());
+        } else {
+            details.put("attention_params", r.counts().attention());
+            details.put("mlp_params", r.counts().mlp());
+            details.put("main_params", r.mainParamsBefore());
+            details.put("formula_attention_to_remove", (long) r.balance().attentionToRemove());
+            details.put("formula_kept_neurons", (long) r.balance().keptNeurons());
+            details.put("formula_sparsity", r.formulaSparsity());
+            details.put("attention_removed", r.attentionRemoved());
+            if (!r.attentionRemoved().isEmpty()) {
+                details.put("calibration_ppl_per_round", r.calibrationPerplexity());
+            }
+            details.put("kept_neurons", (long) r.keptNeurons());
         }
-        DType dtype = model.layer(0).linear(Proj.GATE).weight(arena).dtype();
-        PrunedCheckpoint.writeStructured(model, keepBlocks, dtype, writer, provenance);
-        long after = 0;
-        int[] blocks = keepBlocks != null ? keepBlocks : java.util.stream.IntStream.range(0, layers).toArray();
-        for (int l : blocks) {
-            Layer layer = model.layer(l);
-            for (Linear lin : layer.linears().values()) {
-                after += (long) lin.inFeatures() * lin.outFeatures() + (lin.bias() == null ? 0 : lin.bias().length);
-            }
-            after += layer.hasAttention() ? counts.norms() : counts.norms() / 2;
-        }
-        details.put("main_params_after", after);
-        double achieved = 1.0 - (double) after / counts.main();
+        details.put("main_params_after", r.mainParamsAfter());
         report.put("target_sparsity", sparsity);
-        report.put("achieved_sparsity", achieved);
+        report.put("achieved_sparsity", r.achievedSparsity());
         report.put(method, details);
-        console.err().printf(Locale.ROOT, "achieved parameter sparsity %.4f of the block parameters (target %.4f)%n", achieved, sparsity);
-        Set<Integer> removed = new HashSet<>();
-        for (int l = 0; l < layers; l++) {
-            removed.add(l);
+        console.err().printf(Locale.ROOT, "achieved parameter sparsity %.4f of the block parameters (target %.4f)%n", r.achievedSparsity(), sparsity);
+        return new HashSet<>(r.blocksRemoved());
+    }
+
+    /** ", ETA n s" after {@code done} of {@code total} steps since {@code start}, or nothing when done. */
+    private static String eta(long start, long done, long total) {
+        if (done >= total || done == 0) {
+            return "";
         }
-        for (int l : blocks) {
-            removed.remove(l);
-        }
-        return removed;
+        double left = PruneSupport.seconds(start) * (total - done) / done;
+        return String.format(Locale.ROOT, ", ETA %.0f s", left);
     }
 
     private static String summaryLine(Map<String, Object> report) {

@@ -16,9 +16,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Stores each pruned linear as it arrives: dense with zeros, CSR or N:M, values in the source
- * weight's dtype so that the stored model is exactly the pruned model (the in-memory copy is rounded
- * to that dtype in place, so an evaluation of it matches the checkpoint).
+ * Stores each pruned linear as it arrives: dense with zeros in the source weight's dtype, or CSR / N:M
+ * with values as {@link SparseStorage#valueType} (F16, BF16 from BF16). The in-memory copy is rounded
+ * to the stored dtype in place, so an evaluation of it matches the checkpoint.
  */
 final class PruneWeightSink {
     private final LlamaModel model;
@@ -27,8 +27,7 @@ final class PruneWeightSink {
     private final NmPattern pattern;
     private final Set<String> written = new HashSet<>();
     private final Map<String, Object> descriptors = new LinkedHashMap<>();
-    private long bytes;
-    private long denseBytes;
+    private SparseStorage.Bytes bytes = SparseStorage.Bytes.ZERO;
 
     PruneWeightSink(LlamaModel model, CheckpointWriter writer, String format, NmPattern pattern) {
         this.model = model;
@@ -46,18 +45,14 @@ final class PruneWeightSink {
         String module = p.module(layer);
         DType dtype = model.weights().tensor(module + ".weight").dtype();
         try (Arena arena = Arena.ofConfined()) {
-            Tensor dense = Tensor.ofFloats(arena, Shape.of(dOut, dIn), w);
-            if (dtype != DType.F32) {
-                dense = dense.convert(arena, dtype);
-                dense.readFloats(0, w, 0, w.length);
-            }
-            denseBytes += dense.byteSize();
+            SparseStorage.round(w, format.equals("dense") ? dtype : SparseStorage.valueType(dtype, w));
             long zeros = 0;
             for (float v : w) {
                 if (v == 0f) {
                     zeros++;
                 }
             }
+            long denseBytes = (long) dOut * dIn * dtype.byteSize();
             CompressedWeight cw = switch (format) {
                 case "dense" -> null;
                 case "csr" -> SparseStorage.csr(arena, w, dOut, dIn, dtype);
@@ -65,14 +60,15 @@ final class PruneWeightSink {
                 default -> throw new IllegalStateException(format);
             };
             if (cw == null) {
-                writer.add(module + ".weight", dense);
-                bytes += dense.byteSize();
+                Tensor dense = Tensor.ofFloats(arena, Shape.of(dOut, dIn), w);
+                writer.add(module + ".weight", dtype == DType.F32 ? dense : dense.convert(arena, dtype));
+                bytes = bytes.plus(denseBytes, denseBytes);
             } else {
                 for (Map.Entry<String, Tensor> e : cw.toTensors(module).entrySet()) {
                     writer.add(e.getKey(), e.getValue());
                 }
                 descriptors.put(module, cw.descriptor());
-                bytes += cw.storageBytes();
+                bytes = bytes.plus(cw.storageBytes(), denseBytes);
             }
             written.add(module + ".weight");
             return zeros;
@@ -88,10 +84,20 @@ final class PruneWeightSink {
     }
 
     long bytes() {
-        return bytes;
+        return bytes.stored();
     }
 
     long denseBytes() {
-        return denseBytes;
+        return bytes.dense();
+    }
+
+    /** Stored against dense bytes of the linears written so far. */
+    SparseStorage.Bytes storedBytes() {
+        return bytes;
+    }
+
+    /** "warning: … larger than the dense input …" when the stored linears outgrew the input's, else empty. */
+    String sizeWarning() {
+        return bytes.warning();
     }
 }

@@ -3,6 +3,9 @@ package dev.shrink4j.prune;
 import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.LlamaModel;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -14,6 +17,8 @@ import java.util.Set;
 public final class CalibrationNll {
     /** Rows of logits computed at a time ((rows, vocab) floats). */
     private static final int LOGIT_ROWS = 128;
+    /** Tokens per block forward pass (the same grouping as {@link Chunks}, so results are unchanged). */
+    private static final int ROWS_PER_PASS = 4096;
 
     /** Supplies the layer to run in place of block {@code l}, allocated in {@code arena}. */
     @FunctionalInterface
@@ -31,37 +36,72 @@ public final class CalibrationNll {
         return mean(model, tokens, sequences, seqLen, skip, null);
     }
 
-    /** As above, running {@code source}'s layer for each block (the model's own when null). */
+    /**
+     * As above, running {@code source}'s layer for each block (the model's own when null). The hidden
+     * states of all sequences live off-heap (long offsets: 128 × 2048 × 8192 floats overflow an int)
+     * and each block runs on them {@link #ROWS_PER_PASS} tokens at a time.
+     */
     public static double mean(LlamaModel model, int[] tokens, int sequences, int seqLen, Set<Integer> skip,
                               LayerSource source) {
-        int vocab = model.config().vocabSize();
-        float[] x = model.embed(tokens);
-        float[] y = new float[x.length];
-        for (int l = 0; l < model.numLayers(); l++) {
-            if (skip.contains(l)) {
-                continue;
+        int h = model.config().hiddenSize();
+        int per = Math.max(1, ROWS_PER_PASS / seqLen);
+        long seqFloats = (long) seqLen * h;
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment states = scratch.allocate(Math.max(1, sequences * seqFloats * Float.BYTES), 64); // (sequences·T, h)
+            for (int s0 = 0; s0 < sequences; s0 += per) {
+                int b = Math.min(per, sequences - s0);
+                float[] x = model.embed(Arrays.copyOfRange(tokens, s0 * seqLen, (s0 + b) * seqLen));
+                MemorySegment.copy(x, 0, states, ValueLayout.JAVA_FLOAT, s0 * seqFloats * Float.BYTES, x.length);
             }
-            if (source == null) {
-                Chunks.forward(model, l, x, sequences, seqLen, y, null);
-            } else {
-                Layer original = model.layer(l);
-                try (Arena arena = Arena.ofShared()) {
-                    model.setLayer(source.layer(l, original, arena));
-                    Chunks.forward(model, l, x, sequences, seqLen, y, null);
-                } finally {
-                    model.setLayer(original);
+            for (int l = 0; l < model.numLayers(); l++) {
+                if (skip.contains(l)) {
+                    continue;
+                }
+                if (source == null) {
+                    forwardInPlace(model, l, states, sequences, seqLen, per);
+                } else {
+                    Layer original = model.layer(l);
+                    try (Arena arena = Arena.ofShared()) {
+                        model.setLayer(source.layer(l, original, arena));
+                        forwardInPlace(model, l, states, sequences, seqLen, per);
+                    } finally {
+                        model.setLayer(original);
+                    }
                 }
             }
-            float[] t = x;
-            x = y;
-            y = t;
+            return meanNll(model, states, tokens, sequences, seqLen);
         }
+    }
+
+    /** states ← block l (states), {@code per} sequences per pass. */
+    private static void forwardInPlace(LlamaModel model, int l, MemorySegment states, int sequences, int seqLen, int per) {
+        long seqFloats = (long) seqLen * model.config().hiddenSize();
+        float[] x = null, y = null;
+        for (int s0 = 0; s0 < sequences; s0 += per) {
+            int b = Math.min(per, sequences - s0);
+            int len = Math.toIntExact(b * seqFloats);
+            if (x == null || x.length != len) {
+                x = new float[len];
+                y = new float[len];
+            }
+            long off = s0 * seqFloats * Float.BYTES;
+            MemorySegment.copy(states, ValueLayout.JAVA_FLOAT, off, x, 0, len);
+            model.forwardLayer(l, x, b, seqLen, y, null);
+            MemorySegment.copy(y, 0, states, ValueLayout.JAVA_FLOAT, off, len);
+        }
+    }
+
+    /** Mean NLL of the next-token predictions from the final hidden states, one sequence at a time. */
+    private static double meanNll(LlamaModel model, MemorySegment states, int[] tokens, int sequences, int seqLen) {
+        int vocab = model.config().vocabSize();
+        float[] x = new float[seqLen * model.config().hiddenSize()]; // (T, h), one sequence
         double sum = 0;
         long count = 0;
         for (int s = 0; s < sequences; s++) {
+            MemorySegment.copy(states, ValueLayout.JAVA_FLOAT, (long) s * x.length * Float.BYTES, x, 0, x.length);
             for (int r0 = 0; r0 < seqLen - 1; r0 += LOGIT_ROWS) {
                 int r1 = Math.min(seqLen - 1, r0 + LOGIT_ROWS);
-                float[] logits = model.logits(x, s * seqLen + r0, s * seqLen + r1);
+                float[] logits = model.logits(x, r0, r1);
                 for (int r = 0; r < r1 - r0; r++) {
                     int target = tokens[s * seqLen + r0 + r + 1];
                     sum += nll(logits, r * vocab, vocab, target);

@@ -1,6 +1,7 @@
 package dev.shrink4j.prune;
 
 import dev.shrink4j.model.DenseLinear;
+import dev.shrink4j.model.Group;
 import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
@@ -10,12 +11,14 @@ import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.IntConsumer;
 
 /**
  * 2SSP (§5, arXiv:2501.17771): balance the target between FFN width and attention submodules
@@ -77,20 +80,31 @@ public final class TwoSsp {
      * @return per block, its {@link WidthPruning} accumulator
      */
     public static WidthPruning[] scoreNeurons(LlamaModel model, int[] calibration, int samples, int seqLen, int batch) {
+        return scoreNeurons(model, calibration, samples, seqLen, batch, null);
+    }
+
+    /**
+     * As above; {@code scored} (nullable) is told the number of sequences scored after every pass.
+     * The batch is capped so that a pass's (batch·seqLen, max(h, d_ff)) activations index with an int.
+     */
+    public static WidthPruning[] scoreNeurons(LlamaModel model, int[] calibration, int samples, int seqLen, int batch,
+                                              IntConsumer scored) {
         int layers = model.numLayers();
         WidthPruning[] acc = new WidthPruning[layers];
+        int widest = model.config().hiddenSize();
         for (int l = 0; l < layers; l++) {
             acc[l] = new WidthPruning(model.layer(l).intermediateSize());
+            widest = Math.max(widest, model.layer(l).intermediateSize());
         }
+        batch = (int) Math.max(1, Math.min(batch, Integer.MAX_VALUE / ((long) seqLen * widest)));
         for (int s0 = 0; s0 < samples; s0 += batch) {
             int b = Math.min(batch, samples - s0);
-            int[] toks = java.util.Arrays.copyOfRange(calibration, s0 * seqLen, (s0 + b) * seqLen);
-            float[] x = model.embed(toks);
+            float[] x = model.embed(Arrays.copyOfRange(calibration, s0 * seqLen, (s0 + b) * seqLen));
             float[] y = new float[x.length];
             for (int l = 0; l < layers; l++) {
                 WidthPruning w = acc[l];
                 model.forwardLayer(l, x, b, seqLen, y, (layer, group, a, n, f) -> {
-                    if (group != dev.shrink4j.model.Group.DOWN) {
+                    if (group != Group.DOWN) {
                         return;
                     }
                     for (int u = 0; u < b; u++) {
@@ -107,6 +121,9 @@ public final class TwoSsp {
                 float[] t = x;
                 x = y;
                 y = t;
+            }
+            if (scored != null) {
+                scored.accept(s0 + b);
             }
         }
         return acc;

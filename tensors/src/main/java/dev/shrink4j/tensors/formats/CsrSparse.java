@@ -15,8 +15,11 @@ import java.util.Set;
  * columns indices[…], strictly increasing within a row. About 48 bits per non-zero plus
  * 32·(d_out + 1) for the row pointers.
  *
- * <p>Stored tensors: {@code .sparse_values} F16 (nnz), {@code .sparse_indices} I32 (nnz),
- * {@code .sparse_rowptr} I32 (d_out + 1).
+ * <p>Stored tensors: {@code .sparse_values} F16 (nnz) — BF16 when the source weight is BF16, F32 only
+ * when a value is beyond F16's range —, {@code .sparse_indices} I32 (nnz), {@code .sparse_rowptr} I32
+ * (d_out + 1). The descriptor names the values' dtype ({@code "values_dtype"}); descriptors written
+ * before it existed have none and their values are read in whatever float dtype the tensor has
+ * (F32 in checkpoints of shrink4j 0.1's prune).
  *
  * @param values  F16/BF16/F32 (nnz)
  * @param indices I32 (nnz)
@@ -66,6 +69,11 @@ public record CsrSparse(int dOut, int dIn, Tensor values, Tensor indices, Tensor
 
     /** CSR of the non-zeros of a row-major (d_out·d_in) matrix, values stored as F16. */
     public static CsrSparse fromDense(Arena arena, float[] w, int dOut, int dIn) {
+        return fromDense(arena, w, dOut, dIn, DType.F16);
+    }
+
+    /** As above, values stored as {@code valueType} (F16, BF16 or F32). */
+    public static CsrSparse fromDense(Arena arena, float[] w, int dOut, int dIn, DType valueType) {
         int[] rowptr = new int[dOut + 1];
         int nnz = 0;
         for (int j = 0; j < dOut; j++) {
@@ -82,12 +90,17 @@ public record CsrSparse(int dOut, int dIn, Tensor values, Tensor indices, Tensor
                 }
             }
         }
-        return of(arena, dOut, dIn, rowptr, cols, vals);
+        return of(arena, dOut, dIn, rowptr, cols, vals, valueType);
     }
 
     /** From CSR arrays; values are stored as F16. */
     public static CsrSparse of(Arena arena, int dOut, int dIn, int[] rowptr, int[] cols, float[] vals) {
-        Tensor v = Tensor.allocate(arena, DType.F16, Shape.of(vals.length));
+        return of(arena, dOut, dIn, rowptr, cols, vals, DType.F16);
+    }
+
+    /** From CSR arrays, values stored as {@code valueType} (F16, BF16 or F32; rounded to nearest even). */
+    public static CsrSparse of(Arena arena, int dOut, int dIn, int[] rowptr, int[] cols, float[] vals, DType valueType) {
+        Tensor v = Tensor.allocate(arena, valueType, Shape.of(vals.length));
         v.writeFloats(0, vals, 0, vals.length);
         Tensor c = Tensor.allocate(arena, DType.I32, Shape.of(cols.length));
         MemorySegment.copy(cols, 0, c.segment(), Tensor.I32, 0, cols.length);
@@ -148,13 +161,22 @@ public record CsrSparse(int dOut, int dIn, Tensor values, Tensor indices, Tensor
         d.put("format", FORMAT);
         d.put("shape", List.of(dOut, dIn));
         d.put("nnz", nnz());
+        d.put("values_dtype", values.dtype().safetensorsName());
         return d;
     }
 
     static CsrSparse fromTensors(String module, Map<String, ?> d, Map<String, Tensor> t) {
         int[] s = Formats.shape(module, d);
         int nnz = Formats.integer(module, d, "nnz");
-        return sparsePart(module, s, nnz, t);
+        CsrSparse c = sparsePart(module, s, nnz, t);
+        if (d.containsKey("values_dtype")) {
+            String named = Formats.string(module, d, "values_dtype");
+            if (!named.equals(c.values.dtype().safetensorsName())) {
+                throw new dev.shrink4j.tensors.ShrinkException("module '" + module + "': descriptor says values_dtype " + named
+                        + " but " + module + ".sparse_values is " + c.values.dtype().safetensorsName());
+            }
+        }
+        return c;
     }
 
     static CsrSparse sparsePart(String module, int[] s, int nnz, Map<String, Tensor> t) {

@@ -90,12 +90,16 @@ public final class ScalarFormatKernels implements FormatKernels {
     @Override public void csrMatvecAdd(CsrSparse s, float[] x, float[] y) {
         MemorySegment rp = s.rowptr().segment(), ix = s.indices().segment();
         Tensor v = s.values();
-        boolean f16 = v.dtype() == DType.F16;
+        DType vt = v.dtype();
         MemorySegment vs = v.segment();
         for (int j = 0; j < s.dOut(); j++) {
             float sum = 0;
             for (int p = rp.getAtIndex(Tensor.I32, j), e = rp.getAtIndex(Tensor.I32, j + 1); p < e; p++) {
-                float val = f16 ? Float.float16ToFloat(vs.getAtIndex(Tensor.I16, p)) : v.getFloat(p);
+                float val = switch (vt) {
+                    case F16 -> Float.float16ToFloat(vs.getAtIndex(Tensor.I16, p));
+                    case BF16 -> Float.intBitsToFloat(vs.getAtIndex(Tensor.I16, p) << 16);
+                    default -> v.getFloat(p);
+                };
                 sum += val * x[ix.getAtIndex(Tensor.I32, p)];
             }
             y[j] += sum;

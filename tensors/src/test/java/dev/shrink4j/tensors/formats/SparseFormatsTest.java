@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Floats;
+import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.Tensor;
 import java.lang.foreign.Arena;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +52,65 @@ class SparseFormatsTest {
                 FormatChecks.checkRoundTrip(c, "m");
             }
         }
+    }
+
+    /** Row lengths around the vector widths and their multiples, odd on purpose. */
+    private static final int[] AWKWARD_D_IN = {1, 3, 15, 17, 63, 65, 255, 1023, 4098};
+
+    @Test
+    void csrValuesInEveryStoredDtypeAtAwkwardSizes() {
+        long seed = 50;
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType vt : new DType[] {DType.F16, DType.BF16, DType.F32}) {
+                for (int dIn : AWKWARD_D_IN) {
+                    int dOut = 1 + (int) (seed % 7);
+                    Random rnd = new Random(seed++);
+                    float[] w = FormatChecks.gaussian(rnd, dOut * dIn, 0.05);
+                    for (int i = 0; i < w.length; i++) if (rnd.nextDouble() < 0.6) w[i] = 0;
+                    CsrSparse c = CsrSparse.fromDense(arena, w, dOut, dIn, vt);
+                    assertEquals(vt, c.values().dtype());
+                    float[] stored = FormatChecks.dense(c);
+                    for (int i = 0; i < w.length; i++) {
+                        assertEquals(roundTo(vt, w[i]), stored[i], 0f, vt + " value " + i);
+                    }
+                    FormatChecks.checkKernels(c, seed);
+                    // scalar and Panama give the same bits (one summation order per row)
+                    float[] x = FormatChecks.gaussian(rnd, dIn, 1.0);
+                    float[] ys = new float[dOut], yp = new float[dOut];
+                    c.matvec(x, ys, FormatKernels.scalar());
+                    c.matvec(x, yp, FormatKernels.panama().orElse(FormatKernels.scalar()));
+                    assertArrayEquals(ys, yp, vt + " (" + dOut + ", " + dIn + ")");
+                    CsrSparse back = (CsrSparse) FormatChecks.checkRoundTrip(c, "m");
+                    assertEquals(vt, back.values().dtype());
+                }
+            }
+        }
+    }
+
+    @Test
+    void csrReadsOldDescriptorsAndRefusesAMismatchedValuesDtype() {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] w = {0, 2, 0, 0.1f, /**/ -1, 0, 0, 0};
+            CsrSparse f32 = CsrSparse.fromDense(arena, w, 2, 4, DType.F32);
+            Map<String, Tensor> t = f32.toTensors("m");
+            // written before values_dtype existed: F32 values, no key
+            Map<String, Object> old = new LinkedHashMap<>(f32.descriptor());
+            old.remove("values_dtype");
+            CsrSparse back = (CsrSparse) Formats.fromTensors("m", old, t);
+            assertArrayEquals(w, FormatChecks.dense(back));
+            Map<String, Object> wrong = new LinkedHashMap<>(f32.descriptor());
+            wrong.put("values_dtype", "F16");
+            ShrinkException e = assertThrows(ShrinkException.class, () -> Formats.fromTensors("m", wrong, t));
+            assertEquals("module 'm': descriptor says values_dtype F16 but m.sparse_values is F32", e.getMessage());
+        }
+    }
+
+    private static float roundTo(DType vt, float v) {
+        return switch (vt) {
+            case F16 -> f16(v);
+            case BF16 -> Floats.bf16ToF32(Floats.f32ToBf16(v));
+            default -> v;
+        };
     }
 
     @Test
