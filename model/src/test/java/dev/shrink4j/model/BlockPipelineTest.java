@@ -205,6 +205,59 @@ class BlockPipelineTest {
         }
     }
 
+    /** Rounds every weight to a multiple of 1/16 (a stand-in compression) into {@code keep}. */
+    static final class Rounding implements BlockMethod {
+        final java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        final java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        final Arena keep;
+
+        Rounding(Arena keep) {
+            this.keep = keep;
+        }
+
+        @Override
+        public void observe(int layer, Group group, float[] x, int n, int dIn) {
+            crc.update((layer + "/" + group + "/" + n + "x" + dIn).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (int i = 0; i < n * dIn; i++) crc.update(buf.clear().putFloat(x[i]).array());
+        }
+
+        @Override
+        public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena arena) {
+            Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+            for (Proj p : group.members()) {
+                Linear l = current.linear(p);
+                float[] w = l.weight(arena).toFloatArray();
+                for (int i = 0; i < w.length; i++) w[i] = Math.round(w[i] * 16) / 16f;
+                out.put(p, new DenseLinear(Tensor.ofFloats(keep, Shape.of(l.outFeatures(), l.inFeatures()), w), l.bias()));
+            }
+            return out;
+        }
+    }
+
+    /** CRC-32 of every observed group input on the demo model, in order, under {@code options}. */
+    static long observedCrc(BlockPipeline.Options options, int samples) {
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(dev.shrink4j.tensors.testing.TestData.demoModel(), arena);
+            Calibration cal = Calibration.random(model.config(), samples, 32, 7);
+            Rounding r = new Rounding(arena);
+            new BlockPipeline(model, options).run(cal, r);
+            return r.crc.getValue();
+        }
+    }
+
+    /**
+     * CRCs of every observed input on the demo model, recorded with the pipeline as it was before the
+     * activations moved off-heap (one float[] per sequence, commit aa406ba). 70 windows of 32 tokens
+     * make two passes of 64 and 6 sequences, so pass boundaries and the short last pass are covered.
+     */
+    @Test
+    void offHeapActivationsReproduceThePreviousPipelineBitForBit() {
+        BlockPipeline.Options d = BlockPipeline.Options.defaults();
+        assertEquals(0x4828144bL, observedCrc(d, 70), "true-sequential, compressed propagation");
+        assertEquals(0x40796db5L, observedCrc(d.withPropagation(BlockPipeline.Propagation.DENSE), 70), "dense propagation");
+        assertEquals(0x680df0cL, observedCrc(d.withTrueSequential(false), 3), "one dense pass per block");
+    }
+
     @Test
     void inputStatisticsAccumulateXtXOverChunks() {
         float[] x = {1, 2, 3, 4, 5, 6}; // (3, 2)
