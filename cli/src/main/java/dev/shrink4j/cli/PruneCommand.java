@@ -286,7 +286,8 @@ final class PruneCommand implements Command {
         PruneWeightSink sink = new PruneWeightSink(model, writer, format, pattern);
         long[] totals = new long[2];
         List<Object> layers = new ArrayList<>();
-        LayerwisePruner.run(model, windows(cal, samples, seqLen), s, (l, p, w, dOut, dIn) -> {
+        Calibration calibration = samples == 0 ? null : Calibration.ofWindows(java.util.Arrays.copyOf(cal, samples * seqLen), seqLen, "prune");
+        LayerwisePruner.run(model, calibration, s, (l, p, w, dOut, dIn) -> {
             long z = sink.write(l, p, w, dOut, dIn);
             totals[0] += z;
             totals[1] += w.length;
@@ -309,18 +310,6 @@ final class PruneCommand implements Command {
         report.put("stored_bytes_linears", sink.bytes());
         report.put("dense_bytes_linears", sink.denseBytes());
         report.put("matrices", layers);
-    }
-
-    /** The flattened (samples, seqLen) windows as a {@link Calibration}, or null without calibration. */
-    private static Calibration windows(int[] cal, int samples, int seqLen) {
-        if (cal == null || samples == 0) {
-            return null;
-        }
-        int[][] seqs = new int[samples][];
-        for (int i = 0; i < samples; i++) {
-            seqs[i] = java.util.Arrays.copyOfRange(cal, i * seqLen, (i + 1) * seqLen);
-        }
-        return new Calibration(seqs, new Calibration.Record("prune", samples, seqLen, 0, cal.length, cal.length));
     }
 
     /** Runs 2SSP, width or depth pruning; returns the blocks removed entirely (depth). */

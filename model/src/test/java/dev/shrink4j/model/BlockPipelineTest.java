@@ -23,7 +23,7 @@ class BlockPipelineTest {
     static final float ACT_TOL = 1e-5f;
 
     /** Records each group's observed input; optionally zeroes the group's weights ("compression"). */
-    static final class Recorder implements BlockMethod {
+    static class Recorder implements BlockMethod {
         final Map<String, List<float[]>> seen = new HashMap<>();
         final boolean zero;
         final Arena keep;
@@ -242,6 +242,50 @@ class BlockPipelineTest {
             Rounding r = new Rounding(arena);
             new BlockPipeline(model, options).run(cal, r);
             return r.crc.getValue();
+        }
+    }
+
+    /**
+     * Replacements allocated in the block arena are still valid while the block's output is
+     * propagated (the arena closes after blockDone), so a method need not keep them elsewhere.
+     */
+    @Test
+    void replacementsInTheBlockArenaArePropagatedBeforeItCloses() {
+        ModelConfig c = tinyConfig(3);
+        try (Arena arena = Arena.ofShared()) {
+            Calibration cal = Calibration.fromTokens(TinyModels.tokens(60, c.vocabSize(), 3), "test", c, 2, 8, 1);
+            Recorder kept = new Recorder(true, arena);
+            new BlockPipeline(tinyModel(c, arena), BlockPipeline.Options.defaults()).run(cal, kept);
+
+            LlamaModel model = tinyModel(c, arena);
+            Layer[] originals = new Layer[c.numLayers()];
+            for (int b = 0; b < originals.length; b++) originals[b] = model.layer(b);
+            boolean[] restored = new boolean[originals.length];
+            Recorder scoped = new Recorder(true, null) {
+                @Override
+                public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
+                    Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+                    if (group == Group.QKV) {
+                        for (Proj p : group.members()) {
+                            Linear l = current.linear(p);
+                            out.put(p, new DenseLinear(Tensor.allocate(blockArena, DType.F32, Shape.of(l.outFeatures(), l.inFeatures())), l.bias()));
+                        }
+                    }
+                    return out;
+                }
+
+                @Override
+                public void blockDone(int layer, Layer compressed, Arena blockArena) {
+                    assertTrue(blockArena.scope().isAlive());
+                    model.setLayer(originals[layer]);
+                    restored[layer] = true;
+                }
+            };
+            new BlockPipeline(model, BlockPipeline.Options.defaults()).run(cal, scoped);
+            assertArrayEquals(new boolean[] {true, true, true}, restored);
+            for (String k : List.of("1/QKV", "2/QKV", "2/DOWN")) {
+                assertArrayEquals(kept.seen.get(k).get(0), scoped.seen.get(k).get(0), k + " comes from the compressed previous block");
+            }
         }
     }
 

@@ -16,7 +16,6 @@ import dev.shrink4j.tensors.io.Json;
 import dev.shrink4j.tensors.testing.TestData;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,18 +28,6 @@ class LayerwisePrunerTest {
     /** CSR/N:M matmuls sum only the kept products, in another order than the dense GEMM. */
     private static final double SUMMATION_ORDER = 1e-5;
 
-    /** {@code samples} windows of T tokens cut from {@code flat} in order, or null. */
-    static Calibration calibration(int[] flat, int samples) {
-        if (flat == null) {
-            return null;
-        }
-        int[][] seqs = new int[samples][];
-        for (int i = 0; i < samples; i++) {
-            seqs[i] = Arrays.copyOfRange(flat, i * T, (i + 1) * T);
-        }
-        return new Calibration(seqs, new Calibration.Record("test", samples, T, 0, flat.length, flat.length));
-    }
-
     /** Prunes the demo model, writes it in {@code format}, returns (in-memory NLL, written dir). */
     private static double pruneAndWrite(LayerwisePruner.Settings s, String format, Path out, int[] stream) {
         try (Arena arena = Arena.ofShared()) {
@@ -49,7 +36,7 @@ class LayerwisePrunerTest {
             Set<String> written = new HashSet<>();
             Map<String, Object> descriptors = new LinkedHashMap<>();
             try (CheckpointWriter w = CheckpointWriter.create(out, CheckpointWriter.Options.defaults())) {
-                LayerwisePruner.run(model, calibration(cal, 2), s, (l, p, weights, dOut, dIn) -> {
+                LayerwisePruner.run(model, cal == null ? null : Calibration.ofWindows(cal, T, "test"), s, (l, p, weights, dOut, dIn) -> {
                     long zeros = Masks.zeros(weights);
                     if (s.pattern() != null) {
                         assertEquals((long) weights.length * (s.pattern().m() - s.pattern().n()) / s.pattern().m(), zeros, p.weightName(l));
@@ -121,7 +108,7 @@ class LayerwisePrunerTest {
             int[] cal = s.method().needsCalibration() ? DemoText.tokens(model, samples * T) : null;
             java.util.zip.CRC32 crc = new java.util.zip.CRC32();
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            LayerwisePruner.run(model, calibration(cal, samples), s, (l, p, w, dOut, dIn) -> {
+            LayerwisePruner.run(model, cal == null ? null : Calibration.ofWindows(cal, T, "test"), s, (l, p, w, dOut, dIn) -> {
                 crc.update((l + "/" + p + "/" + dOut + "x" + dIn).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 for (float v : w) {
                     crc.update(buf.clear().putFloat(v).array());
