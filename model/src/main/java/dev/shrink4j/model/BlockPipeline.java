@@ -127,10 +127,26 @@ public final class BlockPipeline {
      * Sequences per forward pass and the pass's heap arrays, reused from pass to pass; a shorter last
      * pass gets arrays of its own size.
      */
-    private record Passes(Activations.Layout layout, int perPass, float[] x, float[] y) {
+    private static final class Passes {
+        private final Activations.Layout layout;
+        private final int perPass;
+        private final float[] x; // (perPass·T, hidden), or fewer sequences when the calibration is smaller
+        private final float[] y; // likewise
+
         Passes(Activations.Layout layout, int perPass) {
-            this(layout, perPass, new float[layout.passFloats(Math.min(perPass, layout.sequences()))],
-                    new float[layout.passFloats(Math.min(perPass, layout.sequences()))]);
+            this.layout = layout;
+            this.perPass = perPass;
+            int full = layout.passFloats(Math.min(perPass, layout.sequences()));
+            this.x = new float[full];
+            this.y = new float[full];
+        }
+
+        Activations.Layout layout() {
+            return layout;
+        }
+
+        int perPass() {
+            return perPass;
         }
 
         int batch(int s0) {
