@@ -280,7 +280,8 @@ final class PruneCommand implements Command {
         PruneWeightSink sink = new PruneWeightSink(model, writer, format, pattern);
         long[] totals = new long[2];
         List<Object> layers = new ArrayList<>();
-        LayerwisePruner.run(model, cal, samples, seqLen, s, (l, p, w, dOut, dIn) -> {
+        Calibration calibration = samples == 0 ? null : Calibration.ofWindows(java.util.Arrays.copyOf(cal, samples * seqLen), seqLen, "prune");
+        LayerwisePruner.run(model, calibration, s, (l, p, w, dOut, dIn) -> {
             long z = sink.write(l, p, w, dOut, dIn);
             totals[0] += z;
             totals[1] += w.length;

@@ -30,15 +30,16 @@ import java.util.regex.Pattern;
 
 /**
  * Factorizes every linear of every decoder block of a checkpoint and writes a new checkpoint, one
- * block at a time (DESIGN "main flow"). Two ways through:
+ * block at a time (DESIGN "main flow"), always as a method of the model's {@link BlockPipeline}
+ * (true-sequential groups, compressed propagation, docs/methods §1.2). Two ways in:
  * <ul>
- *   <li>{@link #run(Path, Path, Options, Listener)} streams the weights only (svd, lost): each block's
- *       weights are widened to F32 in a confined arena, factorized, written and released, so memory
- *       stays at one block whatever the model size;</li>
- *   <li>{@link #run(LlamaModel, Path, Path, Options, Calibration, Listener)} goes through the model:
- *       with calibration, statistics come from the model's {@link BlockPipeline} (true-sequential
- *       groups, compressed propagation, §1.2); the written weights are installed in the model, which
- *       can be evaluated afterwards (it keeps the factorized blocks in memory).</li>
+ *   <li>{@link #run(Path, Path, Options, Listener)} for the weight-only methods (svd, lost): no
+ *       calibration, no forward pass; each block's weights are widened to F32 in the block arena,
+ *       factorized, written and released, so memory stays at one block whatever the model size;</li>
+ *   <li>{@link #run(LlamaModel, Path, Path, Options, Calibration, Listener)} with a model the caller
+ *       keeps: with calibration, statistics come from the pipeline's observation passes; the written
+ *       weights are installed in the model, which can be evaluated afterwards (it keeps the factorized
+ *       blocks in memory).</li>
  * </ul>
  */
 public final class CheckpointLowRank {
@@ -98,7 +99,12 @@ public final class CheckpointLowRank {
         }
     }
 
-    /** Weight-only methods, streaming block by block from the mapped checkpoint {@code in}. */
+    /**
+     * Weight-only methods, block by block from the mapped checkpoint {@code in}: the model is loaded
+     * over the mapping and driven by the {@link BlockPipeline} without calibration (no forward pass,
+     * as data-free RTN), and nothing is installed in it, so each block's widened weights and factors
+     * die with the block's arena and memory stays at one block whatever the model size.
+     */
     public Summary run(Path in, Path out, Options options, Listener listener) {
         LowRankMethod method = compressor.settings().method();
         if (method.needsCalibration()) {
@@ -106,31 +112,16 @@ public final class CheckpointLowRank {
         }
         preflight(in);
         try (Arena mapped = Arena.ofShared()) {
-            Checkpoint ckpt = Checkpoint.open(in, mapped);
-            TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);
-            int total = blocks.values().stream().mapToInt(List::size).sum();
-            try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linearWeights(blocks))) {
-                listener.started(blocks.size(), total);
-                int done = 0;
-                for (List<String> modules : blocks.values()) {
-                    try (Arena arena = Arena.ofConfined()) {
-                        for (String module : modules) {
-                            Tensor wt = ckpt.tensor(module + ".weight");
-                            compressOne(module, wt.toFloatArray(), wt, null, writer, arena, listener);
-                        }
-                    }
-                    listener.blockDone(++done, blocks.size());
-                }
-                return writer.commit(blocks.size());
-            }
+            return through(LlamaModel.load(in, mapped), in, out, options, null, listener, false);
         }
     }
 
     /**
-     * Through {@code model} (loaded from {@code in}): with {@code calibration} the statistics come from
-     * the block pipeline; without it (weight-only methods) the blocks are visited in order. Either
-     * way {@code model} ends up holding exactly the weights written (factors, or merged Ŵ for the
-     * dense format), so evaluating it evaluates the output checkpoint.
+     * Through {@code model} (loaded from {@code in}) with the {@link BlockPipeline}: with
+     * {@code calibration} the statistics come from the pipeline's observation passes; without it
+     * (weight-only methods) the pipeline runs no forward pass. Either way {@code model} ends up
+     * holding exactly the weights written (factors, or merged Ŵ for the dense format), so evaluating
+     * it evaluates the output checkpoint.
      */
     public Summary run(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener) {
         LowRankMethod method = compressor.settings().method();
@@ -138,6 +129,12 @@ public final class CheckpointLowRank {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
         preflight(in);
+        return through(model, in, out, options, calibration, listener, true);
+    }
+
+    /** @param install put the written weights into {@code model} (else they live only for their block) */
+    private Summary through(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener,
+                            boolean install) {
         int layers = model.numLayers();
         try (Arena mapped = Arena.ofShared()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
@@ -151,25 +148,10 @@ public final class CheckpointLowRank {
             }
             try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linears)) {
                 listener.started(layers, total);
-                Method m = new Method(writer, method, listener);
-                if (calibration != null) {
-                    new BlockPipeline(model, BlockPipeline.Options.defaults())
-                            .onBlockDone(b -> listener.blockDone(b + 1, layers))
-                            .run(calibration, m);
-                } else {
-                    for (int l = 0; l < layers; l++) {
-                        try (Arena arena = Arena.ofConfined()) {
-                            for (Group g : Group.values()) {
-                                Layer updated = model.layer(l);
-                                for (Map.Entry<Proj, Linear> e : m.compress(l, g, model.layer(l), arena).entrySet()) {
-                                    updated = updated.with(e.getKey(), e.getValue());
-                                }
-                                model.setLayer(updated);
-                            }
-                        }
-                        listener.blockDone(l + 1, layers);
-                    }
-                }
+                Method m = new Method(writer, compressor.settings().method(), listener, calibration != null, install);
+                new BlockPipeline(model, BlockPipeline.Options.defaults())
+                        .onBlockDone(b -> listener.blockDone(b + 1, layers))
+                        .run(calibration, m);
                 return writer.commit(layers);
             }
         }
@@ -180,12 +162,21 @@ public final class CheckpointLowRank {
         private final LowRankCheckpointWriter writer;
         private final LowRankMethod method;
         private final Listener listener;
+        private final boolean calibrated;
+        private final boolean install;
         private final Map<Group, LinearStats> stats = new EnumMap<>(Group.class);
 
-        Method(LowRankCheckpointWriter writer, LowRankMethod method, Listener listener) {
+        Method(LowRankCheckpointWriter writer, LowRankMethod method, Listener listener, boolean calibrated, boolean install) {
             this.writer = writer;
             this.method = method;
             this.listener = listener;
+            this.calibrated = calibrated;
+            this.install = install;
+        }
+
+        @Override
+        public boolean needsInputs(int layer) {
+            return calibrated;
         }
 
         @Override
@@ -200,10 +191,13 @@ public final class CheckpointLowRank {
                 Linear lin = current.linear(p);
                 if (lin == null) continue;
                 Tensor wt = lin.weight(blockArena);
-                // The replacement is exactly what is written, and outlives the block arena: the
-                // pipeline propagates through it and callers may evaluate the model afterwards.
-                CompressedWeight w = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, Arena.ofAuto(), listener);
-                out.put(p, w instanceof DenseWeight d ? new DenseLinear(d.weight(), lin.bias()) : new CompressedLinear(w, lin.bias()));
+                // Installed, the replacement is exactly what is written, and outlives the block arena:
+                // callers may evaluate the model afterwards. Not installed, it is written and dropped.
+                Arena into = install ? Arena.ofAuto() : blockArena;
+                CompressedWeight w = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, into, listener);
+                if (install) {
+                    out.put(p, w instanceof DenseWeight d ? new DenseLinear(d.weight(), lin.bias()) : new CompressedLinear(w, lin.bias()));
+                }
             }
             stats.remove(group);
             return out;
@@ -233,11 +227,5 @@ public final class CheckpointLowRank {
             }
         }
         return blocks;
-    }
-
-    private static Set<String> linearWeights(TreeMap<Integer, List<String>> blocks) {
-        Set<String> names = new HashSet<>();
-        blocks.values().forEach(l -> l.forEach(m -> names.add(m + ".weight")));
-        return names;
     }
 }

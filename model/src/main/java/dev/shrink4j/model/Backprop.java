@@ -35,7 +35,7 @@ public final class Backprop {
         inputs[0] = model.embed(tokens);
         for (int l = 0; l < L; l++) {
             inputs[l + 1] = new float[n * d];
-            block.forward(model.layer(l), inputs[l], batch, T, inputs[l + 1], null, null, null);
+            block.forward(model.layer(l), inputs[l], batch, T, inputs[l + 1], TransformerBlock.Forward.PLAIN);
         }
         // Final norm and LM head with the loss, chunk by chunk.
         float[] xL = inputs[L];
@@ -85,7 +85,7 @@ public final class Backprop {
         if (wantHead && !tiedHead) obs.weightGradient(headName, dHead);
         for (int l = L - 1; l >= 0; l--) {
             TransformerBlock.Saved s = new TransformerBlock.Saved();
-            block.forward(model.layer(l), inputs[l], batch, T, new float[n * d], s, null, null);
+            block.forward(model.layer(l), inputs[l], batch, T, new float[n * d], TransformerBlock.Forward.PLAIN.withSave(s));
             inputs[l + 1] = null;
             float[] dPrev = new float[n * d];
             block.backward(model.layer(l), s, dx, batch, T, dPrev, obs);

@@ -18,9 +18,11 @@ public interface BlockMethod {
 
     /**
      * Compresses the group's members after all its inputs were observed. Returns the replacements
-     * (any subset of {@code group.members()}; empty keeps the layer as is). The returned linears
-     * must not live in {@code blockArena} if the model is used after the pipeline (e.g. evaluated);
-     * use the arena for scratch (widened weights, Hessians).
+     * (any subset of {@code group.members()}; empty keeps the layer as is). {@code blockArena} holds
+     * scratch (widened weights, Hessians) and may hold the replacements themselves: it stays open
+     * until the block's output has been propagated and {@link #blockDone} has returned. Linears the
+     * model keeps after the pipeline (e.g. to be evaluated) must live elsewhere, or be put back by
+     * {@code blockDone}.
      *
      * @param current the layer with the groups compressed so far
      */
@@ -37,6 +39,9 @@ public interface BlockMethod {
         return true;
     }
 
-    /** After the last group of the block, before its arena closes (e.g. write the block's tensors). */
+    /**
+     * After the last group of the block and the propagation of its output, before its arena closes
+     * (e.g. write the block's tensors, or put back the original layer).
+     */
     default void blockDone(int layer, Layer compressed, Arena blockArena) {}
 }

@@ -7,27 +7,32 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * The block-by-block sequential pipeline of METHODS §1.2. Calibration sequences are embedded once
- * (Z₀, F32, one array per sequence); then for each block, inside its own (shared) arena:
+ * The block-by-block sequential pipeline of docs/methods §1.2. Calibration sequences are embedded once,
+ * one at a time, into an off-heap {@link Activations} store (Z₀, F32, long offsets: samples × T × hidden
+ * may pass 2³¹ floats); then for each block, inside its own (shared) arena:
  * <ol>
  *   <li>true-sequential (default): for each group [q,k,v] → [o] → [gate,up] → [down], run the block
  *       up to the group's input with the groups compressed so far, let the method observe it, and
  *       install the method's replacements before the next group's input is computed;</li>
  *   <li>otherwise (or with dense propagation) all group inputs come from one pass of the dense block;</li>
  *   <li>the block's output becomes the next block's input: computed with the compressed block
- *       (compressed propagation, default) or the original one (dense propagation).</li>
+ *       (compressed propagation, default) or the original one (dense propagation), pass by pass,
+ *       overwriting Z in place;</li>
+ *   <li>{@link BlockMethod#blockDone}, then the block arena closes: replacements allocated in it are
+ *       valid through propagation.</li>
  * </ol>
  * A method that already holds a block's statistics ({@link BlockMethod#needsInputs} false, e.g. Hessians
  * from a cache) gets no observation forward for it; propagation stops after the last block that needs
- * inputs. Memory: the calibration activations (samples × T × hidden floats), one block's temporaries and
- * whatever the method keeps; weights stay memory-mapped.
+ * inputs. Memory: the calibration activations (samples × T × hidden floats, off-heap), two heap arrays of
+ * one pass (rowsPerPass × hidden), one block's temporaries and whatever the method keeps; weights stay
+ * memory-mapped.
  */
 public final class BlockPipeline {
-    /** How block outputs are propagated to the next block (METHODS §1.2 step 3). */
+    /** How block outputs are propagated to the next block (docs/methods §1.2 step 3). */
     public enum Propagation { COMPRESSED, DENSE }
 
     /**
-     * @param trueSequential group-by-group inputs from the partly compressed block (METHODS §1.2.1);
+     * @param trueSequential group-by-group inputs from the partly compressed block (docs/methods §1.2.1);
      *                       false reproduces the Wanda/SparseGPT reference (one dense pass per block)
      * @param rowsPerPass    calibration tokens per forward call (sequences are batched up to this)
      * @param layers         block indices to process in [first, last], others only propagate
@@ -47,6 +52,10 @@ public final class BlockPipeline {
 
         public Options withLayers(int first, int last) {
             return new Options(trueSequential, propagation, rowsPerPass, first, last);
+        }
+
+        public Options withRowsPerPass(int rows) {
+            return new Options(trueSequential, propagation, rows, firstLayer, lastLayer);
         }
     }
 
@@ -84,33 +93,77 @@ public final class BlockPipeline {
         }
         int[][] seqs = lastNeeding >= 0 ? calibration.sequences() : new int[0][];
         int T = seqs.length > 0 ? seqs[0].length : 1;
-        int d = model.config().hiddenSize();
-        int perPass = Math.max(1, options.rowsPerPass() / T);
-        // Z: one (T, hidden) array per sequence; chunks of sequences are concatenated per pass.
-        List<float[]> z = new ArrayList<>(seqs.length);
-        for (int[] s : seqs) {
-            if (s.length != T) throw new IllegalArgumentException("calibration sequences differ in length");
-            z.add(model.embed(s));
+        Activations.Layout layout = new Activations.Layout(seqs.length, T, model.config().hiddenSize());
+        Passes passes = new Passes(layout, Math.max(1, options.rowsPerPass() / T));
+        // Z (sequences, T, hidden) lives off-heap for the whole run; each block reads and overwrites it pass by pass.
+        try (Arena zArena = Arena.ofConfined()) {
+            Activations z = Activations.allocate(zArena, layout);
+            z.embed(model, seqs);
+            for (int b = 0; b < layers; b++) {
+                Layer original = model.layer(b);
+                boolean processed = processed(b);
+                // The block arena stays open until the block's output has been propagated, so replacements
+                // may live in it as long as the method puts back what the model should keep (blockDone).
+                try (Arena arena = processed ? Arena.ofShared() : null) {
+                    if (processed) compressBlock(b, original, needs[b] ? z : null, passes, method, arena);
+                    if (b < lastNeeding) {
+                        Layer propagateWith = options.propagation() == Propagation.DENSE ? original : model.layer(b);
+                        for (int s0 = 0; s0 < layout.sequences(); s0 += passes.perPass()) {
+                            int batch = passes.batch(s0);
+                            float[] x = passes.read(z, s0);
+                            float[] y = passes.out(batch);
+                            model.block().forward(propagateWith, x, batch, T, y, TransformerBlock.Forward.PLAIN);
+                            z.write(s0, batch, y);
+                        }
+                    }
+                    if (processed) method.blockDone(b, model.layer(b), arena);
+                }
+                progress.accept(b);
+            }
         }
-        for (int b = 0; b < layers; b++) {
-            Layer original = model.layer(b);
-            if (processed(b)) {
-                try (Arena arena = Arena.ofShared()) {
-                    compressBlock(b, original, needs[b] ? z : List.of(), T, perPass, method, arena);
-                    method.blockDone(b, model.layer(b), arena);
-                }
-            }
-            if (b < lastNeeding) {
-                Layer propagateWith = options.propagation() == Propagation.DENSE ? original : model.layer(b);
-                for (int c0 = 0; c0 < z.size(); c0 += perPass) {
-                    int batch = Math.min(perPass, z.size() - c0);
-                    float[] x = concat(z, c0, batch, T * d);
-                    float[] y = new float[x.length];
-                    model.block().forward(propagateWith, x, batch, T, y, null, null, null);
-                    for (int i = 0; i < batch; i++) System.arraycopy(y, i * T * d, z.get(c0 + i), 0, T * d);
-                }
-            }
-            progress.accept(b);
+    }
+
+    /**
+     * Sequences per forward pass and the pass's heap arrays, reused from pass to pass; a shorter last
+     * pass gets arrays of its own size.
+     */
+    private static final class Passes {
+        private final Activations.Layout layout;
+        private final int perPass;
+        private final float[] x; // (perPass·T, hidden), or fewer sequences when the calibration is smaller
+        private final float[] y; // likewise
+
+        Passes(Activations.Layout layout, int perPass) {
+            this.layout = layout;
+            this.perPass = perPass;
+            int full = layout.passFloats(Math.min(perPass, layout.sequences()));
+            this.x = new float[full];
+            this.y = new float[full];
+        }
+
+        Activations.Layout layout() {
+            return layout;
+        }
+
+        int perPass() {
+            return perPass;
+        }
+
+        int batch(int s0) {
+            return Math.min(perPass, layout.sequences() - s0);
+        }
+
+        /** Sequences [s0, s0 + batch) copied from {@code z}, (batch·T, hidden). */
+        float[] read(Activations z, int s0) {
+            int batch = batch(s0);
+            float[] a = layout.passFloats(batch) == x.length ? x : new float[layout.passFloats(batch)];
+            z.read(s0, batch, a);
+            return a;
+        }
+
+        /** An output array (batch·T, hidden). */
+        float[] out(int batch) {
+            return layout.passFloats(batch) == y.length ? y : new float[layout.passFloats(batch)];
         }
     }
 
@@ -118,30 +171,30 @@ public final class BlockPipeline {
         return b >= options.firstLayer() && b <= options.lastLayer();
     }
 
-    /** Observes and compresses block b group by group; {@code z} is empty when the block needs no inputs. */
-    private void compressBlock(int b, Layer original, List<float[]> z, int T, int perPass, BlockMethod method, Arena arena) {
+    /** Observes and compresses block b group by group; {@code z} is null when the block needs no inputs. */
+    private void compressBlock(int b, Layer original, Activations z, Passes passes, BlockMethod method, Arena arena) {
         List<Group> groups = new ArrayList<>();
         for (Group g : Group.values()) {
             if (!g.isAttention() || original.hasAttention()) groups.add(g);
         }
-        int d = model.config().hiddenSize();
+        int sequences = z == null ? 0 : z.layout().sequences();
+        int T = passes.layout().seqLen();
         boolean sequential = options.trueSequential() && options.propagation() == Propagation.COMPRESSED;
         if (!sequential) {
-            for (int c0 = 0; c0 < z.size(); c0 += perPass) {
-                int batch = Math.min(perPass, z.size() - c0);
-                float[] x = concat(z, c0, batch, T * d);
-                model.block().forward(original, x, batch, T, new float[x.length], null, method::observe, null);
+            TransformerBlock.Forward observe = TransformerBlock.Forward.PLAIN.withObserver(method::observe);
+            for (int s0 = 0; s0 < sequences; s0 += passes.perPass()) {
+                int batch = passes.batch(s0);
+                model.block().forward(original, passes.read(z, s0), batch, T, passes.out(batch), observe);
             }
         }
         for (Group g : groups) {
             if (sequential) {
                 Layer current = model.layer(b);
-                for (int c0 = 0; c0 < z.size(); c0 += perPass) {
-                    int batch = Math.min(perPass, z.size() - c0);
-                    float[] x = concat(z, c0, batch, T * d);
-                    model.block().forward(current, x, batch, T, null, null, (l, grp, in, n, dIn) -> {
-                        if (grp == g) method.observe(l, grp, in, n, dIn);
-                    }, g);
+                TransformerBlock.Forward upToGroup = TransformerBlock.Forward.PLAIN.withObserver((l, grp, in, n, dIn) -> {
+                    if (grp == g) method.observe(l, grp, in, n, dIn);
+                }).stoppingAfter(g);
+                for (int s0 = 0; s0 < sequences; s0 += passes.perPass()) {
+                    model.block().forward(current, passes.read(z, s0), passes.batch(s0), T, null, upToGroup);
                 }
             }
             Map<Proj, Linear> replacements = method.compress(b, g, model.layer(b), arena);
@@ -154,12 +207,5 @@ public final class BlockPipeline {
             }
             model.setLayer(updated);
         }
-    }
-
-    private static float[] concat(List<float[]> z, int from, int count, int each) {
-        if (count == 1) return z.get(from); // read-only in forward
-        float[] x = new float[count * each];
-        for (int i = 0; i < count; i++) System.arraycopy(z.get(from + i), 0, x, i * each, each);
-        return x;
     }
 }

@@ -25,6 +25,22 @@ public record Calibration(int[][] sequences, Record record) {
      */
     public record Record(String file, int samples, int seqLen, long seed, long textTokens, long tokens) {}
 
+    /**
+     * Windows already cut elsewhere, flattened as (samples, seqLen) in {@code tokens}, taken as they
+     * are (BOS first is the caller's business); the record names {@code source}, with seed 0.
+     */
+    public static Calibration ofWindows(int[] tokens, int seqLen, String source) {
+        if (seqLen < 1 || tokens.length % seqLen != 0) {
+            throw new IllegalArgumentException(tokens.length + " tokens are not whole windows of " + seqLen);
+        }
+        int samples = tokens.length / seqLen;
+        int[][] seqs = new int[samples][];
+        for (int s = 0; s < samples; s++) {
+            seqs[s] = java.util.Arrays.copyOfRange(tokens, s * seqLen, (s + 1) * seqLen);
+        }
+        return new Calibration(seqs, new Record(source, samples, seqLen, 0, tokens.length, tokens.length));
+    }
+
     /** Reads {@code file} and draws the windows (see {@link #fromTokens}). */
     public static Calibration fromFile(Path file, Tokenizer tokenizer, ModelConfig config, int samples, int seqLen, long seed) {
         String text;

@@ -166,10 +166,26 @@ public final class LlamaModel {
         return block;
     }
 
-    /** Embedding rows of {@code tokens}, (n, hidden). */
+    /**
+     * Embedding rows of {@code tokens}, (n, hidden). Meant for one sequence or one batch: a whole
+     * calibration set goes through {@link BlockPipeline}, which embeds sequence by sequence off-heap.
+     */
     public float[] embed(int[] tokens) {
+        float[] x = new float[Math.multiplyExact(tokens.length, config.hiddenSize())];
+        embed(tokens, x);
+        return x;
+    }
+
+    /**
+     * Embedding rows of {@code tokens} into {@code x}.
+     *
+     * @param x (n, hidden) or longer; Modified (the first n rows)
+     */
+    public void embed(int[] tokens, float[] x) {
         int d = config.hiddenSize();
-        float[] x = new float[tokens.length * d];
+        if ((long) tokens.length * d > x.length) {
+            throw new IllegalArgumentException(tokens.length + " tokens of " + d + " floats do not fit in " + x.length);
+        }
         for (int t = 0; t < tokens.length; t++) {
             int id = tokens[t];
             if (id < 0 || id >= config.vocabSize()) {
@@ -177,7 +193,6 @@ public final class LlamaModel {
             }
             embed.readFloats((long) id * d, x, t * d, d);
         }
-        return x;
     }
 
     /**
@@ -185,7 +200,7 @@ public final class LlamaModel {
      * from x (n, hidden). {@code observer} (nullable) sees each group's input.
      */
     public void forwardLayer(int layer, float[] x, int batch, int seqLen, float[] out, LinearObserver observer) {
-        block.forward(layers[layer], x, batch, seqLen, out, null, observer, null);
+        block.forward(layers[layer], x, batch, seqLen, out, TransformerBlock.Forward.PLAIN.withObserver(observer));
     }
 
     /**
@@ -193,7 +208,7 @@ public final class LlamaModel {
      * (true-sequential statistics with the block's current, possibly compressed, weights).
      */
     public void groupInput(int layer, float[] x, int batch, int seqLen, Group group, LinearObserver observer) {
-        block.forward(layers[layer], x, batch, seqLen, null, null, observer, group);
+        block.forward(layers[layer], x, batch, seqLen, null, TransformerBlock.Forward.PLAIN.withObserver(observer).stoppingAfter(group));
     }
 
     /** Final hidden states (n, hidden) of {@code batch} sequences, flattened in {@code tokens}. */
@@ -202,7 +217,7 @@ public final class LlamaModel {
         float[] x = embed(tokens);
         float[] y = new float[x.length];
         for (int l = 0; l < layers.length; l++) {
-            block.forward(layers[l], x, batch, seqLen, y, null, null, null);
+            block.forward(layers[l], x, batch, seqLen, y, TransformerBlock.Forward.PLAIN);
             float[] t = x;
             x = y;
             y = t;

@@ -34,13 +34,39 @@ final class TransformerBlock {
     }
 
     /**
-     * Runs the block. Writes {@code out} (n, hidden) unless the forward stops early.
+     * What one forward pass records besides its output, and where it stops; {@link #PLAIN} records
+     * nothing. Built with the withers, e.g. {@code Forward.PLAIN.withObserver(o).stoppingAfter(Group.O)}.
      *
      * @param save      filled with intermediates when non-null (for {@link #backward})
-     * @param observer  sees each group's input, may be null
+     * @param observer  sees each group's input, or null
      * @param stopAfter when non-null, return right after observing this group's input (out untouched)
      */
-    void forward(Layer layer, float[] x, int batch, int seqLen, float[] out, Saved save, LinearObserver observer, Group stopAfter) {
+    record Forward(Saved save, LinearObserver observer, Group stopAfter) {
+        static final Forward PLAIN = new Forward(null, null, null);
+
+        Forward withSave(Saved s) {
+            return new Forward(s, observer, stopAfter);
+        }
+
+        Forward withObserver(LinearObserver o) {
+            return new Forward(save, o, stopAfter);
+        }
+
+        Forward stoppingAfter(Group g) {
+            return new Forward(save, observer, g);
+        }
+    }
+
+    /**
+     * Runs the block. Writes {@code out} (n, hidden) unless {@code opts} stops it early.
+     *
+     * @param x   (n, hidden), read only
+     * @param out (n, hidden); Modified (may be null when {@code opts} stops before the output)
+     */
+    void forward(Layer layer, float[] x, int batch, int seqLen, float[] out, Forward opts) {
+        Saved save = opts.save();
+        LinearObserver observer = opts.observer();
+        Group stopAfter = opts.stopAfter();
         int n = batch * seqLen;
         int d = config.hiddenSize();
         int li = layer.index();

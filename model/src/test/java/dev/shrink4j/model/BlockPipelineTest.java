@@ -23,7 +23,7 @@ class BlockPipelineTest {
     static final float ACT_TOL = 1e-5f;
 
     /** Records each group's observed input; optionally zeroes the group's weights ("compression"). */
-    static final class Recorder implements BlockMethod {
+    static class Recorder implements BlockMethod {
         final Map<String, List<float[]>> seen = new HashMap<>();
         final boolean zero;
         final Arena keep;
@@ -203,6 +203,103 @@ class BlockPipelineTest {
                 assertArrayEquals(full.seen.get(k).get(0), not0.seen.get(k).get(0), k);
             }
         }
+    }
+
+    /** Rounds every weight to a multiple of 1/16 (a stand-in compression) into {@code keep}. */
+    static final class Rounding implements BlockMethod {
+        final java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        final java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        final Arena keep;
+
+        Rounding(Arena keep) {
+            this.keep = keep;
+        }
+
+        @Override
+        public void observe(int layer, Group group, float[] x, int n, int dIn) {
+            crc.update((layer + "/" + group + "/" + n + "x" + dIn).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (int i = 0; i < n * dIn; i++) crc.update(buf.clear().putFloat(x[i]).array());
+        }
+
+        @Override
+        public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena arena) {
+            Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+            for (Proj p : group.members()) {
+                Linear l = current.linear(p);
+                float[] w = l.weight(arena).toFloatArray();
+                for (int i = 0; i < w.length; i++) w[i] = Math.round(w[i] * 16) / 16f;
+                out.put(p, new DenseLinear(Tensor.ofFloats(keep, Shape.of(l.outFeatures(), l.inFeatures()), w), l.bias()));
+            }
+            return out;
+        }
+    }
+
+    /** CRC-32 of every observed group input on the demo model, in order, under {@code options}. */
+    static long observedCrc(BlockPipeline.Options options, int samples) {
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(dev.shrink4j.tensors.testing.TestData.demoModel(), arena);
+            Calibration cal = Calibration.random(model.config(), samples, 32, 7);
+            Rounding r = new Rounding(arena);
+            new BlockPipeline(model, options).run(cal, r);
+            return r.crc.getValue();
+        }
+    }
+
+    /**
+     * Replacements allocated in the block arena are still valid while the block's output is
+     * propagated (the arena closes after blockDone), so a method need not keep them elsewhere.
+     */
+    @Test
+    void replacementsInTheBlockArenaArePropagatedBeforeItCloses() {
+        ModelConfig c = tinyConfig(3);
+        try (Arena arena = Arena.ofShared()) {
+            Calibration cal = Calibration.fromTokens(TinyModels.tokens(60, c.vocabSize(), 3), "test", c, 2, 8, 1);
+            Recorder kept = new Recorder(true, arena);
+            new BlockPipeline(tinyModel(c, arena), BlockPipeline.Options.defaults()).run(cal, kept);
+
+            LlamaModel model = tinyModel(c, arena);
+            Layer[] originals = new Layer[c.numLayers()];
+            for (int b = 0; b < originals.length; b++) originals[b] = model.layer(b);
+            boolean[] restored = new boolean[originals.length];
+            Recorder scoped = new Recorder(true, null) {
+                @Override
+                public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
+                    Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+                    if (group == Group.QKV) {
+                        for (Proj p : group.members()) {
+                            Linear l = current.linear(p);
+                            out.put(p, new DenseLinear(Tensor.allocate(blockArena, DType.F32, Shape.of(l.outFeatures(), l.inFeatures())), l.bias()));
+                        }
+                    }
+                    return out;
+                }
+
+                @Override
+                public void blockDone(int layer, Layer compressed, Arena blockArena) {
+                    assertTrue(blockArena.scope().isAlive());
+                    model.setLayer(originals[layer]);
+                    restored[layer] = true;
+                }
+            };
+            new BlockPipeline(model, BlockPipeline.Options.defaults()).run(cal, scoped);
+            assertArrayEquals(new boolean[] {true, true, true}, restored);
+            for (String k : List.of("1/QKV", "2/QKV", "2/DOWN")) {
+                assertArrayEquals(kept.seen.get(k).get(0), scoped.seen.get(k).get(0), k + " comes from the compressed previous block");
+            }
+        }
+    }
+
+    /**
+     * CRCs of every observed input on the demo model, recorded with the pipeline as it was before the
+     * activations moved off-heap (one float[] per sequence, commit aa406ba). 70 windows of 32 tokens
+     * make two passes of 64 and 6 sequences, so pass boundaries and the short last pass are covered.
+     */
+    @Test
+    void offHeapActivationsReproduceThePreviousPipelineBitForBit() {
+        BlockPipeline.Options d = BlockPipeline.Options.defaults();
+        assertEquals(0x4828144bL, observedCrc(d, 70), "true-sequential, compressed propagation");
+        assertEquals(0x40796db5L, observedCrc(d.withPropagation(BlockPipeline.Propagation.DENSE), 70), "dense propagation");
+        assertEquals(0x680df0cL, observedCrc(d.withTrueSequential(false), 3), "one dense pass per block");
     }
 
     @Test

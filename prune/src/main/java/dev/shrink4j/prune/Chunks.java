@@ -43,16 +43,4 @@ final class Chunks {
             System.arraycopy(yc, 0, out, s0 * seqLen * h, len);
         }
     }
-
-    /** The group's input of block l, observed chunk by chunk (the observer sees each chunk). */
-    static void groupInput(LlamaModel model, int l, float[] x, int sequences, int seqLen,
-                           dev.shrink4j.model.Group group, LinearObserver observer) {
-        int per = sequencesPerPass(seqLen);
-        int h = model.config().hiddenSize();
-        for (int s0 = 0; s0 < sequences; s0 += per) {
-            int b = Math.min(per, sequences - s0);
-            float[] xc = per >= sequences ? x : java.util.Arrays.copyOfRange(x, s0 * seqLen * h, (s0 + b) * seqLen * h);
-            model.groupInput(l, xc, b, seqLen, group, observer);
-        }
-    }
 }

@@ -3,6 +3,7 @@ package dev.shrink4j.prune;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Proj;
@@ -35,7 +36,7 @@ class LayerwisePrunerTest {
             Set<String> written = new HashSet<>();
             Map<String, Object> descriptors = new LinkedHashMap<>();
             try (CheckpointWriter w = CheckpointWriter.create(out, CheckpointWriter.Options.defaults())) {
-                LayerwisePruner.run(model, cal, 2, T, s, (l, p, weights, dOut, dIn) -> {
+                LayerwisePruner.run(model, cal == null ? null : Calibration.ofWindows(cal, T, "test"), s, (l, p, weights, dOut, dIn) -> {
                     long zeros = Masks.zeros(weights);
                     if (s.pattern() != null) {
                         assertEquals((long) weights.length * (s.pattern().m() - s.pattern().n()) / s.pattern().m(), zeros, p.weightName(l));
@@ -100,6 +101,38 @@ class LayerwisePrunerTest {
         }
     }
 
+    /** CRC-32 of every pruned matrix's float bits and position, in sink order, for one case. */
+    static long prunedCrc(LayerwisePruner.Settings s, int samples) {
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
+            int[] cal = s.method().needsCalibration() ? DemoText.tokens(model, samples * T) : null;
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            LayerwisePruner.run(model, cal == null ? null : Calibration.ofWindows(cal, T, "test"), s, (l, p, w, dOut, dIn) -> {
+                crc.update((l + "/" + p + "/" + dOut + "x" + dIn).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                for (float v : w) {
+                    crc.update(buf.clear().putFloat(v).array());
+                }
+            }, null);
+            return crc.getValue();
+        }
+    }
+
+    /**
+     * CRCs of every pruned matrix, recorded with the pruner's own block loop before it ran through
+     * BlockPipeline (commit aa406ba). 130 windows of 32 tokens make two passes (128 + 2 sequences).
+     */
+    @Test
+    void prunedWeightsAreBitForBitThoseOfTheFormerBlockLoop() {
+        assertEquals(0xb192f49dL, prunedCrc(LayerwisePruner.Settings.of(LayerwisePruner.Method.MAGNITUDE, 0.5, null), 2));
+        assertEquals(0x384dd1b8L, prunedCrc(LayerwisePruner.Settings.of(LayerwisePruner.Method.MAGNITUDE, 0.5, NmPattern.TWO_FOUR), 2));
+        assertEquals(0xf694b683L, prunedCrc(new LayerwisePruner.Settings(LayerwisePruner.Method.MAGNITUDE, 0.3, null, 128, 0.01, true), 2));
+        assertEquals(0xec6d0868L, prunedCrc(LayerwisePruner.Settings.of(LayerwisePruner.Method.WANDA, 0.5, null), 130));
+        assertEquals(0x7c3a3672L, prunedCrc(LayerwisePruner.Settings.of(LayerwisePruner.Method.WANDA, 0.5, NmPattern.TWO_FOUR), 2));
+        assertEquals(0xdc454952L, prunedCrc(LayerwisePruner.Settings.of(LayerwisePruner.Method.SPARSEGPT, 0.5, null), 130));
+        assertEquals(0x7210b373L, prunedCrc(LayerwisePruner.Settings.of(LayerwisePruner.Method.SPARSEGPT, 0.5, NmPattern.TWO_FOUR), 2));
+    }
+
     @Test
     void globalMagnitudePrunesExactlyTheTargetOverAllBlockLinears() {
         try (Arena arena = Arena.ofShared()) {
@@ -108,7 +141,7 @@ class LayerwisePrunerTest {
             long[] total = {0};
             double[] perMatrixMin = {1};
             double[] perMatrixMax = {0};
-            LayerwisePruner.run(model, null, 0, 0, new LayerwisePruner.Settings(LayerwisePruner.Method.MAGNITUDE, 0.3, null, 128, 0.01, true),
+            LayerwisePruner.run(model, null, new LayerwisePruner.Settings(LayerwisePruner.Method.MAGNITUDE, 0.3, null, 128, 0.01, true),
                     (l, p, w, dOut, dIn) -> {
                         long z = Masks.zeros(w);
                         zeros[0] += z;
