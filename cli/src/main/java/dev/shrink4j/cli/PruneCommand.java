@@ -4,38 +4,35 @@ import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
-import dev.shrink4j.model.Perplexity;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.prune.LayerwisePruner;
 import dev.shrink4j.prune.NmPattern;
 import dev.shrink4j.prune.PrunedCheckpoint;
-import dev.shrink4j.prune.SparsityTarget;
+import dev.shrink4j.prune.PrunedWeightsWriter;
+import dev.shrink4j.prune.SparseGpt;
 import dev.shrink4j.prune.StructuredPruning;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
-import java.lang.foreign.Arena;
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
  * {@code shrink4j prune}: magnitude, Wanda, SparseGPT (unstructured or N:M, stored as CSR / N:M or
- * dense with zeros), 2SSP structured pruning (a smaller dense checkpoint), and the width-only and
- * depth (whole-block) baselines.
+ * dense with zeros) through {@link LayerwisePruner}, and 2SSP structured pruning with its width-only
+ * and depth baselines through {@link StructuredPruning} (a smaller dense checkpoint). This class only
+ * parses, calls and prints.
  */
 final class PruneCommand implements Command {
-    private static final List<String> METHODS = List.of("magnitude", "wanda", "sparsegpt", "2ssp", "width", "depth");
+    static final List<String> METHODS = List.of("magnitude", "wanda", "sparsegpt", "2ssp", "width", "depth");
+    private static final List<String> FORMATS = List.of("auto", "csr", "nm", "dense");
 
     @Override
     public String name() {
@@ -56,13 +53,15 @@ final class PruneCommand implements Command {
     public String footer() {
         return """
 
-                Methods (METHODS.md): magnitude §2.4 (no data), wanda §2.5, sparsegpt §2.6 — every block linear
-                pruned to --sparsity (or the N:M --pattern); 2ssp §5 — FFN width by activation norms, then
-                attention submodules by calibration perplexity, written as a smaller dense model. Baselines:
-                width (FFN width only, same parameter count as 2ssp) and depth (whole blocks, greedy by
+                Methods (docs/methods/pruning.md, docs/methods/2ssp.md): magnitude (no data), wanda, sparsegpt —
+                every block linear pruned to --sparsity (or the N:M --pattern); 2ssp — FFN width by activation
+                norms, then attention submodules by calibration perplexity, written as a smaller dense model.
+                Baselines: width (FFN width only, same parameter count as 2ssp) and depth (whole blocks, greedy by
                 calibration perplexity, the nearest reachable sparsity).
-                Calibration: wanda/sparsegpt draw --samples windows of --seq-len tokens (BOS first) at seeded random
-                offsets; 2ssp/width/depth cut the text (no BOS) into consecutive chunks as the 2SSP reference does.
+                Calibration: --samples windows of --seq-len tokens, BOS first, at seeded random offsets of the text
+                (or of the model's own generations: --calib self, the default); 2ssp/width/depth given a text file
+                cut it (no BOS) into consecutive chunks as the 2SSP reference does.
+                Quality before/after as in quantize (--eval, default self-generated text; --no-eval skips it).
                 Example: shrink4j prune --method sparsegpt --pattern 2:4 --calib c4.txt IN OUT
                 """;
     }
@@ -73,178 +72,129 @@ final class PruneCommand implements Command {
         o.addOption(Option.builder().longOpt("method").hasArg().argName("M").desc(String.join("|", METHODS) + " (required)").build());
         o.addOption(Option.builder().longOpt("sparsity").hasArg().argName("S").desc("fraction of weights removed, in [0, 1) (0.5 or 50%)").build());
         o.addOption(Option.builder().longOpt("pattern").hasArg().argName("P").desc("unstructured (default), 2:4 or 4:8 (keep N of every M)").build());
-        o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self").desc("calibration text, or self for the model's own seeded generations (wanda, sparsegpt, 2ssp, width, depth)").build());
-        o.addOption(Option.builder().longOpt("seed").hasArg().argName("N").desc("seed of the calibration windows (default 0)").build());
-        o.addOption(Option.builder().longOpt("samples").hasArg().argName("N").desc("calibration sequences (default 128; 32 for 2ssp/width, 1 for depth)").build());
-        o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length (default min(2048, max_position_embeddings))").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("auto (csr for unstructured, nm for N:M), csr, nm or dense (zeros stored)").build());
         o.addOption(Option.builder().longOpt("global").desc("magnitude: one threshold over all block linears instead of per matrix").build());
-        o.addOption(Option.builder().longOpt("block-size").hasArg().argName("B").desc("SparseGPT column block (default 128)").build());
+        o.addOption(Option.builder().longOpt("block-size").hasArg().argName("B").desc("SparseGPT column block (default " + SparseGpt.BLOCK_SIZE + ")").build());
         o.addOption(Option.builder().longOpt("damp").hasArg().argName("D").desc("SparseGPT relative damping δ (default 0.01)").build());
-        o.addOption(Option.builder().longOpt("eval").hasArg().argName("FILE").desc("report perplexity before and after on this text (§9.2 windows); repeatable").build());
-        o.addOption(Option.builder().longOpt("eval-windows").hasArg().argName("N").desc("evaluate the first N windows only").build());
-        o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md here").build());
-        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
+        CompressionRun.addOptions(o, 128, "32 samples for 2ssp/width and 1 for depth by default; magnitude needs none");
         return o;
     }
 
     @Override
     public int run(CommandLine cl, Console console) throws Exception {
-        List<String> args = cl.getArgList();
-        if (args.size() != 2) {
-            throw new UsageException("expected IN and OUT, got " + args.size() + " arguments");
-        }
-        Path in = Path.of(args.get(0));
-        Path out = Path.of(args.get(1));
-        String method = cl.getOptionValue("method");
-        if (method == null || !METHODS.contains(method.toLowerCase(Locale.ROOT))) {
-            throw new UsageException("--method: expected one of " + String.join(", ", METHODS) + ", got " + (method == null ? "nothing" : "'" + method + "'"));
-        }
-        method = method.toLowerCase(Locale.ROOT);
+        Args args = new Args(cl);
+        List<String> paths = args.positionals("IN", "OUT");
+        String method = args.choice("method", null, METHODS);
         boolean structured = method.equals("2ssp") || method.equals("width") || method.equals("depth");
-        NmPattern pattern = NmPattern.parse(cl.getOptionValue("pattern", "unstructured"), "--pattern");
+        NmPattern pattern = usage(() -> NmPattern.parse(args.string("pattern", "unstructured"), "--pattern"));
         if (structured && pattern != null) {
             throw new UsageException("--pattern " + pattern + " applies to magnitude, wanda and sparsegpt, not " + method);
         }
         double sparsity;
         if (pattern != null) {
-            if (cl.hasOption("sparsity") && Math.abs(PruneSupport.doubleOption(cl, "sparsity", 0) - pattern.sparsity()) > 1e-9) {
+            if (args.has("sparsity") && Math.abs(args.fraction("sparsity", 0, 0, 1, true) - pattern.sparsity()) > 1e-9) {
                 throw new UsageException("--pattern " + pattern + " removes exactly " + pattern.sparsity() + "; drop --sparsity or make it match");
             }
             sparsity = pattern.sparsity();
         } else {
-            if (!cl.hasOption("sparsity")) {
-                throw new UsageException("--sparsity is required (or an N:M --pattern)");
-            }
-            sparsity = SparsityTarget.check(PruneSupport.doubleOption(cl, "sparsity", 0), "--sparsity");
+            if (!args.has("sparsity")) throw new UsageException("--sparsity is required (or an N:M --pattern), e.g. --sparsity 0.5");
+            sparsity = args.fraction("sparsity", 0, 0, 1, true);
         }
-        if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
-            throw new UsageException("OUT must differ from IN (the input is never modified)");
-        }
-        if (Files.exists(out) && !cl.hasOption("force")) {
-            throw new ShrinkException(out + ": output already exists (use --force to replace it)");
-        }
-        boolean needsCalib = !method.equals("magnitude");
-        Path calib = cl.hasOption("calib") ? Path.of(cl.getOptionValue("calib")) : null;
-        if (needsCalib && calib == null) {
-            throw new UsageException("--method " + method + " needs --calib FILE (calibration text)");
-        }
-        String format = cl.getOptionValue("format", "auto").toLowerCase(Locale.ROOT);
-        if (!List.of("auto", "csr", "nm", "dense").contains(format)) {
-            throw new UsageException("--format: expected auto, csr, nm or dense, got '" + format + "'");
-        }
+        String format = args.choice("format", "auto", FORMATS);
         if (structured && !format.equals("auto") && !format.equals("dense")) {
             throw new UsageException("--format " + format + ": " + method + " writes a smaller dense checkpoint");
         }
-        if (format.equals("auto")) {
-            format = structured ? "dense" : pattern != null ? "nm" : "csr";
-        }
-        if (format.equals("nm") && pattern == null) {
-            throw new UsageException("--format nm needs an N:M --pattern");
-        }
+        if (format.equals("auto")) format = structured ? "dense" : pattern != null ? "nm" : "csr";
+        if (format.equals("nm") && pattern == null) throw new UsageException("--format nm needs an N:M --pattern");
+        LayerwisePruner.Settings settings = structured ? null : settings(args, method, sparsity, pattern);
+        Path in = Args.inputDir("IN", Path.of(paths.get(0)));
+        Path out = args.output(in, paths.get(1));
 
-        Map<String, Object> report = new LinkedHashMap<>();
-        long t0 = System.nanoTime();
-
-        try (Arena arena = Arena.ofShared()) {
-            LlamaModel model = LlamaModel.load(in, arena);
-            int seqLen = PruneSupport.intOption(cl, "seq-len", Math.min(2048, model.config().maxPositions()));
+        try (CompressionRun run = new CompressionRun("prune", args, console, in, out)) {
+            LlamaModel model = run.loadInput();
+            if (pattern != null) checkPattern(model, pattern);
+            boolean needsCalib = !method.equals("magnitude");
+            Tokenizer tok = run.tokenizer(model, !((run.randomCalibration() || !needsCalib) && args.has("no-eval")));
             int defaultSamples = method.equals("depth") ? 1 : structured ? 32 : 128;
-            int samples = PruneSupport.intOption(cl, "samples", defaultSamples);
-            if (pattern != null) {
-                checkPattern(model, pattern);
-            }
-            Tokenizer tok = needsCalib || cl.hasOption("eval") ? PruneSupport.tokenizer(model) : null;
-            long seed = PruneSupport.seed(cl);
-            int[] calTokens = null;
-            if (needsCalib) {
-                boolean self = calib.toString().equals("self");
-                if (structured && !self) {
-                    calTokens = PruneSupport.calibration(tok, calib, samples, seqLen);
-                } else {
-                    Calibration c = Calibration.fromSource(calib.toString(), model, tok, samples, seqLen, seed);
-                    calTokens = new int[c.sequences().length * seqLen];
-                    for (int i = 0; i < c.sequences().length; i++) {
-                        System.arraycopy(c.sequences()[i], 0, calTokens, i * seqLen, seqLen);
-                    }
-                }
-            }
-            int calSamples = needsCalib ? calTokens.length / seqLen : 0;
-            List<Path> evalFiles = cl.hasOption("eval") ? java.util.Arrays.stream(cl.getOptionValues("eval")).map(Path::of).toList() : List.of();
-            List<int[]> evalStreams = new ArrayList<>();
-            int evalLen = seqLen;
-            int maxWindows = PruneSupport.intOption(cl, "eval-windows", Integer.MAX_VALUE);
-            List<Object> evals = new ArrayList<>();
-            for (Path ef : evalFiles) {
-                int[] stream = tok.encode(PruneSupport.readText(ef, "--eval"), false);
-                evalStreams.add(stream);
-                Perplexity.Result before = Perplexity.evaluate(model, stream, evalLen, maxWindows, null);
-                Map<String, Object> e = evalEntry(ef, before);
-                evals.add(e);
-                console.err().printf(Locale.ROOT, "dense: NLL %.4f, perplexity %.3f on %d windows of %s%n", before.nll(), before.ppl(), before.windows(), ef);
-            }
-            if (!evals.isEmpty()) {
-                report.put("eval", evals);
-            }
+            Calibration calibration = needsCalib ? calibration(run, args, model, tok, structured, defaultSamples) : null;
+            EvalSupport eval = run.evaluation(model, tok);
+            LlamaModel reference = eval.enabled() ? LlamaModel.load(in, run.arena()) : null;
+            run.evalBefore(eval, reference);
+
             Map<String, Object> provenance = new LinkedHashMap<>();
             provenance.put("method", method);
             provenance.put("sparsity", sparsity);
-            if (!structured) {
-                provenance.put("pattern", pattern == null ? "unstructured" : pattern.toString());
+            if (!structured) provenance.put("pattern", pattern == null ? "unstructured" : pattern.toString());
+            if (settings != null && settings.method() == LayerwisePruner.Method.MAGNITUDE) {
+                provenance.put("threshold", settings.global() ? "global" : "per matrix");
             }
-            if (needsCalib) {
-                provenance.put("calibration", Map.of("file", calib.toString(), "samples", (long) calSamples, "seq_len", (long) seqLen,
-                        "seed", seed, "layout", structured && !calib.toString().equals("self")
-                                ? "consecutive chunks, no BOS (2SSP protocol)" : "seeded random windows, BOS first"));
-            }
+            if (run.report().get("calibration") != null) provenance.put("calibration", run.report().get("calibration"));
             provenance.put("tool_version", Main.VERSION);
-            report.put("input", in.toString());
-            report.put("output", out.toString());
-            report.put("settings", provenance);
+            run.report().put("method", method);
+            run.report().put("parameters", provenance);
 
-            try (CheckpointWriter writer = CheckpointWriter.create(out, CheckpointWriter.Options.defaults().withForce(cl.hasOption("force")))) {
-                if (structured) {
-                    runStructured(method, model, sparsity, calTokens, calSamples, seqLen, writer, provenance, report, console, arena);
-                } else {
-                    runLayerwise(method, model, sparsity, pattern, format, calTokens, calSamples, seqLen, cl, writer,
-                            provenance, report, console);
-                }
-                PrunedCheckpoint.copySideFiles(in, writer);
-                writer.commit();
+            String summary;
+            try (CheckpointWriter writer = CheckpointWriter.create(out, CheckpointWriter.Options.defaults().withForce(args.has("force")))) {
+                String storage = format;
+                summary = run.stage("prune", () -> structured
+                        ? runStructured(run, method, model, sparsity, calibration, writer, provenance)
+                        : runLayerwise(run, model, settings, storage, pattern, calibration, writer, provenance));
+                run.stage("write", () -> {
+                    run.progress().stage("write " + out, 0);
+                    PrunedCheckpoint.copySideFiles(in, writer);
+                    writer.commit();
+                    return null;
+                });
             }
-            // the evaluation reads the written checkpoint back (CSR / N:M through the runtime's compressed linears)
-            try (Arena back = Arena.ofShared()) {
-                LlamaModel pruned = evalFiles.isEmpty() ? null : LlamaModel.load(out, back);
-                for (int i = 0; i < evalFiles.size(); i++) {
-                    Perplexity.Result after = Perplexity.evaluate(pruned, evalStreams.get(i), evalLen, maxWindows, null);
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> e = (Map<String, Object>) evals.get(i);
-                    e.put("nll_after", after.nll());
-                    e.put("ppl_after", after.ppl());
-                    e.put("delta_nll", after.nll() - (Double) e.get("nll"));
-                    console.err().printf(Locale.ROOT, "pruned: NLL %.4f, perplexity %.3f on %s (ΔNLL %+.4f)%n", after.nll(), after.ppl(),
-                            evalFiles.get(i), after.nll() - (Double) e.get("nll"));
-                }
-            }
-        }
-        report.put("seconds", PruneSupport.seconds(t0));
-        console.out().printf(Locale.ROOT, "wrote %s (%s, %s) in %.1f s%n", out, method, summaryLine(report), PruneSupport.seconds(t0));
-        if (cl.hasOption("report")) {
-            PruneSupport.writeReport(Path.of(cl.getOptionValue("report")), report, markdown(report));
+            // The evaluation reads the written checkpoint back (CSR / N:M through the runtime's compressed linears).
+            run.evalAfter(eval, LlamaModel.load(out, run.arena()), reference);
+            run.finish(String.format(Locale.ROOT, "prune %s: %s, written to %s (%s)", method, summary, out, format));
         }
         return 0;
     }
 
-    private static Map<String, Object> evalEntry(Path file, Perplexity.Result r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("text", file.toString());
-        m.put("windows", (long) r.windows());
-        m.put("seq_len", (long) r.seqLen());
-        m.put("tokens", r.tokens());
-        m.put("bos", "prepended");
-        m.put("nll", r.nll());
-        m.put("ppl", r.ppl());
-        return m;
+    private static LayerwisePruner.Settings settings(Args args, String method, double sparsity, NmPattern pattern) {
+        LayerwisePruner.Method m = LayerwisePruner.Method.valueOf(method.toUpperCase(Locale.ROOT));
+        int bs = args.integer("block-size", SparseGpt.BLOCK_SIZE, 1);
+        if (pattern != null && bs % pattern.m() != 0) {
+            throw new UsageException("--block-size " + bs + " must be a multiple of " + pattern.m() + " for " + pattern);
+        }
+        double damp = args.number("damp", 0.01, 0, Double.POSITIVE_INFINITY);
+        boolean global = args.has("global");
+        if (global && (m != LayerwisePruner.Method.MAGNITUDE || pattern != null)) {
+            throw new UsageException("--global applies to unstructured magnitude pruning only");
+        }
+        return new LayerwisePruner.Settings(m, sparsity, pattern, bs, damp, global);
+    }
+
+    /**
+     * (samples, seqLen) calibration tokens: BOS-first windows (--calib self, random or a text for the
+     * layer-wise methods), or a text's consecutive chunks without BOS for 2ssp/width/depth (their
+     * reference protocol).
+     */
+    private static Calibration calibration(CompressionRun run, Args args, LlamaModel model, Tokenizer tok, boolean structured,
+                                           int defaultSamples) throws IOException {
+        String source = args.string("calib", "self");
+        if (!structured || source.equals("self") || source.equals("random")) {
+            return run.calibration(model, tok, defaultSamples);
+        }
+        int samples = args.integer("samples", defaultSamples, 1);
+        int seqLen = args.integer("seq-len", model.config().defaultSeqLen(), 2, model.config().maxPositions());
+        Path file = Path.of(source);
+        String text = Args.readText("--calib", file);
+        int[] stream = tok.encode(text, false);
+        int[][] chunks = run.stage("calibration", () -> {
+            run.progress().stage("calibration from " + file + " (consecutive chunks, 2SSP protocol)", 0);
+            return StructuredPruning.consecutiveChunks(stream, "--calib " + file, samples, seqLen);
+        });
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("file", file.toString());
+        info.put("samples", chunks.length);
+        info.put("seq_len", seqLen);
+        info.put("layout", "consecutive chunks, no BOS (2SSP protocol)");
+        run.report().put("calibration", info);
+        return new Calibration(chunks, new Calibration.Record(file.toString(), chunks.length, seqLen, 0, stream.length,
+                (long) chunks.length * seqLen));
     }
 
     /** Refuses an N:M pattern some block linear cannot take, naming the first such tensor. */
@@ -253,96 +203,73 @@ final class PruneCommand implements Command {
             Layer layer = model.layer(l);
             for (Proj p : Proj.values()) {
                 Linear lin = layer.linear(p);
-                if (lin != null) {
-                    pattern.checkColumns(lin.inFeatures(), p.weightName(l));
-                }
+                String tensor = p.weightName(l);
+                if (lin != null) usage(() -> {
+                    pattern.checkColumns(lin.inFeatures(), tensor);
+                    return null;
+                });
             }
         }
     }
 
-    private static void runLayerwise(String method, LlamaModel model, double sparsity, NmPattern pattern, String format,
-                                     int[] cal, int samples, int seqLen, CommandLine cl, CheckpointWriter writer,
-                                     Map<String, Object> provenance, Map<String, Object> report, Console console) {
-        LayerwisePruner.Method m = LayerwisePruner.Method.valueOf(method.toUpperCase(Locale.ROOT));
-        int bs = PruneSupport.intOption(cl, "block-size", dev.shrink4j.prune.SparseGpt.BLOCK_SIZE);
-        if (pattern != null && bs % pattern.m() != 0) {
-            throw new UsageException("--block-size " + bs + " must be a multiple of " + pattern.m() + " for " + pattern);
+    private static String runLayerwise(CompressionRun run, LlamaModel model, LayerwisePruner.Settings settings, String format,
+                                       NmPattern pattern, Calibration calib, CheckpointWriter writer, Map<String, Object> provenance) {
+        PrunedWeightsWriter sink = new PrunedWeightsWriter(model, writer,
+                PrunedWeightsWriter.Storage.valueOf(format.toUpperCase(Locale.ROOT)), pattern);
+        run.progress().stage(settings.method().id() + " " + (pattern == null ? "unstructured" : pattern.toString()), model.numLayers());
+        LayerwisePruner.run(model, calib, settings, sink,
+                (l, n, detail) -> run.progress().step(l + 1, "block" + (detail.isEmpty() ? "" : " (" + detail.strip() + ")")));
+        sink.finish(provenance);
+        Map<String, Object> report = new LinkedHashMap<>();
+        double achieved = (double) sink.zeros() / sink.weights();
+        report.put("achieved_sparsity", achieved);
+        report.put("pruned_weights", sink.zeros());
+        report.put("block_linear_weights", sink.weights());
+        report.put("stored_bytes_linears", sink.storedBytes().stored());
+        report.put("dense_bytes_linears", sink.storedBytes().dense());
+        run.report().put("sparsity", report);
+        for (PrunedWeightsWriter.Matrix m : sink.matrices()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("tensor", m.tensor());
+            row.put("sparsity", m.sparsity());
+            run.report().layer(row);
         }
-        double damp = PruneSupport.doubleOption(cl, "damp", 0.01);
-        boolean global = cl.hasOption("global");
-        if (global && (m != LayerwisePruner.Method.MAGNITUDE || pattern != null)) {
-            throw new UsageException("--global applies to unstructured magnitude pruning only");
-        }
-        if (m == LayerwisePruner.Method.MAGNITUDE) {
-            provenance.put("threshold", global ? "global" : "per matrix");
-        }
-        LayerwisePruner.Settings s = new LayerwisePruner.Settings(m, sparsity, pattern, bs, damp, global);
-        PruneWeightSink sink = new PruneWeightSink(model, writer, format, pattern);
-        long[] totals = new long[2];
-        List<Object> layers = new ArrayList<>();
-        Calibration calibration = samples == 0 ? null : Calibration.ofWindows(java.util.Arrays.copyOf(cal, samples * seqLen), seqLen, "prune");
-        LayerwisePruner.run(model, calibration, s, (l, p, w, dOut, dIn) -> {
-            long z = sink.write(l, p, w, dOut, dIn);
-            totals[0] += z;
-            totals[1] += w.length;
-            layers.add(Map.of("tensor", p.weightName(l), "sparsity", (double) z / w.length));
-        }, (l, n, detail) -> console.err().printf(Locale.ROOT, "[%d/%d] block %d pruned%s%n", l + 1, n, l, detail));
-        PrunedCheckpoint.copyRest(model, writer, sink.written());
-        Map<String, Object> config = PrunedCheckpoint.readConfig(model.weights().directory());
-        Map<String, Object> sh = PrunedCheckpoint.shrink4jBlock(config);
-        if (!sink.descriptors().isEmpty()) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> tensors = (Map<String, Object>) sh.computeIfAbsent("tensors", k -> new LinkedHashMap<>());
-            tensors.putAll(sink.descriptors());
-        }
-        provenance.put("format", format);
-        sh.put("provenance", provenance);
-        writer.writeFile("config.json", Json.write(config, 2) + "\n");
-        report.put("achieved_sparsity", (double) totals[0] / totals[1]);
-        report.put("pruned_weights", totals[0]);
-        report.put("block_linear_weights", totals[1]);
-        report.put("stored_bytes_linears", sink.bytes());
-        report.put("dense_bytes_linears", sink.denseBytes());
-        report.put("matrices", layers);
+        return String.format(Locale.ROOT, "%d linears at sparsity %.2f%%", sink.matrices().size(), 100 * achieved);
     }
 
-    /** Runs 2SSP, width or depth pruning; returns the blocks removed entirely (depth). */
-    private static Set<Integer> runStructured(String method, LlamaModel model, double sparsity, int[] cal, int samples, int seqLen,
-                                      CheckpointWriter writer, Map<String, Object> provenance, Map<String, Object> report,
-                                      Console console, Arena arena) {
+    private static String runStructured(CompressionRun run, String method, LlamaModel model, double sparsity, Calibration calibration,
+                                        CheckpointWriter writer, Map<String, Object> provenance) {
         StructuredPruning.Kind kind = switch (method) {
             case "depth" -> StructuredPruning.Kind.DEPTH;
             case "width" -> StructuredPruning.Kind.WIDTH;
             default -> StructuredPruning.Kind.TWO_SSP;
         };
-        int[][] sequences = new int[samples][];
-        for (int i = 0; i < samples; i++) {
-            sequences[i] = java.util.Arrays.copyOfRange(cal, i * seqLen, (i + 1) * seqLen);
-        }
+        Progress progress = run.progress();
         String unit = kind == StructuredPruning.Kind.DEPTH ? "block" : "attention";
-        long[] stageStart = {System.nanoTime()};
-        StructuredPruning.Result r = StructuredPruning.run(model, sequences, kind, sparsity, new StructuredPruning.Listener() {
-            @Override public void planned(StructuredPruning.Plan p) {
+        StructuredPruning.Result r = StructuredPruning.run(model, calibration, kind, sparsity, new StructuredPruning.Listener() {
+            @Override
+            public void planned(StructuredPruning.Plan p) {
                 if (kind != StructuredPruning.Kind.DEPTH) {
-                    console.err().printf(Locale.ROOT, "%s: keep %d of %d FFN neurons per block, remove %d attention submodules%n",
-                            method, p.keptNeurons(), p.intermediateSize(), p.modulesToRemove());
-                }
-                stageStart[0] = System.nanoTime();
-            }
-
-            @Override public void neuronsScored(int done, int total) {
-                console.err().printf(Locale.ROOT, "stage 1: %d/%d sequences scored%s%n", done, total, eta(stageStart[0], done, total));
-                if (done == total) {
-                    console.err().println("stage 1 done: FFN width pruned");
-                    stageStart[0] = System.nanoTime();
+                    progress.note(String.format(Locale.ROOT, "%s: keep %d of %d FFN neurons per block, remove %d attention submodules",
+                            method, p.keptNeurons(), p.intermediateSize(), p.modulesToRemove()));
+                    progress.stage(method + " stage 1: FFN neuron scores", 0);
+                } else {
+                    progress.stage("depth: greedy block removal", 0);
                 }
             }
 
-            @Override public void candidateScored(StructuredPruning.Candidate c) {
-                console.err().printf(Locale.ROOT, "round %d/%d, candidate %d/%d: without %s %d perplexity %.3f%s%n", c.round(), c.rounds(),
-                        c.candidate(), c.candidates(), unit, c.module(), c.perplexity(), eta(stageStart[0], c.done(), c.total()));
+            @Override
+            public void neuronsScored(int done, int total) {
+                progress.tick(done, total, "sequences scored", "");
+                if (done == total && kind == StructuredPruning.Kind.TWO_SSP) progress.stage(method + " stage 2: attention removal", 0);
             }
-        }, arena);
+
+            @Override
+            public void candidateScored(StructuredPruning.Candidate c) {
+                progress.tick(c.done(), c.total(), "candidates", String.format(Locale.ROOT, "round %d/%d: without %s %d perplexity %.3f",
+                        c.round(), c.rounds(), unit, c.module(), c.perplexity()));
+            }
+        }, run.arena());
         StructuredPruning.write(model, r, writer, provenance);
         Map<String, Object> details = new LinkedHashMap<>();
         if (kind == StructuredPruning.Kind.DEPTH) {
@@ -351,69 +278,30 @@ final class PruneCommand implements Command {
         } else {
             details.put("attention_params", r.counts().attention());
             details.put("mlp_params", r.counts().mlp());
-            details.put("main_params", r.mainParamsBefore());
             details.put("formula_attention_to_remove", (long) r.balance().attentionToRemove());
             details.put("formula_kept_neurons", (long) r.balance().keptNeurons());
             details.put("formula_sparsity", r.formulaSparsity());
             details.put("attention_removed", r.attentionRemoved());
-            if (!r.attentionRemoved().isEmpty()) {
-                details.put("calibration_ppl_per_round", r.calibrationPerplexity());
-            }
+            if (!r.attentionRemoved().isEmpty()) details.put("calibration_ppl_per_round", r.calibrationPerplexity());
             details.put("kept_neurons", (long) r.keptNeurons());
         }
+        details.put("main_params", r.mainParamsBefore());
         details.put("main_params_after", r.mainParamsAfter());
-        report.put("target_sparsity", sparsity);
-        report.put("achieved_sparsity", r.achievedSparsity());
-        report.put(method, details);
-        console.err().printf(Locale.ROOT, "achieved parameter sparsity %.4f of the block parameters (target %.4f)%n", r.achievedSparsity(), sparsity);
-        return new HashSet<>(r.blocksRemoved());
+        details.put("target_sparsity", sparsity);
+        details.put("achieved_sparsity", r.achievedSparsity());
+        run.report().put("sparsity", details);
+        String removed = kind == StructuredPruning.Kind.DEPTH ? "blocks " + r.blocksRemoved() + " removed"
+                : String.format(Locale.ROOT, "%d of %d FFN neurons kept, attention %s removed", r.keptNeurons(), r.intermediateSize(), r.attentionRemoved());
+        return String.format(Locale.ROOT, "%s, %,d → %,d block parameters (sparsity %.4f, target %.4f)",
+                removed, r.mainParamsBefore(), r.mainParamsAfter(), r.achievedSparsity(), sparsity);
     }
 
-    /** ", ETA n s" after {@code done} of {@code total} steps since {@code start}, or nothing when done. */
-    private static String eta(long start, long done, long total) {
-        if (done >= total || done == 0) {
-            return "";
+    /** A library's refusal of a flag's value (ShrinkException, IllegalArgumentException) as a usage error. */
+    private static <T> T usage(java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (ShrinkException | IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
-        double left = PruneSupport.seconds(start) * (total - done) / done;
-        return String.format(Locale.ROOT, ", ETA %.0f s", left);
-    }
-
-    private static String summaryLine(Map<String, Object> report) {
-        Object a = report.get("achieved_sparsity");
-        return a == null ? "" : String.format(Locale.ROOT, "achieved sparsity %.2f%%", 100 * (Double) a);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static String markdown(Map<String, Object> r) {
-        StringBuilder sb = new StringBuilder("# shrink4j prune\n\n");
-        sb.append("- input: ").append(r.get("input")).append("\n- output: ").append(r.get("output")).append('\n');
-        ((Map<String, Object>) r.get("settings")).forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
-        if (r.containsKey("target_sparsity")) {
-            sb.append(String.format(Locale.ROOT, "- target sparsity: %.4f%n", (Double) r.get("target_sparsity")));
-        }
-        sb.append(String.format(Locale.ROOT, "- achieved sparsity: %.4f%n", (Double) r.get("achieved_sparsity")));
-        for (String k : List.of("2ssp", "width", "depth")) {
-            if (r.get(k) instanceof Map<?, ?> d) {
-                d.forEach((a, b) -> sb.append("- ").append(a).append(": ").append(b).append('\n'));
-            }
-        }
-        if (r.get("eval") instanceof List<?> evals) {
-            sb.append("\n| text | windows × T | NLL before | NLL after | ΔNLL | ppl before | ppl after |\n|---|---|---|---|---|---|---|\n");
-            for (Object o : evals) {
-                Map<String, Object> e = (Map<String, Object>) o;
-                sb.append(String.format(Locale.ROOT, "| %s | %d × %d | %.4f | %.4f | %+.4f | %.3f | %.3f |%n", e.get("text"), e.get("windows"),
-                        e.get("seq_len"), e.get("nll"), e.get("nll_after"), e.get("delta_nll"), e.get("ppl"), e.get("ppl_after")));
-            }
-            sb.append("\nBOS prepended to every window (METHODS §9.2).\n");
-        }
-        if (r.get("matrices") instanceof List<?> ms) {
-            sb.append("\n| tensor | sparsity |\n|---|---|\n");
-            for (Object o : ms) {
-                Map<String, Object> m = (Map<String, Object>) o;
-                sb.append(String.format(Locale.ROOT, "| %s | %.2f%% |%n", m.get("tensor"), 100 * (Double) m.get("sparsity")));
-            }
-        }
-        sb.append(String.format(Locale.ROOT, "%nTime: %.1f s%n", (Double) r.get("seconds")));
-        return sb.toString();
     }
 }

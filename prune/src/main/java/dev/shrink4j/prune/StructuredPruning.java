@@ -112,6 +112,23 @@ public final class StructuredPruning {
         }
     }
 
+    /**
+     * The calibration layout of the 2SSP reference (docs/methods/2ssp.md): the text's tokens (no BOS)
+     * cut into consecutive chunks of {@code seqLen}, the first {@code samples} of them (fewer when the
+     * text is short, never none).
+     *
+     * @return (samples', seqLen) token ids
+     */
+    public static int[][] consecutiveChunks(int[] stream, String source, int samples, int seqLen) {
+        int n = Math.min(samples, stream.length / seqLen);
+        if (n == 0) {
+            throw new ShrinkException(source + ": " + stream.length + " tokens, fewer than one sequence of " + seqLen);
+        }
+        int[][] chunks = new int[n][];
+        for (int i = 0; i < n; i++) chunks[i] = java.util.Arrays.copyOfRange(stream, i * seqLen, (i + 1) * seqLen);
+        return chunks;
+    }
+
     /** As {@link #run(LlamaModel, int[][], Kind, double, Listener, Arena)} on the calibration's sequences. */
     public static Result run(LlamaModel model, Calibration calibration, Kind kind, double targetSparsity,
                              Listener listener, Arena arena) {
