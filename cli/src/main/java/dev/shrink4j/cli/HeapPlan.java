@@ -99,7 +99,12 @@ public final class HeapPlan {
             }
         }
         long tokens = samples * seqLen;
-        long activations = 4 * tokens * h;
+        // The block pipeline keeps the calibration activations off-heap (model.Activations, an FFM arena that
+        // neither -Xmx nor MaxDirectMemorySize limits); only 2SSP's stage 1 and depth pruning hold theirs on
+        // the heap, a batch of at most 8 sequences at a time.
+        String method = cl.getOptionValue("method", "");
+        boolean structured = command.name().equals("prune") && List.of("2ssp", "width", "depth").contains(method);
+        long activations = structured ? 4 * Math.min(samples, 8) * seqLen * (h + f) : command.name().equals("sparsity") ? 4 * tokens * h : 0;
         long pass = 4 * Math.min(tokens, ROWS_PER_PASS) * (6 * h + 3 * f);
         long statistics = gradients ? 4 * params + 4L * tokens * 8 : 0;
         // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
