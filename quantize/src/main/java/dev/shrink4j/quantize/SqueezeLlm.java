@@ -1,5 +1,6 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.formats.UniformGrid;
 import dev.shrink4j.tensors.Parallel;
 import java.util.Arrays;
 
