@@ -152,6 +152,7 @@ final class PruneCommand implements Command {
         Map<String, Object> report = new LinkedHashMap<>();
         long t0 = System.nanoTime();
 
+        dev.shrink4j.model.CheckpointConfig.requireDense(in, "prune");
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(in, arena);
             int seqLen = PruneSupport.intOption(cl, "seq-len", Math.min(2048, model.config().maxPositions()));
@@ -302,7 +303,7 @@ final class PruneCommand implements Command {
         }
         provenance.put("format", format);
         sh.put("provenance", provenance);
-        writer.writeFile("config.json", Json.write(config, 2) + "\n");
+        writer.writeFile("config.json", dev.shrink4j.model.CheckpointConfig.toJson(config));
         report.put("achieved_sparsity", (double) totals[0] / totals[1]);
         report.put("pruned_weights", totals[0]);
         report.put("block_linear_weights", totals[1]);

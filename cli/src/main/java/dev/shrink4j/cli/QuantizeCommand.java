@@ -102,6 +102,7 @@ final class QuantizeCommand implements Command {
         try (PeakMemory mem = new PeakMemory(); Arena arena = Arena.ofShared()) {
             LlamaModel reference = LlamaModel.load(in, arena);
             LlamaModel model = LlamaModel.load(in, arena);
+            if (model.isCompressed()) progress.note(in + " is already compressed: its linears are dequantized block by block and quantized again");
             // RTN is data-free (§2.1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = qo.method() == QuantMethod.RTN && !cl.hasOption("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).

@@ -132,6 +132,14 @@ public final class LlamaModel {
         return config;
     }
 
+    /**
+     * Whether the checkpoint holds compressed linears ({@code shrink4j.tensors}). Methods that read
+     * weights through {@link Linear#weight} see them dequantized, block by block.
+     */
+    public boolean isCompressed() {
+        return !config.compressedTensors().isEmpty();
+    }
+
     public WeightSource weights() {
         return weights;
     }
