@@ -1,14 +1,14 @@
 package dev.shrink4j.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shrink4j.model.ModelConfig;
 import dev.shrink4j.model.Synthetic;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.io.Json;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -54,7 +54,7 @@ final class SynthCommand implements Command {
     public int run(CommandLine cl, Console console) throws IOException {
         if (cl.getArgList().size() != 1) throw new UsageException("expected one OUT directory, got " + cl.getArgList().size() + " arguments");
         if (cl.hasOption("preset") == cl.hasOption("config")) throw new UsageException("give exactly one of --preset and --config");
-        ObjectNode config;
+        Map<String, Object> config;
         if (cl.hasOption("preset")) {
             String name = cl.getOptionValue("preset");
             if (!Synthetic.PRESETS.contains(name)) {
@@ -63,18 +63,20 @@ final class SynthCommand implements Command {
             config = Synthetic.preset(name);
         } else {
             Path file = Path.of(cl.getOptionValue("config"));
-            JsonNode node;
+            Object node;
             try {
-                node = new ObjectMapper().readTree(file.toFile());
-            } catch (IOException e) {
+                node = Json.parse(Files.readString(file));
+            } catch (IOException | Json.JsonException e) {
                 throw new ShrinkException(file + ": cannot read config: " + e.getMessage());
             }
-            if (!(node instanceof ObjectNode obj)) throw new ShrinkException(file + ": not a JSON object");
-            config = obj;
+            if (!(node instanceof Map<?, ?> obj)) throw new ShrinkException(file + ": not a JSON object");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> read = (Map<String, Object>) obj;
+            config = read;
         }
         if (cl.hasOption("layers")) {
             int k = ModelArgs.intOption(cl, "layers", 0, 1);
-            int total = config.path("num_hidden_layers").asInt(0);
+            int total = config.get("num_hidden_layers") instanceof Number n ? n.intValue() : 0;
             if (k > total) throw new UsageException("--layers " + k + " exceeds the model's " + total + " layers");
             config.put("num_hidden_layers", k);
         }
