@@ -123,7 +123,8 @@ final class InspectCommand implements Command {
         Map<String, Map<String, Object>> compressed = new LinkedHashMap<>();
         if (config != null) {
             out.println("architecture: " + architecture(config)
-                    + (CheckpointConfig.isMarked(config) ? " (marked quant_method " + CheckpointConfig.QUANT_METHOD + ": other loaders refuse it)" : ""));
+                    + (CheckpointConfig.isMarked(config) ? " (" + CheckpointConfig.baseModelType(config) + ", marked model_type/quant_method "
+                            + CheckpointConfig.QUANT_METHOD + ": other loaders refuse it)" : ""));
             for (String k : SUMMARY_KEYS) {
                 if (config.containsKey(k)) out.printf("  %-24s %s%n", k, config.get(k));
             }

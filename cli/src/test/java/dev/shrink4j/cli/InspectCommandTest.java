@@ -44,7 +44,7 @@ class InspectCommandTest {
         CliRunner r = CliRunner.run("inspect", q.toString());
         assertEquals(0, r.status(), r.err());
         String out = r.out();
-        assertTrue(out.contains("architecture: LlamaForCausalLM (marked quant_method shrink4j"), out);
+        assertTrue(out.contains("architecture: LlamaForCausalLM (llama, marked model_type/quant_method shrink4j"), out);
         assertTrue(out.lines().anyMatch(l -> l.matches("module +format +bits +group +shape +bytes +bits/w")), out);
         // 64 × 64 at 4 bits in one group of 64: 2048 B codes + 64 F16 scales + 64 packed 4-bit zeros (one byte per row).
         assertTrue(out.lines().anyMatch(l -> l.matches("model\\.layers\\.0\\.self_attn\\.q_proj +uniform +4 +64 +\\[64, 64] +2240 +4\\.375")), out);

@@ -14,16 +14,27 @@ import java.util.Map;
  * marks outputs that other loaders must not read as plain dense models (docs/formats.md, "Marking").
  *
  * <p>A config whose {@code shrink4j} block names compressed tensors, removes attention from a layer or
- * gives layers different FFN widths describes weights a Hugging Face loader cannot build from
- * {@code architectures} alone: it would find no {@code q_proj.weight} and initialise that layer at
- * random, silently. Such a config gets {@code "quantization_config": {"quant_method": "shrink4j", ...}};
- * transformers raises "Unknown quantization type" for a quant_method it does not know, so it refuses
- * the checkpoint instead. A config that describes a plain dense model loses a stale marking, so a
- * dense output stays loadable everywhere. {@link ModelConfig} reads marked and unmarked configs.
+ * gives layers different FFN widths describes weights a Hugging Face loader cannot build from the
+ * config alone: it would find no {@code q_proj.weight} and initialise that layer at random. Such a
+ * config gets two marks:
+ * <ul>
+ *   <li>{@code "model_type": "shrink4j"}: transformers' {@code AutoConfig} raises "model type shrink4j
+ *       but Transformers does not recognize this architecture" (vLLM likewise), so the load stops;</li>
+ *   <li>{@code "quantization_config": {"quant_method": "shrink4j", "base_model_type": "llama", ...}}:
+ *       says what the weights are and keeps the original model_type. On its own it would not stop
+ *       recent transformers, which only warns "Unknown quantization type ... we will skip the
+ *       quantization" and then initialises the missing weights at random.</li>
+ * </ul>
+ * A config that describes a plain dense model loses a stale marking (model_type restored), so a dense
+ * output stays loadable everywhere. {@link ModelConfig} reads marked and unmarked configs alike.
  */
 public final class CheckpointConfig {
     /** The {@code quantization_config.quant_method} of shrink4j-compressed checkpoints. */
     public static final String QUANT_METHOD = "shrink4j";
+    /** The {@code model_type} of a marked config: unknown to other loaders, so they refuse it. */
+    public static final String MODEL_TYPE = "shrink4j";
+    /** Where a marked config keeps its original {@code model_type} (inside {@code quantization_config}). */
+    public static final String BASE_MODEL_TYPE = "base_model_type";
 
     private CheckpointConfig() {}
 
@@ -67,17 +78,31 @@ public final class CheckpointConfig {
         return Json.write(config, 2) + "\n";
     }
 
-    /** Adds or removes our {@code quantization_config} as the {@code shrink4j} block requires; Modified. */
+    /** Adds or removes our marking ({@code model_type} and {@code quantization_config}) as the {@code shrink4j} block requires; Modified. */
     public static void mark(Map<String, Object> config) {
+        String base = baseModelType(config);
         if (needsMarking(config.get("shrink4j"))) {
             Map<String, Object> q = new LinkedHashMap<>();
             q.put("quant_method", QUANT_METHOD);
             q.put("format_version", 1);
-            q.put("note", "weights in shrink4j formats (see the shrink4j block); load with shrink4j or export with --format dense");
+            if (base != null) q.put(BASE_MODEL_TYPE, base);
+            q.put("note", "weights in shrink4j formats (see the shrink4j block); load with shrink4j, or write a dense copy"
+                    + " with shrink4j quantize --format dense");
+            config.put("model_type", MODEL_TYPE);
             config.put("quantization_config", q);
         } else if (isMarked(config)) {
             config.remove("quantization_config");
+            if (base != null) config.put("model_type", base);
+            else config.remove("model_type");
         }
+    }
+
+    /** The network's model_type ("llama", "qwen2", ...): the config's own, or the one a marking keeps; null if none. */
+    public static String baseModelType(Map<String, ?> config) {
+        if (isMarked(config)) {
+            return config.get("quantization_config") instanceof Map<?, ?> q && q.get(BASE_MODEL_TYPE) instanceof String s ? s : null;
+        }
+        return config.get("model_type") instanceof String s ? s : null;
     }
 
     /** Whether {@code config} carries our {@code quantization_config}. */

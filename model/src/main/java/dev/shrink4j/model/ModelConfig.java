@@ -169,7 +169,8 @@ public record ModelConfig(
 
     private static String architecture(Map<String, ?> obj, String source) {
         List<?> archs = JsonFields.list(obj, "architectures");
-        String arch = !archs.isEmpty() ? text(archs.get(0), "(none)") : text(obj, "model_type", "(none)");
+        String base = CheckpointConfig.baseModelType(obj);
+        String arch = !archs.isEmpty() ? text(archs.get(0), "(none)") : base != null ? base : "(none)";
         if (!SUPPORTED.contains(arch)) {
             throw new ShrinkException(source + ": unsupported architecture " + arch + "; supported: " + String.join(", ", SUPPORTED));
         }
@@ -263,9 +264,10 @@ public record ModelConfig(
         return Math.min(2048, maxPositions);
     }
 
-    /** The model_type of the raw config ("llama", "mistral", "qwen2"). */
+    /** The network's model_type ("llama", "mistral", "qwen2"); a marked config's original one ({@link CheckpointConfig}). */
     public String modelType() {
-        return text(raw, "model_type", "");
+        String t = CheckpointConfig.baseModelType(raw);
+        return t == null ? "" : t;
     }
 
     @Override

@@ -22,6 +22,7 @@ class CheckpointConfigTest {
     private static Map<String, Object> dense() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("architectures", List.of("LlamaForCausalLM"));
+        c.put("model_type", "llama");
         c.put("hidden_size", 16);
         c.put("intermediate_size", 24);
         c.put("num_hidden_layers", 2);
@@ -47,7 +48,14 @@ class CheckpointConfigTest {
             c.put("shrink4j", sh);
             CheckpointConfig.mark(c);
             assertTrue(CheckpointConfig.isMarked(c), sh.toString());
-            assertEquals("shrink4j", ((Map<?, ?>) c.get("quantization_config")).get("quant_method"));
+            Map<?, ?> q = (Map<?, ?>) c.get("quantization_config");
+            assertEquals("shrink4j", q.get("quant_method"));
+            // Recent transformers only warns about an unknown quant_method; an unknown model_type stops AutoConfig.
+            assertEquals("shrink4j", c.get("model_type"));
+            assertEquals("llama", q.get("base_model_type"));
+            assertEquals("llama", CheckpointConfig.baseModelType(c));
+            CheckpointConfig.mark(c); // idempotent: the base type survives a second marking
+            assertEquals("llama", CheckpointConfig.baseModelType(c));
         }
     }
 
@@ -57,9 +65,11 @@ class CheckpointConfigTest {
         c.put("shrink4j", block("intermediate_sizes", List.of(24, 24)));
         CheckpointConfig.mark(c);
         assertFalse(c.containsKey("quantization_config"));
-        c.put("quantization_config", Map.of("quant_method", "shrink4j"));
+        c.put("quantization_config", Map.of("quant_method", "shrink4j", "base_model_type", "llama"));
+        c.put("model_type", "shrink4j");
         CheckpointConfig.mark(c);
         assertFalse(c.containsKey("quantization_config"));
+        assertEquals("llama", c.get("model_type"), "the original model_type comes back");
         c.put("quantization_config", Map.of("quant_method", "gptq"));
         CheckpointConfig.mark(c);
         assertEquals(Map.of("quant_method", "gptq"), c.get("quantization_config"), "someone else's marking is kept");
@@ -70,10 +80,16 @@ class CheckpointConfigTest {
         Map<String, Object> c = dense();
         Files.writeString(tmp.resolve("config.json"), Json.write(c, 2));
         ModelConfig unmarked = ModelConfig.load(tmp);
-        c.put("quantization_config", Map.of("quant_method", "shrink4j", "format_version", 1));
+        c.put("shrink4j", block("attention_removed", List.of(1)));
         Files.writeString(tmp.resolve("config.json"), Json.write(c, 2));
+        ModelConfig plain = ModelConfig.load(tmp);
+        Files.writeString(tmp.resolve("config.json"), CheckpointConfig.toJson(c));
         ModelConfig marked = ModelConfig.load(tmp);
-        assertEquals(unmarked.toString(), marked.toString());
+        assertEquals("shrink4j", CheckpointConfig.read(tmp).get("model_type"));
+        assertEquals(plain.toString(), marked.toString());
+        assertEquals("llama", unmarked.modelType());
+        assertEquals("llama", marked.modelType());
+        assertFalse(marked.hasAttention(1));
     }
 
     @Test

@@ -70,6 +70,8 @@ class CompressedInputTest {
         }
         Map<String, Object> config = CheckpointConfig.read(q3);
         assertTrue(CheckpointConfig.isMarked(config));
+        assertEquals("shrink4j", config.get("model_type"));
+        assertEquals("llama", CheckpointConfig.baseModelType(config));
         Map<?, ?> params = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) config.get("shrink4j")).get("provenance")).get("parameters");
         assertEquals(Map.of("d_in 64", 64L, "d_in 172", 128L), params.get("effective_group_size"), "64-wide linears store groups of 64");
     }
@@ -82,6 +84,7 @@ class CompressedInputTest {
         Map<String, Object> config = CheckpointConfig.read(dense);
         assertFalse(config.containsKey("shrink4j"));
         assertFalse(config.containsKey("quantization_config"), "a dense output loads anywhere: no marking");
+        assertEquals("llama", config.get("model_type"), "the marked input's model_type is restored");
         try (Arena arena = Arena.ofShared()) {
             LlamaModel d = LlamaModel.load(dense, arena);
             assertFalse(d.isCompressed());
