@@ -20,7 +20,6 @@ import dev.shrink4j.prune.WidthPruning;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
