@@ -86,8 +86,7 @@ public final class CheckpointConfig {
             q.put("quant_method", QUANT_METHOD);
             q.put("format_version", 1);
             if (base != null) q.put(BASE_MODEL_TYPE, base);
-            q.put("note", "weights in shrink4j formats (see the shrink4j block); load with shrink4j, or write a dense copy"
-                    + " with shrink4j quantize --format dense");
+            q.put("note", "weights in shrink4j formats (see the shrink4j block); load with shrink4j");
             config.put("model_type", MODEL_TYPE);
             config.put("quantization_config", q);
         } else if (isMarked(config)) {
