@@ -24,7 +24,9 @@ import java.util.TreeMap;
  * after), {@link #commit} copies the input tensors that were not replaced (embeddings, norms, LM head)
  * in input order, writes {@code config.json} and the side files, verifies and moves the directory into
  * place. Until then everything lives in a hidden temporary sibling of the output; closing without
- * committing removes it, so a failed run leaves no half-written output. The input is only read.
+ * committing removes it, so a failed run leaves no half-written output. The input is only read; it
+ * may itself be compressed, then each module's old tensors ({@code .qweight}, {@code .scales}, …) are
+ * replaced, and its structural {@code shrink4j} entries (per-layer widths, removed attention) kept.
  *
  * <pre>{@code
  * try (var out = QuantizedCheckpointWriter.open(in, OutputFormat.SHRINK4J, dir, false, provenance)) {

@@ -93,4 +93,27 @@ class CompressedInputTest {
             assertTrue(c.names().stream().noneMatch(n -> n.endsWith(".qweight") || n.endsWith(".scales") || n.endsWith(".zeros")), c.names().toString());
         }
     }
+
+    @Test
+    void aQuantizedCheckpointExportsToJlamaQ4() throws Exception {
+        Path q4 = tmp.resolve("q4"), jlama = tmp.resolve("jlama");
+        quantize(TestData.demoModel(), q4, 4, OutputFormat.SHRINK4J);
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel in = LlamaModel.load(q4, arena);
+            QuantizeOptions o = QuantizeOptions.defaults(QuantMethod.RTN, 4).withGroupSize(32).withSymmetric(true);
+            Quantizer.Result r = new Quantizer(o, arena).run(in, null, new Quantizer.Listener() {});
+            QuantizedCheckpoint.write(q4, r.weights(), OutputFormat.JLAMA_Q4, jlama, false, PROVENANCE);
+        }
+        // The Q4 dtype is jlama's, so read the safetensors header by hand.
+        byte[] file = java.nio.file.Files.readAllBytes(jlama.resolve("model.safetensors"));
+        long n = java.nio.ByteBuffer.wrap(file, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        Map<?, ?> header = (Map<?, ?>) dev.shrink4j.tensors.io.Json.parse(new String(file, 8, (int) n, java.nio.charset.StandardCharsets.UTF_8).strip());
+        for (int l = 0; l < 5; l++) {
+            for (Proj p : Proj.values()) assertTrue(header.containsKey(p.weightName(l)), p.weightName(l));
+        }
+        assertTrue(header.keySet().stream().noneMatch(k -> k.toString().endsWith(".qweight") || k.toString().endsWith(".zeros")), header.keySet().toString());
+        assertFalse(CheckpointConfig.read(jlama).containsKey("shrink4j"));
+        assertFalse(CheckpointConfig.isMarked(CheckpointConfig.read(jlama)));
+        assertEquals("llama", CheckpointConfig.read(jlama).get("model_type"), "jlama resolves the model by its type");
+    }
 }
