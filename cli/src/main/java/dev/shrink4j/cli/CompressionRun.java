@@ -1,6 +1,7 @@
 package dev.shrink4j.cli;
 
 import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.CheckpointConfig;
 import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
@@ -97,18 +98,18 @@ final class CompressionRun implements AutoCloseable {
     }
 
     /**
-     * Loads IN, records it in the report, and says in one line when it is already compressed (its
-     * compressed linears are dequantized block by block as the method reads them).
+     * Loads IN and records it in the report. A compressed IN is refused with one line naming its
+     * config.json unless the method {@code acceptsCompressed} (then its linears are dequantized block by
+     * block as the method reads them, said in one line).
      */
-    LlamaModel loadInput() {
+    LlamaModel loadInput(boolean acceptsCompressed) {
+        if (!acceptsCompressed) CheckpointConfig.requireDense(in, command);
         LlamaModel model = LlamaModel.load(in, arena);
         report.put("model", Report.modelInfo(in, model));
         inputLinearWeights = blockLinearWeights(model);
-        List<String> compressed = compressedModules(in);
-        if (!compressed.isEmpty()) {
-            progress.note(String.format(Locale.ROOT, "note: %s is already compressed (%d linears, e.g. %s); %s reads them dequantized, block by block",
-                    in, compressed.size(), compressed.get(0), command));
-            report.put("input_compressed_linears", compressed.size());
+        if (model.isCompressed()) {
+            progress.note("note: " + in + " is already compressed: its linears are dequantized block by block and " + command + "d again");
+            report.put("input", in + " (compressed: dequantized block by block)");
         }
         return model;
     }
@@ -270,18 +271,6 @@ final class CompressionRun implements AutoCloseable {
             if (BLOCK_LINEAR.matcher(e.getKey()).matches()) bytes += e.getValue();
         }
         return bytes;
-    }
-
-    /** Modules of {@code dir} stored in a compressed format (from its tensor names: no plain {@code .weight}). */
-    static List<String> compressedModules(Path dir) {
-        Map<String, Long> tensors = tensorBytes(dir);
-        List<String> modules = new ArrayList<>();
-        for (String name : tensors.keySet()) {
-            if (!BLOCK_LINEAR.matcher(name).matches() || name.endsWith(".weight") || name.endsWith(".bias")) continue;
-            String module = name.substring(0, name.lastIndexOf('.'));
-            if (!tensors.containsKey(module + ".weight") && !modules.contains(module)) modules.add(module);
-        }
-        return modules;
     }
 
     /**

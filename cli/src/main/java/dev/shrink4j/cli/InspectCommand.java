@@ -1,7 +1,7 @@
 package dev.shrink4j.cli;
 
+import dev.shrink4j.model.CheckpointConfig;
 import dev.shrink4j.tensors.DType;
-import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.io.Checkpoint;
 import dev.shrink4j.tensors.io.Json;
 import dev.shrink4j.tensors.io.TensorInfo;
@@ -72,21 +72,9 @@ final class InspectCommand implements Command {
         return 0;
     }
 
-    static Map<String, Object> readConfig(Path dir) throws IOException {
-        Path cfg = dir.resolve("config.json");
-        if (!Files.exists(cfg)) {
-            return null;
-        }
-        try {
-            if (Json.parse(Files.readString(cfg)) instanceof Map<?, ?> m) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> map = (Map<String, Object>) m;
-                return map;
-            }
-            throw new ShrinkException(cfg + ": not a JSON object");
-        } catch (Json.JsonException e) {
-            throw new ShrinkException(cfg + ": invalid JSON: " + e.getMessage());
-        }
+    /** The config beside the weights, or null when there is none. */
+    static Map<String, Object> readConfig(Path dir) {
+        return Files.exists(dir.resolve("config.json")) ? CheckpointConfig.read(dir) : null;
     }
 
     private static Map<String, Object> toJson(Path path, Checkpoint ckpt, Map<String, Object> config) {
@@ -132,26 +120,37 @@ final class InspectCommand implements Command {
     private static void printTable(Console console, Path path, Checkpoint ckpt, Map<String, Object> config) {
         var out = console.out();
         out.println(path + " — " + ckpt.shards().size() + " shard" + (ckpt.shards().size() == 1 ? "" : "s"));
+        Map<String, Map<String, Object>> compressed = new LinkedHashMap<>();
         if (config != null) {
-            out.println("architecture: " + architecture(config));
+            out.println("architecture: " + architecture(config)
+                    + (CheckpointConfig.isMarked(config) ? " (" + CheckpointConfig.baseModelType(config) + ", marked model_type/quant_method "
+                            + CheckpointConfig.QUANT_METHOD + ": other loaders refuse it)" : ""));
             for (String k : SUMMARY_KEYS) {
                 if (config.containsKey(k)) out.printf("  %-24s %s%n", k, config.get(k));
             }
-            if (config.get("shrink4j") instanceof Map<?, ?> s) {
-                out.println("  shrink4j                 " + Json.write(s, 0));
-            }
+            if (config.get("shrink4j") instanceof Map<?, ?> s) printShrink4j(out, s, compressed);
         } else {
             out.println("(no config.json beside the weights)");
         }
+        // Tensors of compressed linears are summed per module in the table below; the rest are listed.
+        Map<String, String> moduleOf = new LinkedHashMap<>();
+        for (String n : ckpt.names()) {
+            int dot = n.lastIndexOf('.');
+            if (dot > 0 && compressed.containsKey(n.substring(0, dot)) && !n.endsWith(".bias")) moduleOf.put(n, n.substring(0, dot));
+        }
+        if (!compressed.isEmpty()) printCompressed(out, ckpt, compressed, moduleOf);
         out.println();
-        int nameWidth = Math.max(4, ckpt.names().stream().mapToInt(String::length).max().orElse(4));
-        out.printf("%-" + nameWidth + "s  %-5s  %-20s  %12s%n", "name", "dtype", "shape", "bytes");
+        List<String> listed = ckpt.names().stream().filter(n -> !moduleOf.containsKey(n)).toList();
+        int nameWidth = Math.max(4, listed.stream().mapToInt(String::length).max().orElse(4));
+        out.printf("%-" + nameWidth + "s  %-5s  %-20s  %12s%n", compressed.isEmpty() ? "name" : "other tensors", "dtype", "shape", "bytes");
         Map<DType, long[]> byType = new EnumMap<>(DType.class);
         long elements = 0;
         long bytes = 0;
         for (String n : ckpt.names()) {
             TensorInfo i = ckpt.info(n);
-            out.printf("%-" + nameWidth + "s  %-5s  %-20s  %12d%n", n, i.dtype().safetensorsName(), i.shape(), i.byteSize());
+            if (!moduleOf.containsKey(n)) {
+                out.printf("%-" + nameWidth + "s  %-5s  %-20s  %12d%n", n, i.dtype().safetensorsName(), i.shape(), i.byteSize());
+            }
             long[] acc = byType.computeIfAbsent(i.dtype(), d -> new long[3]);
             acc[0]++;
             acc[1] += i.shape().numel();
@@ -162,6 +161,73 @@ final class InspectCommand implements Command {
         out.println();
         byType.forEach((d, acc) -> out.printf("%-5s %6d tensors %,16d elements %,16d bytes%n", d.safetensorsName(), acc[0], acc[1], acc[2]));
         out.printf("total %6d tensors %,16d elements %,16d bytes (%s)%n", ckpt.names().size(), elements, bytes, human(bytes));
+    }
+
+    /** The shrink4j block without its per-module descriptors (those go to the table): structure and provenance, one line each. */
+    private static void printShrink4j(java.io.PrintStream out, Map<?, ?> s, Map<String, Map<String, Object>> compressed) {
+        if (s.get("tensors") instanceof Map<?, ?> t) {
+            for (Map.Entry<?, ?> e : t.entrySet()) {
+                if (e.getValue() instanceof Map<?, ?> d) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> descriptor = (Map<String, Object>) d;
+                    compressed.put(String.valueOf(e.getKey()), descriptor);
+                }
+            }
+        }
+        out.println("shrink4j (format_version " + s.get("format_version") + ")");
+        for (Map.Entry<?, ?> e : s.entrySet()) {
+            String k = String.valueOf(e.getKey());
+            if (k.equals("tensors") || k.equals("format_version")) continue;
+            if (k.equals("provenance") && e.getValue() instanceof Map<?, ?> p) {
+                for (Map.Entry<?, ?> pe : p.entrySet()) out.printf("  %-24s %s%n", pe.getKey(), flat(pe.getValue()));
+            } else {
+                out.printf("  %-24s %s%n", k, flat(e.getValue()));
+            }
+        }
+    }
+
+    /** One table row per compressed linear: module, format, bits, group, shape, stored bytes and bits per weight. */
+    private static void printCompressed(java.io.PrintStream out, Checkpoint ckpt, Map<String, Map<String, Object>> compressed,
+                                        Map<String, String> moduleOf) {
+        Map<String, Long> bytesOf = new LinkedHashMap<>();
+        moduleOf.forEach((n, m) -> bytesOf.merge(m, ckpt.info(n).byteSize(), Long::sum));
+        int w = Math.max(6, compressed.keySet().stream().mapToInt(String::length).max().orElse(6));
+        out.println();
+        out.printf("%-" + w + "s  %-16s  %4s  %5s  %-12s  %10s  %7s%n", "module", "format", "bits", "group", "shape", "bytes", "bits/w");
+        long params = 0, bytes = 0;
+        for (Map.Entry<String, Map<String, Object>> e : compressed.entrySet()) {
+            Map<String, Object> d = e.getValue();
+            long b = bytesOf.getOrDefault(e.getKey(), 0L);
+            long n = d.get("shape") instanceof List<?> sh && sh.size() == 2 ? ((Number) sh.get(0)).longValue() * ((Number) sh.get(1)).longValue() : 0;
+            params += n;
+            bytes += b;
+            out.printf("%-" + w + "s  %-16s  %4s  %5s  %-12s  %10d  %7s%n", e.getKey(), format(d), d.getOrDefault("bits", "-"),
+                    d.getOrDefault("group_size", "-"), flat(d.get("shape")), b, n == 0 ? "-" : String.format("%.3f", 8.0 * b / n));
+        }
+        out.printf("%d compressed linears, %,d weights in %,d bytes: %.3f bits/weight (stored bytes)%n",
+                compressed.size(), params, bytes, params == 0 ? 0.0 : 8.0 * bytes / params);
+    }
+
+    /** The format and what distinguishes it: "uniform sym", "nm 2:4", "lowrank r=8", "dense_and_sparse(uniform)". */
+    private static String format(Map<?, ?> d) {
+        String f = String.valueOf(d.get("format"));
+        if (Boolean.TRUE.equals(d.get("symmetric"))) f += " sym";
+        if (Boolean.TRUE.equals(d.get("act_order"))) f += " act";
+        if (d.get("n") != null && d.get("m") != null) f += " " + d.get("n") + ":" + d.get("m");
+        if (d.get("rank") != null) f += " r=" + d.get("rank");
+        if (d.get("columns") != null) f += " c=" + d.get("columns");
+        if (d.get("base") instanceof Map<?, ?> base) f += "(" + format(base) + ")";
+        return f;
+    }
+
+    /** A value on one line: lists as [a, b], maps as {k v, ...}. */
+    private static String flat(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            StringBuilder b = new StringBuilder("{");
+            for (Map.Entry<?, ?> e : m.entrySet()) b.append(b.length() > 1 ? ", " : "").append(e.getKey()).append(' ').append(flat(e.getValue()));
+            return b.append('}').toString();
+        }
+        return String.valueOf(v);
     }
 
     static String human(long bytes) {

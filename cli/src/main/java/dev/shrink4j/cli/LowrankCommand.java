@@ -118,7 +118,7 @@ final class LowrankCommand implements Command {
                 report.put("model", Map.of("path", in.toString()));
                 summary = run.stage("factorize", () -> driver.run(in, out, opts, listener));
             } else {
-                LlamaModel model = run.loadInput();
+                LlamaModel model = run.loadInput(false);
                 Tokenizer tok = run.tokenizer(model, !(run.randomCalibration() && args.has("no-eval")));
                 Calibration calib = method.needsCalibration() ? run.calibration(model, tok, DEFAULT_SAMPLES) : null;
                 if (calib != null) provenance.put("calibration", CompressionRun.calibrationInfo(calib.record()));

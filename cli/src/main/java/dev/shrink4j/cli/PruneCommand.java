@@ -111,7 +111,7 @@ final class PruneCommand implements Command {
         Path out = args.output(in, paths.get(1));
 
         try (CompressionRun run = new CompressionRun("prune", args, console, in, out)) {
-            LlamaModel model = run.loadInput();
+            LlamaModel model = run.loadInput(false);
             if (pattern != null) checkPattern(model, pattern);
             boolean needsCalib = !method.equals("magnitude");
             Tokenizer tok = run.tokenizer(model, !((run.randomCalibration() || !needsCalib) && args.has("no-eval")));

@@ -83,7 +83,7 @@ final class QuantizeCommand implements Command {
         try (CompressionRun run = new CompressionRun("quantize", args, console, in, out)) {
             Progress progress = run.progress();
             Report report = run.report();
-            LlamaModel model = run.loadInput();
+            LlamaModel model = run.loadInput(true);
             LlamaModel reference = LlamaModel.load(in, run.arena());
             // RTN is data-free (§2.1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = qo.method() == QuantMethod.RTN && !args.has("calib");

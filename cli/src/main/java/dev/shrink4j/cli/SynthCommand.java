@@ -1,15 +1,15 @@
 package dev.shrink4j.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shrink4j.model.ModelConfig;
 import dev.shrink4j.model.Synthetic;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.io.Json;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -56,25 +56,27 @@ final class SynthCommand implements Command {
         Args args = new Args(cl);
         String outDir = args.positionals("OUT").get(0);
         if (cl.hasOption("preset") == cl.hasOption("config")) throw new UsageException("give exactly one of --preset and --config");
-        ObjectNode config;
+        Map<String, Object> config;
         if (cl.hasOption("preset")) {
             String name = args.choice("preset", null, Synthetic.PRESETS);
             config = Synthetic.preset(name);
         } else {
             Path file = Path.of(cl.getOptionValue("config"));
-            if (!java.nio.file.Files.isRegularFile(file)) throw new ShrinkException("--config " + file + ": no such file");
-            JsonNode node;
+            if (!Files.isRegularFile(file)) throw new ShrinkException("--config " + file + ": no such file");
+            Object node;
             try {
-                node = new ObjectMapper().readTree(file.toFile());
-            } catch (IOException e) {
+                node = Json.parse(Files.readString(file));
+            } catch (IOException | Json.JsonException e) {
                 throw new ShrinkException("--config " + file + ": not valid JSON (" + e.getMessage() + ")");
             }
-            if (!(node instanceof ObjectNode obj)) throw new ShrinkException("--config " + file + ": not a JSON object");
-            config = obj;
+            if (!(node instanceof Map<?, ?> obj)) throw new ShrinkException("--config " + file + ": not a JSON object");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> read = (Map<String, Object>) obj;
+            config = read;
         }
         if (cl.hasOption("layers")) {
             int k = args.integer("layers", 0, 1);
-            int total = config.path("num_hidden_layers").asInt(0);
+            int total = config.get("num_hidden_layers") instanceof Number n ? n.intValue() : 0;
             if (k > total) throw new UsageException("--layers " + k + " exceeds the model's " + total + " layers");
             config.put("num_hidden_layers", k);
         }

@@ -37,6 +37,32 @@ class InspectCommandTest {
     }
 
     @Test
+    void rendersCompressedLayersAsATable() {
+        Path q = dir.resolve("rtn4");
+        CliRunner quantize = CliRunner.run("quantize", "--method", "rtn", "--bits", "4", "--no-eval", "--quiet", TestData.demoModel().toString(), q.toString());
+        assertEquals(0, quantize.status(), quantize.err());
+        CliRunner r = CliRunner.run("inspect", q.toString());
+        assertEquals(0, r.status(), r.err());
+        String out = r.out();
+        assertTrue(out.contains("architecture: LlamaForCausalLM (llama, marked model_type/quant_method shrink4j"), out);
+        assertTrue(out.lines().anyMatch(l -> l.matches("module +format +bits +group +shape +bytes +bits/w")), out);
+        // 64 × 64 at 4 bits in one group of 64: 2048 B codes + 64 F16 scales + 64 packed 4-bit zeros (one byte per row).
+        assertTrue(out.lines().anyMatch(l -> l.matches("model\\.layers\\.0\\.self_attn\\.q_proj +uniform +4 +64 +\\[64, 64] +2240 +4\\.375")), out);
+        assertTrue(out.lines().anyMatch(l -> l.matches("model\\.layers\\.0\\.mlp\\.down_proj +uniform +4 +128 +\\[64, 172] +5824 +4\\.233")), out);
+        assertTrue(out.contains("35 compressed linears, 226,560 weights in 122,920 bytes: 4.340 bits/weight (stored bytes)"), out);
+        assertFalse(out.contains("{\"format_version\""), "no raw JSON block");
+        assertFalse(out.contains(".qweight"), "a compressed linear's tensors are summed in its row");
+        assertTrue(out.lines().allMatch(l -> l.length() < 200), "no 6 KB line");
+        assertTrue(out.contains("total    117 tensors"), out);
+
+        CliRunner json = CliRunner.run("inspect", "--json", q.toString());
+        assertEquals(0, json.status(), json.err());
+        Map<?, ?> root = (Map<?, ?>) Json.parse(json.out());
+        assertEquals(35, ((Map<?, ?>) ((Map<?, ?>) root.get("shrink4j")).get("tensors")).size());
+        assertEquals(117, ((List<?>) root.get("tensors")).size());
+    }
+
+    @Test
     void exitCodesAndOneLineMessages() throws IOException {
         CliRunner usage = CliRunner.run("inspect");
         assertEquals(2, usage.status());

@@ -86,6 +86,7 @@ public final class CheckpointLowRank {
      * safetensors headers only), so an impossible ratio fails at once with the module's name.
      */
     public void preflight(Path in) {
+        dev.shrink4j.model.CheckpointConfig.requireDense(in, "lowrank");
         try (Arena mapped = Arena.ofConfined()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
             TreeMap<Integer, List<String>> blocks = blockLinears(ckpt);

@@ -66,7 +66,7 @@ final class LowRankCheckpointWriter implements AutoCloseable {
         s4j.put("tensors", descriptors);
         s4j.put("provenance", options.provenance());
         config.put("shrink4j", s4j);
-        writer.writeFile("config.json", Json.write(config, 2) + "\n");
+        writer.writeFile("config.json", dev.shrink4j.model.CheckpointConfig.toJson(config));
         copySideFiles(input.directory());
         Path written = writer.commit();
         return new CheckpointLowRank.Summary(written, blocks, linears, denseParams, params, safetensorsBytes(written));

@@ -1,11 +1,11 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.shrink4j.tensors.ShrinkException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 
@@ -27,20 +27,22 @@ final class BpeVocabulary {
         this.special = special;
     }
 
-    static BpeVocabulary parse(JsonNode root, Path file) {
-        JsonNode model = root.path("model");
+    static BpeVocabulary parse(Map<String, Object> root, Path file) {
+        Map<String, Object> model = JsonFields.object(root, "model");
         Map<String, Integer> ids = new HashMap<>();
         int max = -1;
-        for (Map.Entry<String, JsonNode> e : model.path("vocab").properties()) {
-            ids.put(e.getKey(), e.getValue().asInt());
-            max = Math.max(max, e.getValue().asInt());
+        Map<String, Object> vocab = JsonFields.object(model, "vocab");
+        for (Map.Entry<String, Object> e : (vocab == null ? Map.<String, Object>of() : vocab).entrySet()) {
+            int id = e.getValue() instanceof Number n ? n.intValue() : 0;
+            ids.put(e.getKey(), id);
+            max = Math.max(max, id);
         }
         BitSet special = new BitSet();
-        for (JsonNode a : root.path("added_tokens")) {
-            int id = a.path("id").asInt();
-            ids.putIfAbsent(a.path("content").asText(), id);
+        for (Object a : JsonFields.list(root, "added_tokens")) {
+            int id = JsonFields.integer(a, "id", 0);
+            ids.putIfAbsent(JsonFields.text(a, "content", ""), id);
             max = Math.max(max, id);
-            if (a.path("special").asBoolean(false)) special.set(id);
+            if (JsonFields.bool(a, "special", false)) special.set(id);
         }
         if (max < 0) {
             throw new ShrinkException(file + ": empty vocabulary");
@@ -49,14 +51,14 @@ final class BpeVocabulary {
         ids.forEach((k, v) -> pieces[v] = k);
         Map<Long, long[]> merges = new HashMap<>();
         int rank = 0;
-        for (JsonNode m : model.path("merges")) {
+        for (Object m : JsonFields.list(model, "merges")) {
             String a;
             String b;
-            if (m.isArray()) {
-                a = m.get(0).asText();
-                b = m.get(1).asText();
+            if (m instanceof List<?> pair) {
+                a = JsonFields.text(pair.get(0), "");
+                b = JsonFields.text(pair.get(1), "");
             } else {
-                String s = m.asText();
+                String s = JsonFields.text(m, "");
                 int sp = s.indexOf(' ', 1);
                 if (sp < 0) throw new ShrinkException(file + ": malformed merge \"" + s + "\"");
                 a = s.substring(0, sp);

@@ -1,6 +1,5 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.shrink4j.tensors.ShrinkException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -51,24 +50,24 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
         this.nfc = nfc;
     }
 
-    static ByteLevelBpeTokenizer create(JsonNode root, BpeVocabulary vocab, int bos, Path file) {
+    static ByteLevelBpeTokenizer create(Map<String, Object> root, BpeVocabulary vocab, int bos, Path file) {
         String pattern = null;
         boolean prefix = false;
-        List<JsonNode> parts = new ArrayList<>();
-        JsonNode pre = root.get("pre_tokenizer");
-        if (pre != null && pre.has("pretokenizers")) pre.get("pretokenizers").forEach(parts::add);
-        else if (pre != null && !pre.isNull()) parts.add(pre);
-        for (JsonNode p : parts) {
-            switch (p.path("type").asText()) {
+        List<Object> parts = new ArrayList<>();
+        Map<String, Object> pre = JsonFields.object(root, "pre_tokenizer");
+        if (pre != null && JsonFields.has(pre, "pretokenizers")) parts.addAll(JsonFields.list(pre, "pretokenizers"));
+        else if (pre != null) parts.add(pre);
+        for (Object p : parts) {
+            switch (JsonFields.text(p, "type", "")) {
                 case "Split" -> {
-                    JsonNode pat = p.path("pattern");
-                    pattern = pat.has("Regex") ? pat.get("Regex").asText() : Pattern.quote(pat.path("String").asText());
+                    Map<String, Object> pat = JsonFields.object(p, "pattern");
+                    pattern = JsonFields.has(pat, "Regex") ? JsonFields.text(pat, "Regex", "") : Pattern.quote(JsonFields.text(pat, "String", ""));
                 }
                 case "ByteLevel" -> {
-                    prefix = p.path("add_prefix_space").asBoolean(false);
-                    if (p.path("use_regex").asBoolean(true) && pattern == null) pattern = GPT2_PATTERN;
+                    prefix = JsonFields.bool(p, "add_prefix_space", false);
+                    if (JsonFields.bool(p, "use_regex", true) && pattern == null) pattern = GPT2_PATTERN;
                 }
-                default -> throw new ShrinkException(file + ": unsupported pre-tokenizer " + p.path("type").asText());
+                default -> throw new ShrinkException(file + ": unsupported pre-tokenizer " + JsonFields.text(p, "type", ""));
             }
         }
         Pattern compiled;

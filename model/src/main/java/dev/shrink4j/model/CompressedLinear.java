@@ -1,7 +1,5 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Parallel;
 import dev.shrink4j.tensors.Shape;
@@ -21,7 +19,6 @@ import java.util.Set;
  * backward pass widens Ŵ to F32 for the duration of the call.
  */
 public final class CompressedLinear implements Linear {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Rows per parallel chunk of the format's (single-threaded) matmul. */
     private static final int ROWS_PER_CHUNK = 16;
 
@@ -37,10 +34,8 @@ public final class CompressedLinear implements Linear {
      * Reads module {@code module} from {@code source} given its {@code shrink4j.tensors} entry; the
      * {@link LlamaModel.CompressedLinearLoader} used when a checkpoint names compressed tensors.
      */
-    public static Linear load(String module, JsonNode format, WeightSource source, int dOut, int dIn) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> descriptor = JSON.convertValue(format, LinkedHashMap.class);
-        CompressedWeight w = Formats.fromTensors(module, descriptor, view(source));
+    public static Linear load(String module, Map<String, Object> format, WeightSource source, int dOut, int dIn) {
+        CompressedWeight w = Formats.fromTensors(module, format, view(source));
         if (w.dOut() != dOut || w.dIn() != dIn) {
             throw new ShrinkException(module + ": compressed weight is (" + w.dOut() + ", " + w.dIn() + "), expected (" + dOut + ", " + dIn
                     + ") from config.json");

@@ -1,6 +1,5 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
@@ -32,7 +31,7 @@ public final class LlamaModel {
      */
     @FunctionalInterface
     public interface CompressedLinearLoader {
-        Linear load(String module, JsonNode format, WeightSource source, int dOut, int dIn);
+        Linear load(String module, Map<String, Object> format, WeightSource source, int dOut, int dIn);
     }
 
     private LlamaModel(ModelConfig config, WeightSource weights, CompressedLinearLoader compressed) {
@@ -99,7 +98,7 @@ public final class LlamaModel {
     }
 
     private Linear linear(String module, int dOut, int dIn, boolean bias, CompressedLinearLoader compressed) {
-        JsonNode format = config.compressedTensors().get(module);
+        Map<String, Object> format = config.compressedTensors().get(module);
         if (format != null) {
             CompressedLinearLoader loader = compressed != null ? compressed : CompressedLinear::load;
             return loader.load(module, format, weights, dOut, dIn);
@@ -130,6 +129,14 @@ public final class LlamaModel {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /**
+     * Whether the checkpoint holds compressed linears ({@code shrink4j.tensors}). Methods that read
+     * weights through {@link Linear#weight} see them dequantized, block by block.
+     */
+    public boolean isCompressed() {
+        return !config.compressedTensors().isEmpty();
     }
 
     public WeightSource weights() {

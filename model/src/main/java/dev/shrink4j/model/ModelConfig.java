@@ -1,13 +1,16 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import static dev.shrink4j.model.JsonFields.bool;
+import static dev.shrink4j.model.JsonFields.has;
+import static dev.shrink4j.model.JsonFields.integer;
+import static dev.shrink4j.model.JsonFields.number;
+import static dev.shrink4j.model.JsonFields.text;
+
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
@@ -18,7 +21,10 @@ import java.util.Map;
 /**
  * The Llama-family hyperparameters of a Hugging Face {@code config.json}, plus the {@code shrink4j}
  * block of compressed checkpoints (per-layer FFN widths, blocks without attention, compressed tensor
- * formats). Immutable; build one with {@link #load(Path)} or {@link #parse(JsonNode, String)}.
+ * formats). Immutable; build one with {@link #load(Path)} or {@link #parse(Map, String)}. JSON is the
+ * project's one object model, {@link Json} (maps and lists; docs/DESIGN.md). A {@code quantization_config}
+ * is read only to refuse other tools' quantized checkpoints: ours is marked {@code "quant_method":
+ * "shrink4j"} ({@link CheckpointConfig}) and read like an unmarked one.
  *
  * @param architecture    {@code LlamaForCausalLM}, {@code MistralForCausalLM} or {@code Qwen2ForCausalLM}
  * @param headDim         per-head width (explicit {@code head_dim}, else hidden / heads)
@@ -27,8 +33,8 @@ import java.util.Map;
  * @param outputBias      o_proj carries a bias (Llama {@code attention_bias})
  * @param slidingWindow   Mistral's attention window in tokens, 0 when unbounded
  * @param attentionRemoved layers whose attention sub-block was removed (2SSP, METHODS §5.5)
- * @param compressedTensors module name → format description of compressed linears (raw JSON objects)
- * @param raw             the whole config.json, kept so writers can preserve unknown keys
+ * @param compressedTensors module name → format descriptor of compressed linears (unmodifiable JSON objects)
+ * @param raw             the whole config.json (unmodifiable), kept so writers can preserve unknown keys
  */
 public record ModelConfig(
         String architecture,
@@ -50,13 +56,11 @@ public record ModelConfig(
         int[] eosTokenIds,
         int[] intermediateSizes,
         BitSet attentionRemoved,
-        Map<String, JsonNode> compressedTensors,
-        ObjectNode raw) {
+        Map<String, Map<String, Object>> compressedTensors,
+        Map<String, Object> raw) {
 
     /** The architectures whose forward and backward this module implements. */
     public static final List<String> SUPPORTED = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * RoPE frequency scaling from {@code rope_scaling}: {@code none}, {@code linear} (positions ÷
@@ -72,34 +76,43 @@ public record ModelConfig(
         if (!Files.isRegularFile(file)) {
             throw new ShrinkException("no config.json in " + path + " (expected a Hugging Face model directory)");
         }
-        JsonNode node;
+        Object node;
         try {
-            node = JSON.readTree(file.toFile());
-        } catch (IOException e) {
+            node = Json.parse(Files.readString(file));
+        } catch (IOException | Json.JsonException e) {
             throw new ShrinkException("cannot parse " + file + ": " + e.getMessage(), e);
         }
-        return parse(node, file.toString());
+        if (!(node instanceof Map<?, ?> m)) throw new ShrinkException(file + ": config is not a JSON object");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> obj = (Map<String, Object>) m;
+        return parse(obj, file.toString());
     }
 
-    /** Parses a config tree; {@code source} names it in error messages. */
-    public static ModelConfig parse(JsonNode node, String source) {
-        if (!(node instanceof ObjectNode obj)) {
+    /** Parses a config object ({@link Json}'s model); {@code source} names it in error messages. */
+    public static ModelConfig parse(Map<String, ?> obj, String source) {
+        if (obj == null) {
             throw new ShrinkException(source + ": config is not a JSON object");
         }
         String arch = architecture(obj, source);
+        Map<String, Object> quant = JsonFields.object(obj, "quantization_config");
+        if (quant != null && !CheckpointConfig.QUANT_METHOD.equals(text(quant, "quant_method", null))) {
+            throw new ShrinkException(source + ": quantization_config.quant_method " + text(quant, "quant_method", "(none)")
+                    + " is another tool's quantization; shrink4j reads dense checkpoints and its own (quant_method "
+                    + CheckpointConfig.QUANT_METHOD + ")");
+        }
         boolean qwen = arch.equals("Qwen2ForCausalLM");
-        String act = obj.path("hidden_act").asText("silu");
+        String act = text(obj, "hidden_act", "silu");
         if (!act.equals("silu")) {
             throw new ShrinkException(source + ": unsupported hidden_act " + act + "; supported: silu");
         }
-        if (obj.path("mlp_bias").asBoolean(false)) {
+        if (bool(obj, "mlp_bias", false)) {
             throw new ShrinkException(source + ": mlp_bias=true is not supported");
         }
         int hidden = requireInt(obj, "hidden_size", source);
         int layers = requireInt(obj, "num_hidden_layers", source);
         int heads = requireInt(obj, "num_attention_heads", source);
-        int kvHeads = obj.hasNonNull("num_key_value_heads") ? obj.get("num_key_value_heads").asInt() : heads;
-        int headDim = obj.hasNonNull("head_dim") ? obj.get("head_dim").asInt() : hidden / heads;
+        int kvHeads = integer(obj, "num_key_value_heads", heads);
+        int headDim = integer(obj, "head_dim", heads == 0 ? 0 : hidden / heads);
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
             throw new ShrinkException(source + ": num_attention_heads " + heads + " must be a positive multiple of num_key_value_heads " + kvHeads);
         }
@@ -107,66 +120,77 @@ public record ModelConfig(
             throw new ShrinkException(source + ": head_dim " + headDim + " must be positive and even (RoPE rotates pairs)");
         }
         int vocab = requireInt(obj, "vocab_size", source);
-        int maxPos = obj.path("max_position_embeddings").asInt(2048);
-        double eps = obj.path("rms_norm_eps").asDouble(1e-6);
-        double theta = obj.path("rope_theta").asDouble(10000.0);
-        RopeScaling scaling = ropeScaling(obj.get("rope_scaling"), source);
-        boolean tied = obj.path("tie_word_embeddings").asBoolean(false);
-        boolean llamaBias = obj.path("attention_bias").asBoolean(false);
+        int maxPos = integer(obj, "max_position_embeddings", 2048);
+        double eps = number(obj, "rms_norm_eps", 1e-6);
+        double theta = number(obj, "rope_theta", 10000.0);
+        RopeScaling scaling = ropeScaling(JsonFields.object(obj, "rope_scaling"), source);
+        boolean tied = bool(obj, "tie_word_embeddings", false);
+        boolean llamaBias = bool(obj, "attention_bias", false);
         boolean qkvBias = qwen || llamaBias;
         boolean oBias = !qwen && llamaBias;
         int window = 0;
-        if (arch.equals("MistralForCausalLM") && obj.hasNonNull("sliding_window")) {
-            window = obj.get("sliding_window").asInt();
-        } else if (qwen && obj.path("use_sliding_window").asBoolean(false) && obj.hasNonNull("sliding_window")) {
+        if (arch.equals("MistralForCausalLM") && has(obj, "sliding_window")) {
+            window = integer(obj, "sliding_window", 0);
+        } else if (qwen && bool(obj, "use_sliding_window", false) && has(obj, "sliding_window")) {
             throw new ShrinkException(source + ": Qwen2 use_sliding_window=true is not supported");
         }
-        int bos = obj.path("bos_token_id").asInt(1);
+        int bos = integer(obj, "bos_token_id", 1);
         int[] eos = intList(obj.get("eos_token_id"));
 
-        JsonNode sh = obj.get("shrink4j");
+        Map<String, Object> sh = JsonFields.object(obj, "shrink4j");
         int[] inter = intermediateSizes(obj, sh, layers, source);
         BitSet removed = new BitSet(layers);
-        Map<String, JsonNode> tensors = new LinkedHashMap<>();
-        if (sh != null && sh.isObject()) {
-            int version = sh.path("format_version").asInt(1);
+        Map<String, Map<String, Object>> tensors = new LinkedHashMap<>();
+        if (sh != null) {
+            int version = integer(sh, "format_version", 1);
             if (version != 1) {
                 throw new ShrinkException(source + ": shrink4j.format_version " + version + " is newer than this tool (supports 1)");
             }
-            for (JsonNode l : sh.path("attention_removed")) {
-                int i = l.asInt(-1);
+            for (Object l : JsonFields.list(sh, "attention_removed")) {
+                int i = l instanceof Number n ? n.intValue() : -1;
                 if (i < 0 || i >= layers) {
                     throw new ShrinkException(source + ": shrink4j.attention_removed names layer " + l + ", model has " + layers);
                 }
                 removed.set(i);
             }
-            sh.path("tensors").properties().forEach(e -> tensors.put(e.getKey(), e.getValue()));
+            Map<String, Object> t = JsonFields.object(sh, "tensors");
+            if (t != null) {
+                for (Map.Entry<String, Object> e : t.entrySet()) {
+                    Map<String, Object> d = JsonFields.object(t, e.getKey());
+                    if (d == null) throw new ShrinkException(source + ": shrink4j.tensors." + e.getKey() + " is not a JSON object");
+                    tensors.put(e.getKey(), Collections.unmodifiableMap(new LinkedHashMap<>(d)));
+                }
+            }
         }
         return new ModelConfig(arch, hidden, layers, heads, kvHeads, headDim, vocab, maxPos, eps, theta, scaling,
-                tied, qkvBias, oBias, window, bos, eos, inter, removed, Collections.unmodifiableMap(tensors), obj.deepCopy());
+                tied, qkvBias, oBias, window, bos, eos, inter, removed, Collections.unmodifiableMap(tensors),
+                Collections.unmodifiableMap(new LinkedHashMap<>(obj)));
     }
 
-    private static String architecture(ObjectNode obj, String source) {
-        JsonNode archs = obj.get("architectures");
-        String arch = archs != null && archs.isArray() && !archs.isEmpty() ? archs.get(0).asText()
-                : obj.path("model_type").asText("(none)");
+    private static String architecture(Map<String, ?> obj, String source) {
+        List<?> archs = JsonFields.list(obj, "architectures");
+        String base = CheckpointConfig.baseModelType(obj);
+        String arch = !archs.isEmpty() ? text(archs.get(0), "(none)") : base != null ? base : "(none)";
         if (!SUPPORTED.contains(arch)) {
             throw new ShrinkException(source + ": unsupported architecture " + arch + "; supported: " + String.join(", ", SUPPORTED));
         }
         return arch;
     }
 
-    private static int[] intermediateSizes(ObjectNode obj, JsonNode sh, int layers, String source) {
-        JsonNode per = sh != null ? sh.get("intermediate_sizes") : null;
-        if (per == null && obj.path("intermediate_size").isArray()) {
+    private static int[] intermediateSizes(Map<String, ?> obj, Map<String, Object> sh, int layers, String source) {
+        Object per = sh != null ? sh.get("intermediate_sizes") : null;
+        if (per == null && obj.get("intermediate_size") instanceof List<?>) {
             per = obj.get("intermediate_size");
         }
-        if (per != null && per.isArray()) {
-            if (per.size() != layers) {
-                throw new ShrinkException(source + ": " + per.size() + " per-layer intermediate sizes for " + layers + " layers");
+        if (per instanceof List<?> l) {
+            if (l.size() != layers) {
+                throw new ShrinkException(source + ": " + l.size() + " per-layer intermediate sizes for " + layers + " layers");
             }
             int[] out = new int[layers];
-            for (int i = 0; i < layers; i++) out[i] = per.get(i).asInt();
+            for (int i = 0; i < layers; i++) {
+                if (!(l.get(i) instanceof Number n)) throw new ShrinkException(source + ": intermediate size " + l.get(i) + " is not a number");
+                out[i] = n.intValue();
+            }
             return out;
         }
         int[] out = new int[layers];
@@ -174,38 +198,36 @@ public record ModelConfig(
         return out;
     }
 
-    private static RopeScaling ropeScaling(JsonNode rs, String source) {
-        if (rs == null || rs.isNull()) {
+    private static RopeScaling ropeScaling(Map<String, Object> rs, String source) {
+        if (rs == null) {
             return RopeScaling.NONE;
         }
-        String type = rs.hasNonNull("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+        String type = has(rs, "rope_type") ? text(rs, "rope_type", "default") : text(rs, "type", "default");
         return switch (type) {
             case "default" -> RopeScaling.NONE;
-            case "linear" -> new RopeScaling("linear", rs.path("factor").asDouble(1), 0, 0, 0);
-            case "llama3" -> new RopeScaling("llama3", rs.path("factor").asDouble(8), rs.path("low_freq_factor").asDouble(1),
-                    rs.path("high_freq_factor").asDouble(4), rs.path("original_max_position_embeddings").asInt(8192));
+            case "linear" -> new RopeScaling("linear", number(rs, "factor", 1), 0, 0, 0);
+            case "llama3" -> new RopeScaling("llama3", number(rs, "factor", 8), number(rs, "low_freq_factor", 1),
+                    number(rs, "high_freq_factor", 4), integer(rs, "original_max_position_embeddings", 8192));
             default -> throw new ShrinkException(source + ": unsupported rope_scaling type " + type + "; supported: linear, llama3");
         };
     }
 
-    private static int requireInt(JsonNode obj, String key, String source) {
-        JsonNode v = obj.get(key);
-        if (v == null || !v.canConvertToInt()) {
+    private static int requireInt(Map<String, ?> obj, String key, String source) {
+        if (!(obj.get(key) instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+                || n.doubleValue() > Integer.MAX_VALUE || n.doubleValue() < Integer.MIN_VALUE) {
             throw new ShrinkException(source + ": missing or non-integer \"" + key + "\"");
         }
-        return v.asInt();
+        return n.intValue();
     }
 
-    private static int[] intList(JsonNode n) {
-        if (n == null || n.isNull()) {
+    private static int[] intList(Object n) {
+        if (n == null) {
             return new int[0];
         }
-        if (n.isArray()) {
-            List<Integer> l = new ArrayList<>();
-            n.forEach(v -> l.add(v.asInt()));
-            return l.stream().mapToInt(Integer::intValue).toArray();
+        if (n instanceof List<?> l) {
+            return l.stream().filter(v -> v instanceof Number).mapToInt(v -> ((Number) v).intValue()).toArray();
         }
-        return new int[] {n.asInt()};
+        return n instanceof Number x ? new int[] {x.intValue()} : new int[0];
     }
 
     /** FFN width of layer {@code layer}. */
@@ -242,9 +264,10 @@ public record ModelConfig(
         return Math.min(2048, maxPositions);
     }
 
-    /** The model_type of the raw config ("llama", "mistral", "qwen2"). */
+    /** The network's model_type ("llama", "mistral", "qwen2"); a marked config's original one ({@link CheckpointConfig}). */
     public String modelType() {
-        return raw.path("model_type").asText("");
+        String t = CheckpointConfig.baseModelType(raw);
+        return t == null ? "" : t;
     }
 
     @Override

@@ -1,8 +1,8 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * SentencePiece-style BPE as Llama-2 tokenizers export it to {@code tokenizer.json}: spaces become
@@ -28,17 +28,17 @@ final class SentencePieceBpeTokenizer implements Tokenizer {
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.id(String.format("<0x%02X>", b));
     }
 
-    static SentencePieceBpeTokenizer create(JsonNode root, BpeVocabulary vocab, int bos) {
-        JsonNode model = root.path("model");
+    static SentencePieceBpeTokenizer create(Map<String, Object> root, BpeVocabulary vocab, int bos) {
+        Map<String, Object> model = JsonFields.object(root, "model");
         // Llama-2 "legacy" exports prepend ▁ in the normalizer; newer ones use a Metaspace pre-tokenizer.
         boolean prepend = Tokenizer.containsType(root.get("normalizer"), "Prepend");
-        JsonNode pre = root.get("pre_tokenizer");
+        Map<String, Object> pre = JsonFields.object(root, "pre_tokenizer");
         if (Tokenizer.containsType(pre, "Metaspace")) {
-            String scheme = pre.path("prepend_scheme").asText(pre.path("add_prefix_space").asBoolean(true) ? "always" : "never");
+            String scheme = JsonFields.text(pre, "prepend_scheme", JsonFields.bool(pre, "add_prefix_space", true) ? "always" : "never");
             prepend = !scheme.equals("never");
         }
-        String unkToken = model.path("unk_token").asText("<unk>");
-        return new SentencePieceBpeTokenizer(vocab, bos, prepend, model.path("byte_fallback").asBoolean(false), vocab.id(unkToken));
+        String unkToken = JsonFields.text(model, "unk_token", "<unk>");
+        return new SentencePieceBpeTokenizer(vocab, bos, prepend, JsonFields.bool(model, "byte_fallback", false), vocab.id(unkToken));
     }
 
     @Override

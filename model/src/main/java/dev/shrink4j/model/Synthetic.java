@@ -1,12 +1,11 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.io.CheckpointWriter;
+import dev.shrink4j.tensors.io.Json;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -22,7 +21,6 @@ import java.util.stream.IntStream;
  * own seed (seed, name, chunk), so the values do not depend on thread count or tensor order.
  */
 public final class Synthetic {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Elements generated per parallel chunk. */
     private static final int CHUNK = 1 << 20;
 
@@ -32,8 +30,8 @@ public final class Synthetic {
     public static final List<String> PRESETS = List.of("tinyllama-1.1b", "llama-2-7b", "llama-3.2-1b", "mistral-7b", "qwen2.5-0.5b", "qwen2.5-7b");
 
     /** The config.json of a preset architecture. */
-    public static ObjectNode preset(String name) {
-        ObjectNode c = JSON.createObjectNode();
+    public static Map<String, Object> preset(String name) {
+        Map<String, Object> c = new LinkedHashMap<>();
         switch (name) {
             case "tinyllama-1.1b" -> llama(c, 2048, 5632, 22, 32, 4, 32000, 2048, 10000, 1e-5, false);
             case "llama-2-7b" -> llama(c, 4096, 11008, 32, 32, 32, 32000, 4096, 10000, 1e-5, false);
@@ -42,15 +40,19 @@ public final class Synthetic {
                 c.put("head_dim", 64);
                 c.put("bos_token_id", 128000);
                 c.put("eos_token_id", 128001);
-                ObjectNode rs = c.putObject("rope_scaling");
-                rs.put("rope_type", "llama3").put("factor", 32.0).put("low_freq_factor", 1.0).put("high_freq_factor", 4.0)
-                        .put("original_max_position_embeddings", 8192);
+                Map<String, Object> rs = new LinkedHashMap<>();
+                rs.put("rope_type", "llama3");
+                rs.put("factor", 32.0);
+                rs.put("low_freq_factor", 1.0);
+                rs.put("high_freq_factor", 4.0);
+                rs.put("original_max_position_embeddings", 8192);
+                c.put("rope_scaling", rs);
             }
             case "mistral-7b" -> {
                 llama(c, 4096, 14336, 32, 32, 8, 32000, 32768, 1000000, 1e-5, false);
-                c.putArray("architectures").add("MistralForCausalLM");
+                c.put("architectures", List.of("MistralForCausalLM"));
                 c.put("model_type", "mistral");
-                c.putNull("sliding_window");
+                c.put("sliding_window", null);
             }
             case "qwen2.5-0.5b" -> qwen(c, 896, 4864, 24, 14, 2, 151936, 32768, true);
             case "qwen2.5-7b" -> qwen(c, 3584, 18944, 28, 28, 4, 152064, 32768, false);
@@ -59,9 +61,9 @@ public final class Synthetic {
         return c;
     }
 
-    private static void llama(ObjectNode c, int hidden, int inter, int layers, int heads, int kv, int vocab, int ctx, double theta,
+    private static void llama(Map<String, Object> c, int hidden, int inter, int layers, int heads, int kv, int vocab, int ctx, double theta,
                               double eps, boolean tied) {
-        c.putArray("architectures").add("LlamaForCausalLM");
+        c.put("architectures", List.of("LlamaForCausalLM"));
         c.put("model_type", "llama");
         c.put("hidden_size", hidden);
         c.put("intermediate_size", inter);
@@ -80,9 +82,9 @@ public final class Synthetic {
         c.put("torch_dtype", "bfloat16");
     }
 
-    private static void qwen(ObjectNode c, int hidden, int inter, int layers, int heads, int kv, int vocab, int ctx, boolean tied) {
+    private static void qwen(Map<String, Object> c, int hidden, int inter, int layers, int heads, int kv, int vocab, int ctx, boolean tied) {
         llama(c, hidden, inter, layers, heads, kv, vocab, ctx, 1000000, 1e-6, tied);
-        c.putArray("architectures").add("Qwen2ForCausalLM");
+        c.put("architectures", List.of("Qwen2ForCausalLM"));
         c.put("model_type", "qwen2");
         c.put("bos_token_id", 151643);
         c.put("eos_token_id", 151645);
@@ -159,10 +161,10 @@ public final class Synthetic {
      * as given (with {@code torch_dtype} set) and every tensor generated one at a time, so memory stays
      * one tensor. Returns the committed directory.
      */
-    public static Path write(ObjectNode configJson, DType dtype, long seed, Path out, long maxShardBytes, boolean force) {
+    public static Path write(Map<String, Object> configJson, DType dtype, long seed, Path out, long maxShardBytes, boolean force) {
         ModelConfig c = ModelConfig.parse(configJson, "synthetic config");
-        double sigma = configJson.path("initializer_range").asDouble(0.02);
-        ObjectNode json = configJson.deepCopy();
+        double sigma = JsonFields.number(configJson, "initializer_range", 0.02);
+        Map<String, Object> json = new LinkedHashMap<>(configJson);
         json.put("torch_dtype", switch (dtype) {
             case BF16 -> "bfloat16";
             case F16 -> "float16";
@@ -175,7 +177,7 @@ public final class Synthetic {
                     w.add(e.getKey(), generate(e.getKey(), e.getValue(), dtype, sigma, seed, arena));
                 }
             }
-            w.writeFile("config.json", json.toPrettyString());
+            w.writeFile("config.json", Json.write(json, 2) + "\n");
             return w.commit();
         }
     }

@@ -1,11 +1,9 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shrink4j.tensors.ShrinkException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Text ↔ token ids. Two families are implemented from {@code tokenizer.json}: SentencePiece-style BPE
@@ -34,27 +32,22 @@ public interface Tokenizer {
         if (!Files.isRegularFile(file)) {
             throw new ShrinkException("no tokenizer.json in " + dir);
         }
-        ObjectMapper json = new ObjectMapper();
-        JsonNode root;
-        JsonNode tokConfig = null;
-        try {
-            root = json.readTree(file.toFile());
-            Path tc = dir.resolve("tokenizer_config.json");
-            if (Files.isRegularFile(tc)) {
-                tokConfig = json.readTree(tc.toFile());
-            }
-        } catch (IOException e) {
-            throw new ShrinkException("cannot parse tokenizer files in " + dir + ": " + e.getMessage(), e);
+        Map<String, Object> root;
+        Map<String, Object> tokConfig = null;
+        root = JsonFields.readObject(file);
+        Path tc = dir.resolve("tokenizer_config.json");
+        if (Files.isRegularFile(tc)) {
+            tokConfig = JsonFields.readObject(tc);
         }
-        JsonNode model = root.path("model");
-        if (!model.path("type").asText("BPE").equals("BPE")) {
-            throw new ShrinkException(file + ": unsupported tokenizer model " + model.path("type").asText() + "; supported: BPE");
+        Map<String, Object> model = JsonFields.object(root, "model");
+        if (!JsonFields.text(model, "type", "BPE").equals("BPE")) {
+            throw new ShrinkException(file + ": unsupported tokenizer model " + JsonFields.text(model, "type", "") + "; supported: BPE");
         }
         BpeVocabulary vocab = BpeVocabulary.parse(root, file);
         int bos = config != null ? config.bosTokenId() : -1;
         if (tokConfig != null) {
-            JsonNode b = tokConfig.get("bos_token");
-            String content = b == null || b.isNull() ? null : b.isObject() ? b.path("content").asText() : b.asText();
+            Object b = tokConfig.get("bos_token");
+            String content = b == null ? null : b instanceof Map<?, ?> ? JsonFields.text(b, "content", "") : JsonFields.text(b, null);
             if (content != null && vocab.id(content) >= 0) {
                 bos = vocab.id(content);
             }
@@ -64,15 +57,15 @@ public interface Tokenizer {
     }
 
     /** Whether {@code node} (possibly a Sequence) contains a component of {@code type}. */
-    static boolean containsType(JsonNode node, String type) {
-        if (node == null || node.isNull()) {
+    static boolean containsType(Object node, String type) {
+        if (!(node instanceof Map<?, ?>)) {
             return false;
         }
-        if (type.equals(node.path("type").asText())) {
+        if (type.equals(JsonFields.text(node, "type", ""))) {
             return true;
         }
         for (String key : new String[] {"pretokenizers", "normalizers", "decoders"}) {
-            for (JsonNode c : node.path(key)) {
+            for (Object c : JsonFields.list(node, key)) {
                 if (containsType(c, type)) return true;
             }
         }

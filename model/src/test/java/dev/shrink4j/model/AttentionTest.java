@@ -2,7 +2,7 @@ package dev.shrink4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,7 +17,7 @@ class AttentionTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 37})
     void blockedMatchesNaive(int window) {
-        ObjectNode json = TinyModels.config("MistralForCausalLM");
+        Map<String, Object> json = TinyModels.config("MistralForCausalLM");
         json.put("head_dim", 8);
         if (window > 0) json.put("sliding_window", window);
         ModelConfig c = ModelConfig.parse(json, "t");

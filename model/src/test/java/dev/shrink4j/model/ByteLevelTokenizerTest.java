@@ -3,12 +3,14 @@ package dev.shrink4j.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shrink4j.tensors.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,32 +40,34 @@ class ByteLevelTokenizerTest {
     }
 
     private Tokenizer fixture(boolean llama3Split) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode root = json.createObjectNode();
-        ObjectNode model = root.putObject("model");
+        Map<String, Object> root = new LinkedHashMap<>();
+        Map<String, Object> model = new LinkedHashMap<>();
+        root.put("model", model);
         model.put("type", "BPE");
-        ObjectNode vocab = model.putObject("vocab");
+        Map<String, Object> vocab = new LinkedHashMap<>();
+        model.put("vocab", vocab);
         for (int b = 0; b < 256; b++) vocab.put(byteChar(b), b);
         String[][] merges = {{"Ġ", "t"}, {"l", "l"}, {"e", "ll"}, {"h", "ell"}, {"hell", "o"}, {"h", "e"}, {"Ġt", "he"}};
-        ArrayNode m = model.putArray("merges");
+        List<Object> m = new ArrayList<>();
+        model.put("merges", m);
         for (int i = 0; i < merges.length; i++) {
             vocab.put(merges[i][0] + merges[i][1], 256 + i);
             m.add(merges[i][0] + " " + merges[i][1]);
         }
-        ObjectNode added = root.putArray("added_tokens").addObject();
-        added.put("id", 263).put("content", "<|endoftext|>").put("special", true);
+        root.put("added_tokens", List.of(Map.of("id", 263, "content", "<|endoftext|>", "special", true)));
         if (llama3Split) {
-            ObjectNode pre = root.putObject("pre_tokenizer");
+            Map<String, Object> pre = new LinkedHashMap<>();
             pre.put("type", "Sequence");
-            ArrayNode parts = pre.putArray("pretokenizers");
-            parts.addObject().put("type", "Split").put("behavior", "Isolated").putObject("pattern").put("Regex",
-                    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
-            parts.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", false);
+            pre.put("pretokenizers", List.of(
+                    Map.of("type", "Split", "behavior", "Isolated", "pattern", Map.of("Regex",
+                            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")),
+                    Map.of("type", "ByteLevel", "add_prefix_space", false, "use_regex", false)));
+            root.put("pre_tokenizer", pre);
         } else {
-            root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", true);
+            root.put("pre_tokenizer", Map.of("type", "ByteLevel", "add_prefix_space", false, "use_regex", true));
         }
-        root.putObject("decoder").put("type", "ByteLevel");
-        Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
+        root.put("decoder", Map.of("type", "ByteLevel"));
+        Files.writeString(dir.resolve("tokenizer.json"), Json.write(root, 0));
         return Tokenizer.load(dir, null);
     }
 

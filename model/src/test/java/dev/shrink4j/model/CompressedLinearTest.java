@@ -3,8 +3,6 @@ package dev.shrink4j.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
@@ -21,7 +19,7 @@ class CompressedLinearTest {
 
     @Test
     void uniformQuantizedDownProjMatchesItsDequantizedDenseTwin() {
-        ObjectNode json = TinyModels.config("LlamaForCausalLM");
+        Map<String, Object> json = TinyModels.config("LlamaForCausalLM");
         ModelConfig dense = ModelConfig.parse(json, "tiny");
         String module = Proj.DOWN.module(0);
         try (Arena arena = Arena.ofShared()) {
@@ -33,8 +31,8 @@ class CompressedLinearTest {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (String n : base.names()) if (!n.equals(module + ".weight")) tensors.put(n, base.tensor(n));
             tensors.putAll(q.toTensors(module));
-            ObjectNode cjson = json.deepCopy();
-            cjson.putObject("shrink4j").putObject("tensors").set(module, new ObjectMapper().valueToTree(q.descriptor()));
+            Map<String, Object> cjson = new LinkedHashMap<>(json);
+            cjson.put("shrink4j", Map.of("tensors", Map.of(module, q.descriptor())));
             ModelConfig cc = ModelConfig.parse(cjson, "tiny-q");
             LlamaModel compressed = LlamaModel.of(cc, mapSource(tensors));
             assertTrue(compressed.layer(0).linear(Proj.DOWN) instanceof CompressedLinear);

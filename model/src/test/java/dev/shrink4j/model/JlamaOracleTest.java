@@ -3,7 +3,6 @@ package dev.shrink4j.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.model.functions.SampleOutput;
@@ -15,6 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,7 +34,7 @@ class JlamaOracleTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama", "qwen2"})
     void logitsMatchJlama(String type) throws Exception {
-        ObjectNode json = TinyModels.config(type.equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+        Map<String, Object> json = TinyModels.config(type.equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
         json.put("model_type", type);
         json.put("hidden_size", 256);
         json.put("intermediate_size", 384);

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -34,14 +36,15 @@ class ModelConfigTest {
 
     @Test
     void shrink4jBlockGivesPerLayerWidthsAndRemovedAttention() {
-        ObjectNode json = TinyModels.config("MistralForCausalLM");
+        Map<String, Object> json = TinyModels.config("MistralForCausalLM");
         json.put("head_dim", 8);
         json.put("sliding_window", 4096);
-        ObjectNode sh = json.putObject("shrink4j");
+        Map<String, Object> sh = new LinkedHashMap<>();
+        json.put("shrink4j", sh);
         sh.put("format_version", 1);
-        sh.putArray("intermediate_sizes").add(24).add(10);
-        sh.putArray("attention_removed").add(1);
-        sh.putObject("tensors").putObject("model.layers.0.mlp.down_proj").put("format", "uniform").put("bits", 4);
+        sh.put("intermediate_sizes", List.of(24, 10));
+        sh.put("attention_removed", List.of(1));
+        sh.put("tensors", Map.of("model.layers.0.mlp.down_proj", Map.of("format", "uniform", "bits", 4)));
         ModelConfig c = ModelConfig.parse(json, "t");
         assertEquals(8, c.headDim());
         assertEquals(32, c.qDim());
@@ -49,10 +52,12 @@ class ModelConfigTest {
         assertArrayEquals(new int[] {24, 10}, c.intermediateSizes());
         assertTrue(c.hasAttention(0));
         assertFalse(c.hasAttention(1));
-        assertEquals("uniform", c.compressedTensors().get("model.layers.0.mlp.down_proj").path("format").asText());
+        assertEquals("uniform", c.compressedTensors().get("model.layers.0.mlp.down_proj").get("format"));
         // The structurally pruned model has exactly the smaller tensors and runs.
-        ObjectNode dense = json.deepCopy();
-        ((ObjectNode) dense.get("shrink4j")).remove("tensors");
+        Map<String, Object> dense = new LinkedHashMap<>(json);
+        Map<String, Object> denseBlock = new LinkedHashMap<>(sh);
+        denseBlock.remove("tensors");
+        dense.put("shrink4j", denseBlock);
         ModelConfig dc = ModelConfig.parse(dense, "t");
         assertFalse(Synthetic.tensorShapes(dc).containsKey("model.layers.1.self_attn.q_proj.weight"));
         assertArrayEquals(new long[] {10, 16}, Synthetic.tensorShapes(dc).get("model.layers.1.mlp.gate_proj.weight"));
@@ -69,16 +74,20 @@ class ModelConfigTest {
 
     @Test
     void unsupportedInputsGiveOneClearMessage() {
-        ObjectNode gpt = TinyModels.config("GPT2LMHeadModel");
+        Map<String, Object> gpt = TinyModels.config("GPT2LMHeadModel");
         ShrinkException e = assertThrows(ShrinkException.class, () -> ModelConfig.parse(gpt, "x/config.json"));
         assertEquals("x/config.json: unsupported architecture GPT2LMHeadModel; supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM",
                 e.getMessage());
-        ObjectNode yarn = TinyModels.config("LlamaForCausalLM");
-        yarn.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0);
+        Map<String, Object> yarn = TinyModels.config("LlamaForCausalLM");
+        yarn.put("rope_scaling", Map.of("rope_type", "yarn", "factor", 4.0));
         assertTrue(assertThrows(ShrinkException.class, () -> ModelConfig.parse(yarn, "c")).getMessage().contains("unsupported rope_scaling type yarn"));
-        ObjectNode noHidden = TinyModels.config("LlamaForCausalLM");
+        Map<String, Object> noHidden = TinyModels.config("LlamaForCausalLM");
         noHidden.remove("hidden_size");
         assertTrue(assertThrows(ShrinkException.class, () -> ModelConfig.parse(noHidden, "c")).getMessage().contains("\"hidden_size\""));
+        Map<String, Object> gptq = TinyModels.config("LlamaForCausalLM");
+        gptq.put("quantization_config", Map.of("quant_method", "gptq", "bits", 4));
+        assertEquals("c: quantization_config.quant_method gptq is another tool's quantization; shrink4j reads dense checkpoints"
+                + " and its own (quant_method shrink4j)", assertThrows(ShrinkException.class, () -> ModelConfig.parse(gptq, "c")).getMessage());
         ShrinkException missing = assertThrows(ShrinkException.class, () -> ModelConfig.load(Path.of("/nonexistent-model")));
         assertTrue(missing.getMessage().contains("no config.json in /nonexistent-model"), missing.getMessage());
     }

@@ -1,16 +1,17 @@
 package dev.shrink4j.model;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /** Small seeded configurations for tests. */
 final class TinyModels {
     private TinyModels() {}
 
     /** A tiny config: hidden 16, 2 layers, 4 heads / 2 KV heads of 4, FFN 24, vocab 40. */
-    static ObjectNode config(String architecture) {
-        ObjectNode c = new ObjectMapper().createObjectNode();
-        c.putArray("architectures").add(architecture);
+    static Map<String, Object> config(String architecture) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("architectures", List.of(architecture));
         c.put("hidden_size", 16);
         c.put("intermediate_size", 24);
         c.put("num_hidden_layers", 2);

@@ -123,7 +123,7 @@ public final class PrunedCheckpoint {
             config.put("intermediate_size", widths.stream().max(Long::compare).orElse(0L));
         }
         sh.put("provenance", provenance);
-        out.writeFile("config.json", Json.write(config, 2) + "\n");
+        out.writeFile("config.json", dev.shrink4j.model.CheckpointConfig.toJson(config));
     }
 
     private static Tensor vector(Arena arena, float[] v, DType dtype) {

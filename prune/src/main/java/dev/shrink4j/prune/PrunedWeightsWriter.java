@@ -1,5 +1,6 @@
 package dev.shrink4j.prune;
 
+import dev.shrink4j.model.CheckpointConfig;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.tensors.DType;
@@ -7,7 +8,6 @@ import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -127,7 +127,7 @@ public final class PrunedWeightsWriter implements LayerwisePruner.Sink {
         Map<String, Object> p = new LinkedHashMap<>(provenance);
         p.put("format", format.id());
         sh.put("provenance", p);
-        writer.writeFile("config.json", Json.write(config, 2) + "\n");
+        writer.writeFile("config.json", CheckpointConfig.toJson(config)); // marked: other loaders refuse CSR / N:M
     }
 
     /** Zeros over all pruned matrices. */

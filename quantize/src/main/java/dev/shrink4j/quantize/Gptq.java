@@ -1,5 +1,6 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.formats.UniformGrid;
 import dev.shrink4j.tensors.kernels.Kernels;
 import dev.shrink4j.tensors.linalg.Damping;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.formats.UniformGrid;
+
 /**
  * GPTQ's knobs with the names of METHODS.md §2.2 and the paper.
  *

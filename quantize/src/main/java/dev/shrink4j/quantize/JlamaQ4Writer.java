@@ -53,9 +53,18 @@ final class JlamaQ4Writer {
         Files.createDirectories(tmp);
         try (Arena arena = Arena.ofConfined()) {
             List<Entry> entries = new ArrayList<>();
-            for (String name : in.names()) {
-                String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
+            // A compressed input holds a linear in several tensors (module.qweight, ...): the module's
+            // new weight takes the place of the first, the others are dropped.
+            java.util.Set<String> compressedInput = config.get("shrink4j") instanceof Map<?, ?> sh && sh.get("tensors") instanceof Map<?, ?> t
+                    ? new java.util.HashSet<>(t.keySet().stream().map(String::valueOf).toList()) : java.util.Set.of();
+            java.util.Set<String> done = new java.util.HashSet<>();
+            for (String inName : in.names()) {
+                int dot = inName.lastIndexOf('.');
+                String module = inName.endsWith(".weight") ? inName.substring(0, inName.length() - ".weight".length())
+                        : dot > 0 && compressedInput.contains(inName.substring(0, dot)) ? inName.substring(0, dot) : null;
                 CompressedWeight cw = module == null ? null : weights.get(module);
+                if (cw != null && !done.add(module)) continue;
+                String name = cw == null ? inName : module + ".weight";
                 if (cw == null) {
                     Tensor t = in.tensor(name);
                     entries.add(new Entry(name, t.dtype().safetensorsName(), t.shape().dims(), t.segment()));
@@ -75,7 +84,7 @@ final class JlamaQ4Writer {
             }
             writeSafetensors(tmp.resolve(Checkpoint.SINGLE_FILE), entries);
             config.remove("shrink4j");
-            Files.writeString(tmp.resolve("config.json"), Json.write(config, 2) + "\n");
+            Files.writeString(tmp.resolve("config.json"), dev.shrink4j.model.CheckpointConfig.toJson(config));
             try (Stream<Path> files = Files.list(in.directory())) {
                 for (Path p : files.sorted().toList()) {
                     String f = p.getFileName().toString();

@@ -1,11 +1,12 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.Parallel;
+import dev.shrink4j.tensors.formats.UniformGrid;
 import dev.shrink4j.tensors.kernels.Kernels;
 import dev.shrink4j.tensors.linalg.NotPositiveDefiniteException;
 import dev.shrink4j.tensors.linalg.Spd;
 import java.util.Arrays;
 import java.util.logging.Logger;
-import dev.shrink4j.tensors.Parallel;
 
 /**
  * LNQ, METHODS.md §3.5: per row minimise f(c, P) = (w − Pc)ᵀ H (w − Pc) over a codebook c and one-hot

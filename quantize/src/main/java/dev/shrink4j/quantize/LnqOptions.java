@@ -1,5 +1,7 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.formats.UniformGrid;
+
 /**
  * LNQ's knobs, METHODS.md §3.5 / §3.6.
  *

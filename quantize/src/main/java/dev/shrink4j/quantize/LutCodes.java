@@ -43,9 +43,4 @@ public record LutCodes(int dOut, int dIn, int bits, int groupSize, byte[] codes,
         }
         return w;
     }
-
-    /** §3.7: b + 16·n_groups·2^b/d_in. */
-    public double bitsPerWeight() {
-        return bits + 16.0 * nGroups() * levels() / dIn;
-    }
 }

@@ -1,16 +1,15 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.model.CheckpointConfig;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.io.Checkpoint;
 import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -47,26 +46,21 @@ public final class QuantizedCheckpoint {
         }
         // Input order: each replaced weight where the input had it.
         try (QuantizedCheckpointWriter w = QuantizedCheckpointWriter.open(input, format, out, force, provenance)) {
+            java.util.Set<String> added = new java.util.HashSet<>();
             for (String name : w.inputNames()) {
-                String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
+                String module = w.moduleOf(name);
                 CompressedWeight cw = module == null ? null : weights.get(module);
                 if (cw == null) w.copy(name);
-                else w.add(module, cw);
+                else if (added.add(module)) w.add(module, cw); // a compressed input holds a module in several tensors
             }
             w.commit();
         }
         return notes;
     }
 
-    static Map<String, Object> readConfig(Path dir) throws IOException {
-        Path cfg = dir.resolve("config.json");
-        if (!Files.exists(cfg)) throw new ShrinkException(dir + ": no config.json");
-        if (Json.parse(Files.readString(cfg)) instanceof Map<?, ?> m) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> map = new LinkedHashMap<>((Map<String, Object>) m);
-            return map;
-        }
-        throw new ShrinkException(cfg + ": not a JSON object");
+    static Map<String, Object> readConfig(Path dir) {
+        if (!Files.exists(dir.resolve("config.json"))) throw new ShrinkException(dir + ": no config.json");
+        return CheckpointConfig.read(dir);
     }
 
     static void copySideFiles(Path dir, CheckpointWriter w) throws IOException {

@@ -7,12 +7,13 @@ import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.io.Checkpoint;
 import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -23,7 +24,9 @@ import java.util.TreeMap;
  * after), {@link #commit} copies the input tensors that were not replaced (embeddings, norms, LM head)
  * in input order, writes {@code config.json} and the side files, verifies and moves the directory into
  * place. Until then everything lives in a hidden temporary sibling of the output; closing without
- * committing removes it, so a failed run leaves no half-written output. The input is only read.
+ * committing removes it, so a failed run leaves no half-written output. The input is only read; it
+ * may itself be compressed, then each module's old tensors ({@code .qweight}, {@code .scales}, …) are
+ * replaced, and its structural {@code shrink4j} entries (per-layer widths, removed attention) kept.
  *
  * <pre>{@code
  * try (var out = QuantizedCheckpointWriter.open(in, OutputFormat.SHRINK4J, dir, false, provenance)) {
@@ -41,6 +44,7 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
     private final CheckpointWriter writer;
     private final Map<String, Object> tensorsBlock = new LinkedHashMap<>();
     private final Set<String> replaced = new HashSet<>();
+    private final Map<String, Object> inputCompressed; // module → descriptor of the linears the input already holds compressed
     private boolean committed;
 
     private QuantizedCheckpointWriter(Arena arena, Checkpoint in, OutputFormat format, Map<String, Object> config,
@@ -51,6 +55,13 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
         this.config = config;
         this.provenance = provenance;
         this.writer = writer;
+        this.inputCompressed = config.get("shrink4j") instanceof Map<?, ?> sh && sh.get("tensors") instanceof Map<?, ?> t
+                ? Map.copyOf(castMap(t)) : Map.of();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Map<?, ?> m) {
+        return (Map<String, Object>) m;
     }
 
     /**
@@ -72,32 +83,66 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
             Map<String, Object> config = QuantizedCheckpoint.readConfig(in.directory());
             CheckpointWriter w = CheckpointWriter.create(out, CheckpointWriter.Options.defaults().withForce(force));
             return new QuantizedCheckpointWriter(arena, in, format, config, provenance, w);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
     }
 
     /** The input checkpoint's tensor names, in its order. */
-    public java.util.List<String> inputNames() {
+    public List<String> inputNames() {
         return in.names();
     }
 
-    /** Writes one compressed linear ({@code model.layers.i.mlp.down_proj}) in place of its input weight. */
+    /**
+     * The module ({@code model.layers.i.mlp.down_proj}) whose stored weight input tensor {@code name}
+     * is: a dense {@code .weight}, or one of the tensors of a linear the input already holds compressed;
+     * null for anything else (embeddings, norms, biases).
+     */
+    public String moduleOf(String name) {
+        if (name.endsWith(".weight") && !name.endsWith("layernorm.weight") && !name.equals("model.norm.weight")) {
+            return name.substring(0, name.length() - ".weight".length());
+        }
+        int dot = name.lastIndexOf('.');
+        return dot > 0 && inputCompressed.containsKey(name.substring(0, dot)) ? name.substring(0, dot) : null;
+    }
+
+    /**
+     * Writes one compressed linear ({@code model.layers.i.mlp.down_proj}) in place of its input weight:
+     * the dense {@code .weight}, or, for a compressed input, every tensor of the module's old format.
+     */
     public void add(String module, CompressedWeight cw) {
-        String name = module + ".weight";
-        Tensor original = in.find(name).orElseThrow(() -> new IllegalArgumentException("the input checkpoint has no tensor " + name));
-        if (!replaced.add(name)) throw new IllegalArgumentException(module + " written twice");
+        List<String> old = inputTensorsOf(module);
+        if (old.isEmpty()) throw new IllegalArgumentException("the input checkpoint " + in.directory() + " has no weight for " + module);
+        for (String name : old) {
+            if (!replaced.add(name)) throw new IllegalArgumentException(module + " written twice");
+        }
         if (format == OutputFormat.SHRINK4J) {
             for (Map.Entry<String, Tensor> e : new TreeMap<>(cw.toTensors(module)).entrySet()) writer.add(e.getKey(), e.getValue());
             tensorsBlock.put(module, cw.descriptor());
         } else {
-            DType dtype = original.dtype();
+            DType dtype = denseType(module);
             try (Arena tmp = Arena.ofConfined()) {
                 Tensor f32 = new CompressedLinear(cw, null).weight(tmp); // Ŵ dequantized, F32
-                writer.add(name, dtype == DType.F32 ? f32 : f32.convert(tmp, dtype));
+                writer.add(module + ".weight", dtype == DType.F32 ? f32 : f32.convert(tmp, dtype));
             }
         }
+    }
+
+    /** The input tensors that hold {@code module}'s weight, in input order. */
+    private List<String> inputTensorsOf(String module) {
+        if (in.find(module + ".weight").isPresent()) return List.of(module + ".weight");
+        if (!inputCompressed.containsKey(module)) return List.of();
+        List<String> names = new ArrayList<>();
+        for (String n : in.names()) {
+            if (n.startsWith(module + ".") && !n.equals(module + ".bias")) names.add(n);
+        }
+        return names;
+    }
+
+    /** The dtype of a dense output weight: the input's, or, where the input was compressed, its embedding's. */
+    private DType denseType(String module) {
+        return in.find(module + ".weight").or(() -> in.find("model.embed_tokens.weight")).map(Tensor::dtype).orElse(DType.F32);
     }
 
     /** Copies the input tensor {@code name} unchanged (at this point in the output's tensor order). */
@@ -111,19 +156,58 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
         for (String name : in.names()) {
             if (!replaced.contains(name)) writer.add(name, in.tensor(name));
         }
-        if (format == OutputFormat.SHRINK4J) {
-            Map<String, Object> block = new LinkedHashMap<>();
-            block.put("format_version", 1);
-            block.put("tensors", tensorsBlock);
-            block.put("provenance", provenance);
-            config.put("shrink4j", block);
-        } else {
-            config.remove("shrink4j");
+        // The input's structural entries (per-layer widths, removed attention) stay; its tensors and
+        // provenance describe the input and are replaced.
+        Map<String, Object> block = new LinkedHashMap<>();
+        block.put("format_version", 1);
+        if (config.get("shrink4j") instanceof Map<?, ?> old) {
+            for (Map.Entry<?, ?> e : old.entrySet()) {
+                String k = (String) e.getKey();
+                if (!k.equals("tensors") && !k.equals("provenance") && !k.equals("format_version")) block.put(k, e.getValue());
+            }
         }
-        writer.writeFile("config.json", Json.write(config, 2) + "\n");
+        if (format == OutputFormat.SHRINK4J) {
+            block.put("tensors", tensorsBlock);
+            block.put("provenance", withEffectiveGroupSize(provenance));
+        }
+        if (block.size() > 1) config.put("shrink4j", block);
+        else config.remove("shrink4j");
+        writer.writeFile("config.json", dev.shrink4j.model.CheckpointConfig.toJson(config));
         QuantizedCheckpoint.copySideFiles(in.directory(), writer);
         Path p = writer.commit();
         committed = true;
+        return p;
+    }
+
+    /**
+     * The provenance with {@code parameters.effective_group_size}: the group size the uniform linears
+     * store (a group size at least d_in is stored as d_in), one number when all agree, else by d_in.
+     */
+    private Map<String, Object> withEffectiveGroupSize(Map<String, Object> provenance) {
+        Map<Long, Object> byDIn = new TreeMap<>();
+        for (Object d : tensorsBlock.values()) {
+            if (d instanceof Map<?, ?> m && m.get("group_size") instanceof Number g && m.get("shape") instanceof List<?> shape) {
+                byDIn.put(((Number) shape.get(1)).longValue(), g.longValue());
+            }
+        }
+        if (provenance == null || byDIn.isEmpty()) return provenance;
+        Map<String, Object> p = new LinkedHashMap<>(provenance);
+        Object effective;
+        if (byDIn.values().stream().distinct().count() == 1) {
+            effective = byDIn.values().iterator().next();
+        } else {
+            Map<String, Object> m = new LinkedHashMap<>();
+            byDIn.forEach((dIn, g) -> m.put("d_in " + dIn, g));
+            effective = m;
+        }
+        if (p.get("parameters") instanceof Map<?, ?> params) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> copy = new LinkedHashMap<>((Map<String, Object>) params);
+            copy.put("effective_group_size", effective);
+            p.put("parameters", copy);
+        } else {
+            p.put("effective_group_size", effective);
+        }
         return p;
     }
 

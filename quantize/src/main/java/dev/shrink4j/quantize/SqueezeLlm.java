@@ -1,6 +1,7 @@
 package dev.shrink4j.quantize;
 
 import dev.shrink4j.tensors.Parallel;
+import dev.shrink4j.tensors.formats.UniformGrid;
 import java.util.Arrays;
 
 /**

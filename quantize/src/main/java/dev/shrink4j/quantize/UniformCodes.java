@@ -1,8 +1,12 @@
 package dev.shrink4j.quantize;
 
+import dev.shrink4j.tensors.formats.UniformGrid;
+
 /**
  * A uniformly quantized matrix as the quantizers produce it (codes unpacked, one byte each); the
- * formats module packs it. Dequantized value: ŵ[j][i] = scales[j][g]·(codes[j][i] − zeros[j][g]) with
+ * formats module packs it. Its bits per weight are those of the packed format
+ * ({@link dev.shrink4j.tensors.formats.CompressedWeight#bitsPerWeight}, from the stored bytes).
+ * Dequantized value: ŵ[j][i] = scales[j][g]·(codes[j][i] − zeros[j][g]) with
  * g = gIdx[i], or i / groupSize when gIdx is null (contiguous groups, ragged last group).
  *
  * @param codes  (d_out, d_in) codes in [0, 2^bits)
@@ -44,10 +48,5 @@ public record UniformCodes(int dOut, int dIn, int bits, int groupSize, boolean s
             }
         }
         return w;
-    }
-
-    /** Bits per weight with fp16 scale and fp16 zero per group (§2.1): b + 32/G_q. */
-    public double bitsPerWeight() {
-        return bits + 32.0 * groups() / dIn;
     }
 }

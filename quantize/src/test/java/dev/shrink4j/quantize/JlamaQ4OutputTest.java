@@ -2,8 +2,6 @@ package dev.shrink4j.quantize;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.model.functions.SampleOutput;
@@ -18,6 +16,8 @@ import java.lang.foreign.Arena;
 import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -36,8 +36,8 @@ class JlamaQ4OutputTest {
 
     @Test
     void jlamaGeneratesWhatTheQuantizedModelGenerates() throws Exception {
-        ObjectNode json = new ObjectMapper().createObjectNode();
-        json.putArray("architectures").add("LlamaForCausalLM");
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("architectures", List.of("LlamaForCausalLM"));
         json.put("model_type", "llama");
         json.put("hidden_size", 256);
         json.put("intermediate_size", 384);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shrink4j.tensors.formats.UniformQuantized;
+import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +56,41 @@ class RtnTest {
             double err = LayerError.of(w, d, Layers.identity(96), 16, 96);
             assertTrue(err < prev, "error must shrink as bits grow");
             prev = err;
+        }
+    }
+
+    @Test
+    void theFormatsRtnIsThisRtnPacked() {
+        Random rnd = new Random(5);
+        int dOut = 7, dIn = 45;
+        float[] w = new float[dOut * dIn];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        try (Arena arena = Arena.ofConfined()) {
+            for (boolean sym : new boolean[] {false, true}) {
+                for (int gs : new int[] {16, 45, 128}) {
+                    UniformCodes q = Rtn.quantize(w, dOut, dIn, 3, gs, sym);
+                    UniformQuantized p = UniformQuantized.rtn(arena, w, dOut, dIn, 3, gs, sym);
+                    assertEquals(q.groupSize(), p.groupSize(), "effective group size recorded by both");
+                    float[] row = new float[dIn];
+                    float[] dq = q.dequantize();
+                    for (int j = 0; j < dOut; j++) {
+                        p.dequantizeRow(j, row, 0);
+                        for (int i = 0; i < dIn; i++) assertEquals(dq[j * dIn + i], row[i], 0f);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void scalesAreCappedAtTheF16MaximumInBothEntryPoints() {
+        float[] w = {-3e6f, 1e6f, 2e6f, 3e6f}; // (3e6 + 3e6) / 3 = 2e6 > 65504
+        UniformCodes q = Rtn.quantize(w, 1, 4, 2, 4, false);
+        assertEquals(65504f, q.scales()[0]);
+        try (Arena arena = Arena.ofConfined()) {
+            UniformQuantized p = UniformQuantized.rtn(arena, w, 1, 4, 2, 4, true);
+            assertTrue(Float.isFinite(p.scale(0, 0)), "stored F16 scale is finite");
+            assertEquals(65504f, p.scale(0, 0));
         }
     }
 }

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Uniform group quantization (METHODS §2.1): ŵ[j, i] = s[j, g]·(q[j, i] − z[j, g]) with b-bit codes
+ * Uniform group quantization (docs/methods/quantize.md §2.1): ŵ[j, i] = s[j, g]·(q[j, i] − z[j, g]) with b-bit codes
  * q, groups of {@code groupSize} consecutive input columns (the last group may be shorter), or, with
  * a group index (GPTQ act-order), g = g_idx[i]. Symmetric weights store no zeros: z = 2^(b−1).
  *
@@ -215,42 +215,25 @@ public record UniformQuantized(int dOut, int dIn, CodeWidth width, int groupSize
     }
 
     /**
-     * Round-to-nearest (METHODS §2.1) of a row-major F32 weight (d_out·d_in): range widened to
-     * include 0, scales rounded to F16 before the codes are chosen.
+     * Round-to-nearest (docs/methods/quantize.md §2.1) of a row-major F32 weight (d_out·d_in) by
+     * {@link UniformGrid#rtn}; a group size of d_in or more is recorded as d_in (one group per row).
      */
     public static UniformQuantized rtn(Arena arena, float[] w, int dOut, int dIn, int bits, int groupSize, boolean symmetric) {
-        Builder b = builder(arena, dOut, dIn, bits, groupSize, symmetric);
-        int maxq = (1 << bits) - 1;
+        int gs = UniformGrid.effectiveGroupSize(groupSize, dIn);
+        int ng = groups(dIn, gs);
+        byte[] codes = new byte[dOut * dIn];
+        float[] scales = new float[dOut * ng];
+        byte[] zeros = new byte[dOut * ng];
+        UniformGrid.rtn(w, dOut, dIn, bits, gs, symmetric, codes, scales, zeros);
+        Builder b = builder(arena, dOut, dIn, bits, gs, symmetric);
         int[] q = new int[dIn];
         for (int j = 0; j < dOut; j++) {
-            for (int g0 = 0, g = 0; g0 < dIn; g0 += groupSize, g++) {
-                int g1 = Math.min(dIn, g0 + groupSize);
-                float lo = 0, hi = 0;
-                for (int i = g0; i < g1; i++) {
-                    lo = Math.min(lo, w[j * dIn + i]);
-                    hi = Math.max(hi, w[j * dIn + i]);
-                }
-                if (lo == 0 && hi == 0) {
-                    lo = -1;
-                    hi = 1;
-                }
-                float s;
-                int z;
-                if (symmetric) {
-                    float a = Math.max(-lo, hi);
-                    s = Math.max(roundScale(2 * a / maxq), Float.MIN_VALUE);
-                    z = 1 << (bits - 1);
-                } else {
-                    s = Math.max(roundScale((hi - lo) / maxq), Float.MIN_VALUE);
-                    z = (int) Math.max(0, Math.min(maxq, Math.rint(-lo / s)));
-                    b.setZero(j, g, z);
-                }
-                b.setScale(j, g, s);
-                for (int i = g0; i < g1; i++) {
-                    q[i] = (int) Math.max(0, Math.min(maxq, Math.rint(w[j * dIn + i] / s) + z));
-                }
-            }
+            for (int i = 0; i < dIn; i++) q[i] = codes[j * dIn + i] & 0xFF;
             b.setCodes(j, q, 0);
+            for (int g = 0; g < ng; g++) {
+                b.setScale(j, g, scales[j * ng + g]);
+                if (!symmetric) b.setZero(j, g, zeros[j * ng + g] & 0xFF);
+            }
         }
         return b.build();
     }

@@ -1,0 +1,70 @@
+package dev.shrink4j.quantize;
+
+import dev.shrink4j.model.BlockMethod;
+import dev.shrink4j.model.CompressedLinear;
+import dev.shrink4j.model.Group;
+import dev.shrink4j.model.Layer;
+import dev.shrink4j.model.Linear;
+import dev.shrink4j.model.Proj;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import java.lang.foreign.Arena;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The quantizers' {@link BlockMethod}: the {@link BlockHessians} observe each group's inputs, then
+ * {@link LayerQuantizer} compresses each member on its H (or guided H̄_k, or none when data-free), the
+ * result goes to the {@link StreamedWeights} and the {@link BitAccounting}.
+ */
+final class QuantizeBlockMethod implements BlockMethod {
+    private final QuantizeOptions options;
+    private final GradientStatistics stats;
+    private final BlockHessians hessians;
+    private final StreamedWeights weights;
+    private final BitAccounting accounting;
+    private final boolean dataFree; // RTN without calibration: no inputs, no H, objectives NaN
+
+    QuantizeBlockMethod(QuantizeOptions options, GradientStatistics stats, BlockHessians hessians, StreamedWeights weights,
+                        BitAccounting accounting, boolean dataFree) {
+        this.options = options;
+        this.stats = stats;
+        this.hessians = hessians;
+        this.weights = weights;
+        this.accounting = accounting;
+        this.dataFree = dataFree;
+    }
+
+    @Override
+    public boolean needsInputs(int layer) {
+        return !dataFree && !hessians.cached(layer);
+    }
+
+    @Override
+    public void observe(int layer, Group group, float[] x, int n, int dIn) {
+        hessians.observe(layer, group, x, n, dIn);
+    }
+
+    @Override
+    public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
+        Map<Proj, Linear> out = new EnumMap<>(Proj.class);
+        hessians.beforeCompress(layer);
+        int groupDIn = current.linear(group.members().get(0)).inFeatures();
+        double[] h = options.method().guided() || dataFree ? null : hessians.plain(layer, group, groupDIn);
+        for (Proj p : group.members()) {
+            long t0 = System.nanoTime();
+            Linear lin = current.linear(p);
+            int dOut = lin.outFeatures(), dIn = lin.inFeatures();
+            double[][] hs = dataFree ? null : h != null ? new double[][] {h} : hessians.guided(layer, p, dOut, groupDIn);
+            float[] w = lin.weight(blockArena).toFloatArray(); // a compressed input is dequantized here
+            LayerQuantizer.checkFinite(p.weightName(layer), w);
+            Arena into = weights.arenaFor(layer, current);
+            LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, into, w, dOut, dIn, hs, stats.fisher().get(p.weightName(layer)));
+            CompressedWeight cw = o.weight();
+            out.put(p, new CompressedLinear(cw, lin.bias()));
+            weights.put(p.module(layer), cw);
+            accounting.add(p.module(layer), cw, o, (System.nanoTime() - t0) / 1e9);
+        }
+        hessians.groupDone(group);
+        return out;
+    }
+}
