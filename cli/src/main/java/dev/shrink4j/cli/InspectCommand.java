@@ -55,11 +55,7 @@ final class InspectCommand implements Command {
 
     @Override
     public int run(CommandLine cl, Console console) throws IOException {
-        List<String> args = cl.getArgList();
-        if (args.size() != 1) {
-            throw new UsageException("expected one PATH, got " + args.size() + " arguments");
-        }
-        Path path = Path.of(args.get(0));
+        Path path = Path.of(new Args(cl).positionals("PATH").get(0));
         try (Arena arena = Arena.ofConfined()) {
             Checkpoint ckpt = Checkpoint.open(path, arena);
             Map<String, Object> config = readConfig(ckpt.directory());
