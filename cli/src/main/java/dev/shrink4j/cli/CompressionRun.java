@@ -7,7 +7,7 @@ import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.tensors.ShrinkException;
-import dev.shrink4j.tensors.io.Json;
+import dev.shrink4j.tensors.io.SafetensorsHeaders;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -267,41 +267,10 @@ final class CompressionRun implements AutoCloseable {
     /** Bytes of every stored tensor that belongs to a decoder block's linear (norms excluded). */
     static long blockLinearBytes(Path dir) {
         long bytes = 0;
-        for (Map.Entry<String, Long> e : tensorBytes(dir).entrySet()) {
+        for (Map.Entry<String, Long> e : SafetensorsHeaders.tensorBytes(dir).entrySet()) {
             if (BLOCK_LINEAR.matcher(e.getKey()).matches()) bytes += e.getValue();
         }
         return bytes;
-    }
-
-    /**
-     * Name → stored bytes of every tensor in the directory's safetensors files, read from their headers
-     * only: any dtype a format stores (jlama's Q4 included), without mapping the data.
-     */
-    static Map<String, Long> tensorBytes(Path dir) {
-        Map<String, Long> r = new LinkedHashMap<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList()) {
-                try (var ch = java.nio.channels.FileChannel.open(f)) {
-                    java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                    ch.read(len, 0);
-                    long n = len.getLong(0);
-                    if (n <= 0 || n > Math.min(ch.size() - 8, 100L << 20)) throw new ShrinkException(f + ": malformed safetensors header length " + n);
-                    java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate((int) n);
-                    ch.read(header, 8);
-                    Object json = Json.parse(new String(header.array(), java.nio.charset.StandardCharsets.UTF_8));
-                    if (!(json instanceof Map<?, ?> m)) throw new ShrinkException(f + ": malformed safetensors header");
-                    for (Map.Entry<?, ?> e : m.entrySet()) {
-                        if (e.getKey().equals("__metadata__") || !(e.getValue() instanceof Map<?, ?> t)) continue;
-                        if (t.get("data_offsets") instanceof List<?> o && o.size() == 2) {
-                            r.put((String) e.getKey(), ((Number) o.get(1)).longValue() - ((Number) o.get(0)).longValue());
-                        }
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new ShrinkException(dir + ": cannot read its safetensors headers (" + e.getMessage() + ")", e);
-        }
-        return r;
     }
 
     /** Bytes of the safetensors files of a checkpoint directory. */
