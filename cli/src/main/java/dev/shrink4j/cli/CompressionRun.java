@@ -1,6 +1,7 @@
 package dev.shrink4j.cli;
 
 import dev.shrink4j.model.Calibration;
+import dev.shrink4j.model.SelfCalibration;
 import dev.shrink4j.model.CheckpointConfig;
 import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
@@ -131,14 +132,10 @@ final class CompressionRun implements AutoCloseable {
     Calibration calibration(LlamaModel model, Tokenizer tok, int defaultSamples) throws IOException {
         String source = args.string("calib", "self");
         int samples = args.integer("samples", defaultSamples, 1);
-        int seqLen = args.integer("seq-len", 0, 2);
+        int seqLen = args.integer("seq-len", 0, 2, model.config().maxPositions());
         long seed = args.longValue("seed", 0);
         Calibration c = stage("calibration", () -> switch (source) {
-            case "self" -> {
-                int T = seqLen <= 0 ? model.config().defaultSeqLen() : seqLen;
-                progress.stage(String.format(Locale.ROOT, "calibration: the model generates %d × %d tokens", samples, T), 0);
-                yield Calibration.selfGenerated(model, tok, samples, seqLen, seed);
-            }
+            case "self" -> selfCalibration(model, samples, seqLen, seed);
             case "random" -> Calibration.random(model.config(), samples, seqLen, seed);
             default -> {
                 Path file = Path.of(source);
@@ -149,6 +146,24 @@ final class CompressionRun implements AutoCloseable {
         });
         report.put("calibration", calibrationInfo(c.record()));
         return c;
+    }
+
+    /**
+     * The model's own generations, sized by {@link SelfCalibration}'s rule unless --samples or --seq-len
+     * say otherwise; says up front what it will generate, then shows progress with ETA.
+     */
+    private Calibration selfCalibration(LlamaModel model, int samples, int seqLen, long seed) {
+        long parameters = SelfCalibration.parameters(model);
+        SelfCalibration.Size size = args.has("samples") || args.has("seq-len")
+                ? new SelfCalibration.Size(samples, seqLen <= 0 ? model.config().defaultSeqLen() : seqLen, false)
+                : SelfCalibration.defaults(model.config(), parameters, samples, seqLen);
+        String why = size.reduced()
+                ? String.format(Locale.ROOT, " (sized to the model's %.2f B parameters: --samples/--seq-len or --calib FILE to choose)", parameters / 1e9)
+                : "";
+        progress.stage(String.format(Locale.ROOT, "calibration: the model generates %d × %d tokens%s", size.samples(), size.seqLen() - 1, why), 0);
+        if (size.reduced()) report.put("calibration_sizing", "reduced by the self-calibration rule (docs/model.md)");
+        return Calibration.selfGenerated(model, size.samples(), size.seqLen(), seed,
+                (done, total) -> progress.tick((int) Math.min(Integer.MAX_VALUE, done), (int) Math.min(Integer.MAX_VALUE, total), "tokens", ""));
     }
 
     static Map<String, Object> calibrationInfo(Calibration.Record c) {

@@ -62,8 +62,9 @@ public final class EvalSupport {
                 texts.add(new Text(p.getFileName().toString(), tok.encode(text, false)));
             }
         } else {
-            progress.stage("evaluation text: the model generates " + SELF_EVAL_SEQUENCES + " × " + T + " tokens", 0);
-            Calibration c = Calibration.selfGenerated(model, tok, SELF_EVAL_SEQUENCES, T, seed + SELF_EVAL_SEED_OFFSET);
+            progress.stage("evaluation text: the model generates " + SELF_EVAL_SEQUENCES + " × " + (T - 1) + " tokens", 0);
+            Calibration c = Calibration.selfGenerated(model, SELF_EVAL_SEQUENCES, T, seed + SELF_EVAL_SEED_OFFSET,
+                    (done, total) -> progress.tick((int) done, (int) total, "tokens", ""));
             int[][] seqs = c.sequences();
             int[] stream = new int[seqs.length * (seqs[0].length - 1)];
             for (int s = 0; s < seqs.length; s++) System.arraycopy(seqs[s], 1, stream, s * (seqs[s].length - 1), seqs[s].length - 1);

@@ -104,33 +104,35 @@ public record Calibration(int[][] sequences, Record record) {
     }
 
     /**
-     * {@code --calib self}: the model writes its own calibration text. Stories are sampled from BOS
-     * (temperature 1, top-p 0.95, seeded; at most 4·T tokens each) until the text holds enough tokens, then
-     * windows are drawn from it as from a file.
+     * {@code --calib self}: the model writes its own calibration. {@code samples} streams of T − 1 tokens
+     * are sampled at once from BOS ({@link BatchGenerator}: temperature 1, top-p 0.95, stream i seeded
+     * from (seed, i); a story that ends is followed by the next in the same stream), and window i is BOS
+     * followed by stream i. Token ids throughout: no tokenizer is needed (synthetic checkpoints
+     * self-calibrate too), and exactly the tokens the windows need are generated. {@code seqLen} ≤ 0
+     * means min(2048, context); see {@link SelfCalibration} for the default size on large models.
+     *
+     * @param tokenizer unused (kept for callers; may be null)
      */
     public static Calibration selfGenerated(LlamaModel model, Tokenizer tokenizer, int samples, int seqLen, long seed) {
+        return selfGenerated(model, samples, seqLen, seed, null);
+    }
+
+    /** As above, reporting the tokens generated so far to {@code listener} (may be null) after every step. */
+    public static Calibration selfGenerated(LlamaModel model, int samples, int seqLen, long seed, BatchGenerator.Listener listener) {
         ModelConfig c = model.config();
         int T = seqLen <= 0 ? c.defaultSeqLen() : seqLen;
         if (T > c.maxPositions()) {
             throw new ShrinkException("calibration seq-len " + T + " exceeds the model's context of " + c.maxPositions() + " tokens");
         }
-        long needed = Math.max((long) T * 2, (long) samples * (T - 1) / 2);
-        Generator gen = new Generator(model);
-        // A story ends at EOS or at this many tokens (several windows' worth, at most the context).
-        int storyCap = Math.min(c.maxPositions() - 1, Math.max(4 * T, 64));
-        Sampler sampler = Sampler.of(1.0, 0.95, seed);
-        StringBuilder text = new StringBuilder();
-        long have = 0;
-        int emptyRuns = 0;
-        while (have < needed) {
-            int[] out = gen.generate(new int[] {c.bosTokenId()}, storyCap, sampler, null);
-            if (out.length == 0 && ++emptyRuns > 100) {
-                throw new ShrinkException("--calib self: the model keeps generating EOS at once; give a calibration text");
-            }
-            text.append(tokenizer.decode(out)).append("\n\n");
-            have += out.length;
+        if (T < 2 || samples < 1) {
+            throw new ShrinkException("calibration needs at least 1 sample of at least 2 tokens, got " + samples + " × " + T);
         }
-        Calibration cal = fromTokens(tokenizer.encode(text.toString(), false), "self", c, samples, T, seed);
-        return cal;
+        int[][] streams = new BatchGenerator(model).generate(samples, T - 1, SelfCalibration.TEMPERATURE, SelfCalibration.TOP_P, seed, listener);
+        int[][] seqs = new int[samples][T];
+        for (int s = 0; s < samples; s++) {
+            seqs[s][0] = c.bosTokenId();
+            System.arraycopy(streams[s], 0, seqs[s], 1, T - 1);
+        }
+        return new Calibration(seqs, new Record("self", samples, T, seed, (long) samples * (T - 1), (long) samples * T));
     }
 }

@@ -94,4 +94,30 @@ final class Rope {
             }
         });
     }
+
+    /**
+     * Rotates the heads of {@code rows} tokens in place, token r at its own position {@code pos[r]}
+     * (batched decoding: each sequence is at its own place in its own story).
+     */
+    void applyAt(float[] x, int rows, int heads, int[] pos) {
+        int max = 0;
+        for (int r = 0; r < rows; r++) max = Math.max(max, pos[r]);
+        ensure(max + 1);
+        float[] c = cos;
+        float[] s = sin;
+        int hd = 2 * half;
+        int width = heads * hd;
+        for (int r = 0; r < rows; r++) {
+            int t = pos[r] * half;
+            for (int h = 0; h < heads; h++) {
+                int o = r * width + h * hd;
+                for (int i = 0; i < half; i++) {
+                    float x1 = x[o + i];
+                    float x2 = x[o + i + half];
+                    x[o + i] = x1 * c[t + i] - x2 * s[t + i];
+                    x[o + i + half] = x2 * c[t + i] + x1 * s[t + i];
+                }
+            }
+        }
+    }
 }
