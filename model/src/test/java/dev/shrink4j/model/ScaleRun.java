@@ -14,6 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   forward  DIR [tokens]          forward tokens/s on 1 × tokens (all logits)
  *   stream   DIR [samples] [T]     BlockPipeline with H = XᵀX per group; peak RssAnon
  *   backward DIR [tokens]          cost of forward + backward (all output gradients) / forward
+ *   selfcal  DIR [old-tokens]      self-calibration at the CLI defaults: the one-token-at-a-time path
+ *                                  (Generator) timed over old-tokens tokens and extrapolated to the old
+ *                                  default's 131,008 tokens, then the batched default (SelfCalibration) in full
  * </pre>
  * Run from the project root after {@code mvn -pl model -am test-compile}, e.g.
  * {@code java --add-modules jdk.incubator.vector -cp model/target/test-classes:model/target/classes:tensors/target/classes:JACKSON dev.shrink4j.model.ScaleRun forward /tmp/tl}.
@@ -44,6 +47,27 @@ public final class ScaleRun {
                     + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
             long base = rssAnonKiB();
             switch (mode) {
+                case "selfcal" -> {
+                    int probe = args.length > 2 ? Integer.parseInt(args[2]) : 24;
+                    long params = SelfCalibration.parameters(model);
+                    Generator one = new Generator(model);
+                    one.generate(new int[] {c.bosTokenId()}, 4, Sampler.of(1.0, 0.95, 0), null); // warm-up
+                    long t0 = System.nanoTime();
+                    int[] got = one.generate(new int[] {c.bosTokenId()}, probe, Sampler.of(1.0, 0.95, 0), null);
+                    double oneRate = got.length / ((System.nanoTime() - t0) / 1e9);
+                    // The old --calib self generated max(2T, samples·(T − 1)/2) tokens at 128 × min(2048, context).
+                    int T = c.defaultSeqLen();
+                    long oldTokens = Math.max(2L * T, 128L * (T - 1) / 2);
+                    System.out.printf("before (one sequence at a time): %.2f tokens/s over %d tokens -> %,d tokens would take %.1f h (extrapolated)%n",
+                            oneRate, got.length, oldTokens, oldTokens / oneRate / 3600);
+                    SelfCalibration.Size size = SelfCalibration.defaults(c, params, 128, 0);
+                    long t1 = System.nanoTime();
+                    Calibration cal = Calibration.selfGenerated(model, size.samples(), size.seqLen(), 0, null);
+                    double s = (System.nanoTime() - t1) / 1e9;
+                    System.out.printf("after (batched, default %d x %d, %.2f B parameters): %.1f s, %.1f tokens/s, %,d tokens; peak RssAnon %.0f MiB%n",
+                            size.samples(), size.seqLen(), params / 1e9, s, cal.record().textTokens() / s, cal.record().textTokens(),
+                            (peak.get() - base) / 1024.0);
+                }
                 case "forward" -> {
                     int n = args.length > 2 ? Integer.parseInt(args[2]) : 512;
                     int[] tokens = TinyModels.tokens(n, c.vocabSize(), 1);
