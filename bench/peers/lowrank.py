@@ -3,9 +3,9 @@
 
 Usage: lowrank.py CASE --threads T --reps R
 Cases (fp64, a (N, N) matrix of uniform values in [-0.5, 0.5)):
-  rsvd-N-R   randomized rank-R SVD as shrink4j does it (METHODS §2.7): Ω Gaussian (N, R+10),
+  rsvd-N-R   randomized rank-R SVD as shrink4j does it (docs/methods/lowrank-lost.md §1): Ω Gaussian (N, R+10),
              Q = qr(AΩ), 2 power iterations with re-orthonormalization, SVD of QᵀA, U = Q·Ũ
-  lost-N-R   rsvd-N-R plus LOST's column selection (§7.3): residual column norms
+  lost-N-R   rsvd-N-R plus LOST's column selection (docs/methods/lowrank-lost.md §6): residual column norms
              ‖A_j‖² − Σ σ_i² V_ji², top c = N/20 columns, their residual values
   svd-N      exact thin SVD, numpy.linalg.svd (LAPACK gesdd)
 Prints one line per timed repetition: "sample SECONDS".

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""NumPy peer for the quantize rows of bench/run: GPTQ (METHODS §2.2) and LNQ (§3.5) of one layer
+"""NumPy peer for the quantize rows of bench/run: GPTQ (docs/methods/rtn-gptq.md §2) and LNQ (docs/methods/guidedquant-lnq.md §5) of one layer
 from a given H, the same data and math as bench/src/main/java/dev/shrink4j/bench/quantize/.
 
 Usage: quantize.py CASE --threads T --reps R [--check]
@@ -156,7 +156,7 @@ def squeeze_init(W, bits):
 
 
 def lnq(W, H, bits=4, T=1, K=1, bs=128, ridge=1e-7):
-    """LNQ (§3.5) on a positive definite H (no damping needed): C-step, then T times (K sweeps, C-step),
+    """LNQ (docs/methods/guidedquant-lnq.md §5) on a positive definite H (no damping needed): C-step, then T times (K sweeps, C-step),
     keeping the best (codes, codebooks) by f."""
     d_out, d_in = W.shape
     m = 2 ** bits

@@ -14,7 +14,7 @@ import org.apache.commons.cli.Options;
 
 /**
  * Quality before and after a compression, for every compression command: {@code --eval FILE}
- * (repeatable) scored by the METHODS §9.2 protocol, NLL, perplexity and KL(P_original ‖ P_compressed).
+ * (repeatable) scored by the docs/methods/evaluation.md §1 protocol, NLL, perplexity and KL(P_original ‖ P_compressed).
  * Without {@code --eval}, the model's own seeded generations (a seed the calibration does not use)
  * stand in, so a run with nothing but the checkpoint still shows the change in quality.
  */

@@ -27,7 +27,7 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code shrink4j lowrank}: factorizes every decoder-block linear at a parameter ratio with truncated
- * SVD (METHODS §2.7), whitened SVD (§2.8), ASVD (§2.9) or LOST (§7.1–7.3), block by block.
+ * SVD (docs/methods/lowrank-lost.md §1), whitened SVD (docs/methods/lowrank-lost.md §2), ASVD (docs/methods/lowrank-lost.md §3) or LOST (docs/methods/lowrank-lost.md §4–§6), block by block.
  */
 final class LowrankCommand implements Command {
     static final int DEFAULT_SAMPLES = 128;

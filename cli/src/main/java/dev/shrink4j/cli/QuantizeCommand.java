@@ -20,7 +20,7 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code shrink4j quantize}: RTN, GPTQ, SqueezeLLM, LNQ, GuidedQuant (+LNQ) and guided GPTQ
- * (METHODS.md §2–§3) over a checkpoint, block by block, written as {@code shrink4j}, {@code dense} or
+ * (docs/methods/rtn-gptq.md, squeezellm.md, guidedquant-lnq.md) over a checkpoint, block by block, written as {@code shrink4j}, {@code dense} or
  * {@code jlama-q4}, with quality before/after and an optional report directory.
  */
 final class QuantizeCommand implements Command {
@@ -47,9 +47,10 @@ final class QuantizeCommand implements Command {
     public String footer() {
         return """
 
-                Methods (METHODS.md): rtn §2.1; gptq §2.2 (act-order, static groups); squeezellm §2.3 (Fisher-weighted
-                k-means, per-row LUT); lnq §3.5 (SqueezeLLM init + coordinate descent); guidedquant §3.4 (LNQ on
-                end-loss-guided Hessians, the default); guided-gptq (GPTQ on the guided Hessians).
+                Methods (notes in docs/methods/): rtn (rtn-gptq.md §1); gptq (rtn-gptq.md §2: act-order, static
+                groups); squeezellm (squeezellm.md: Fisher-weighted k-means, per-row LUT); lnq (guidedquant-lnq.md §5:
+                SqueezeLLM init + coordinate descent); guidedquant (guidedquant-lnq.md §1–§5: LNQ on end-loss-guided
+                Hessians, the default); guided-gptq (GPTQ on the guided Hessians).
                 Uniform methods are asymmetric with group size 128 unless --sym / --group-size; LUT methods keep one
                 2^b-entry codebook per row (per G input columns with --lut-group G). Without --calib the model's own seeded generations calibrate it (rtn needs none: it is data-free); without
                 --eval its generations (another seed) measure the change. jlama-q4 defaults to --sym --group-size 32.
@@ -85,7 +86,7 @@ final class QuantizeCommand implements Command {
             Report report = run.report();
             LlamaModel model = run.loadInput(true);
             LlamaModel reference = LlamaModel.load(in, run.arena());
-            // RTN is data-free (§2.1): no calibration unless --calib asks for the layer objectives.
+            // RTN is data-free (docs/methods/rtn-gptq.md §1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
             Tokenizer tok = run.tokenizer(model, !((run.randomCalibration() || dataFree) && args.has("no-eval")));

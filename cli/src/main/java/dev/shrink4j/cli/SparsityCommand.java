@@ -21,7 +21,7 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code shrink4j sparsity}: the essential-sparsity analysis (METHODS §6) — sweep one-shot magnitude
+ * {@code shrink4j sparsity}: the essential-sparsity analysis (docs/methods/essential-sparsity.md) — sweep one-shot magnitude
  * pruning of the block linears, evaluate each level, detect the sharp dropping point.
  */
 final class SparsityCommand implements Command {

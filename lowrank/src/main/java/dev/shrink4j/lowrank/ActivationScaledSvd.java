@@ -3,13 +3,13 @@ package dev.shrink4j.lowrank;
 import dev.shrink4j.tensors.linalg.Svd;
 
 /**
- * §2.9 ASVD: scale input channel i by d_i = (mean_t |X_ti|)^α, truncate the SVD of W·D and undo the
+ * docs/methods/lowrank-lost.md §3 ASVD: scale input channel i by d_i = (mean_t |X_ti|)^α, truncate the SVD of W·D and undo the
  * scale on the input side: Ŵ = U_r Σ_r V_rᵀ D⁻¹, A = √Σ_r V_rᵀ D⁻¹, B = U_r √Σ_r. Channels that carry
  * large activations are thereby approximated more closely. (The optional sensitivity-based rank
- * allocation of §2.9 step 3 is not implemented; every matrix gets the rank its budget allows.)
+ * allocation of docs/methods/lowrank-lost.md §3 step 3 is not implemented; every matrix gets the rank its budget allows.)
  */
 public final class ActivationScaledSvd {
-    /** §2.9 exponent α. */
+    /** docs/methods/lowrank-lost.md §3 exponent α. */
     public static final double DEFAULT_ALPHA = 0.5;
 
     private final SvdSolver svd;

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
 /**
  * Factorizes every linear of every decoder block of a checkpoint and writes a new checkpoint, one
  * block at a time (DESIGN "main flow"), always as a method of the model's {@link BlockPipeline}
- * (true-sequential groups, compressed propagation, docs/methods §1.2). Two ways in:
+ * (true-sequential groups, compressed propagation, docs/methods/pipeline.md §1–§2). Two ways in:
  * <ul>
  *   <li>{@link #run(Path, Path, Options, Listener)} for the weight-only methods (svd, lost): no
  *       calibration, no forward pass; each block's weights are widened to F32 in the block arena,

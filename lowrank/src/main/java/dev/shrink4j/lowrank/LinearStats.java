@@ -4,8 +4,8 @@ import dev.shrink4j.model.InputStatistics;
 
 /**
  * Calibration statistics of one linear's input, accumulated chunk by chunk (observe → compress):
- * H = XᵀX/n (§1.3, through the model's {@link InputStatistics}) for the whitened variants and
- * mean |X_ti| per channel for ASVD (§2.9). Only what the method asks for is kept; H costs d_in²
+ * H = XᵀX/n (docs/methods/pipeline.md §3, through the model's {@link InputStatistics}) for the whitened variants and
+ * mean |X_ti| per channel for ASVD (docs/methods/lowrank-lost.md §3). Only what the method asks for is kept; H costs d_in²
  * doubles.
  */
 public final class LinearStats {

@@ -6,17 +6,17 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * §7 LOST decomposition: the top-r SVD factors plus a channel-sparse complement, c = max(1, ⌊ρ·d_in⌋)
- * whole input columns. {@link Options#compression()} is the §7.3 post-training default
+ * docs/methods/lowrank-lost.md §4–§8 LOST decomposition: the top-r SVD factors plus a channel-sparse complement, c = max(1, ⌊ρ·d_in⌋)
+ * whole input columns. {@link Options#compression()} is the docs/methods/lowrank-lost.md §6 post-training default
  * (Ŵ = W_r + (W − W_r)[:, I], k = all, values = complement, L2 scores);
- * {@link Options#training(double)} is the paper's parameterisation for §7.4 (a window of k = 256
+ * {@link Options#training(double)} is the paper's parameterisation for docs/methods/lowrank-lost.md §7 (a window of k = 256
  * components for the scores, values copied from W, blend γ).
  */
 public final class Lost {
-    /** How the kept columns are scored (§7.1 step 4). */
+    /** How the kept columns are scored (docs/methods/lowrank-lost.md §4 step 4). */
     public enum Selection { L2, L1, RANDOM }
 
-    /** Where W_s comes from (§7.1 step 5). */
+    /** Where W_s comes from (docs/methods/lowrank-lost.md §4 step 5). */
     public enum Values { COMPLEMENT, ORIGINAL }
 
     /**
@@ -24,7 +24,7 @@ public final class Lost {
      * @param window    k: components r+1..r+k form W_c; 0 means k = all (W_c = W − W_r)
      * @param values    W_s from the complement or from the original W
      * @param selection column scoring
-     * @param gamma     blend γ of §7.1 step 6; 1 folds it away (compression)
+     * @param gamma     blend γ of docs/methods/lowrank-lost.md §4 step 6; 1 folds it away (compression)
      * @param seed      for {@link Selection#RANDOM}
      */
     public record Options(double rho, int window, Values values, Selection selection, double gamma, long seed) {
@@ -33,12 +33,12 @@ public final class Lost {
             if (!(gamma > 0 && gamma <= 1)) throw new IllegalArgumentException("gamma must be in (0, 1]");
         }
 
-        /** §7.3 defaults: ρ = 0.05, k = all, values = complement, L2, γ folded. */
+        /** docs/methods/lowrank-lost.md §6 defaults: ρ = 0.05, k = all, values = complement, L2, γ folded. */
         public static Options compression() {
             return new Options(Budgets.DEFAULT_RHO, 0, Values.COMPLEMENT, Selection.L2, 1, 0);
         }
 
-        /** §7.1 as the authors' training code: k = 256, values = W[:, I], blend γ (default 0.5). */
+        /** docs/methods/lowrank-lost.md §4 as the authors' training code: k = 256, values = W[:, I], blend γ (default 0.5). */
         public static Options training(double gamma) {
             return new Options(Budgets.DEFAULT_RHO, 256, Values.ORIGINAL, Selection.L2, gamma, 0);
         }
@@ -72,7 +72,7 @@ public final class Lost {
         return options;
     }
 
-    /** Decomposes W at a parameter ratio P: c from ρ, then r the largest rank that fits (§7.2). */
+    /** Decomposes W at a parameter ratio P: c from ρ, then r the largest rank that fits (docs/methods/lowrank-lost.md §5). */
     public LostDecomposition decompose(float[] w, int dOut, int dIn, double paramsRatio) {
         int c = Budgets.lostColumns(dIn, options.rho());
         return decompose(w, dOut, dIn, Budgets.lostRank(dOut, dIn, paramsRatio, c), c);
@@ -88,7 +88,7 @@ public final class Lost {
         int window = rank >= full ? 0 : options.window() == 0 ? full - rank : Math.min(options.window(), full - rank);
         boolean all = options.window() == 0 || rank >= full;
         double[] wd = Dense.toDouble(w);
-        // k = all needs only the rank-r triplets (§7.1 step 1); a window needs r + k.
+        // k = all needs only the rank-r triplets (docs/methods/lowrank-lost.md §4 step 1); a window needs r + k.
         Svd t = svd.leading(wd, dOut, dIn, all ? rank : rank + window);
         int from = rank, to = all ? rank : rank + window; // complement components when windowed
         double[] scores = scores(wd, dOut, dIn, t, rank, all, from, to);
@@ -110,7 +110,7 @@ public final class Lost {
     }
 
     /**
-     * Activation-aware LOST (§7.3 option, a shrink4j extension): W_r from the whitened SVD (§2.8) and
+     * Activation-aware LOST (docs/methods/lowrank-lost.md §6 option, a shrink4j extension): W_r from the whitened SVD (docs/methods/lowrank-lost.md §2) and
      * columns scored by ‖(W − W_r)[:, j]‖·‖X[:, j]‖ (Wanda-style; ‖X[:, j]‖ ∝ √H_jj).
      *
      * @param w (dOut, dIn) row-major; not modified
@@ -165,7 +165,7 @@ public final class Lost {
         return new LostDecomposition(lowRank, keep, vals, options.lowRankScale(), options.sparseScale());
     }
 
-    /** Per-column scores of W_c (§7.1 step 4), without forming W_c for L2. */
+    /** Per-column scores of W_c (docs/methods/lowrank-lost.md §4 step 4), without forming W_c for L2. */
     private double[] scores(double[] w, int dOut, int dIn, Svd t, int rank, boolean all, int from, int to) {
         double[] score = new double[dIn];
         switch (options.selection()) {

@@ -1,9 +1,9 @@
 package dev.shrink4j.lowrank;
 
 /**
- * A LOST layer (§7.1 step 6): y = lowRankScale·B σ(A x) + sparseScale·W_s x_I. For post-training
- * compression (§7.3) σ is the identity and both scales are 1 (γ folded in), so the layer merges to
- * Ŵ = B·A + scatter_I(W_s). As a training parameterisation (§7.4) the scales are γ and 1 − γ, σ is
+ * A LOST layer (docs/methods/lowrank-lost.md §4 step 6): y = lowRankScale·B σ(A x) + sparseScale·W_s x_I. For post-training
+ * compression (docs/methods/lowrank-lost.md §6) σ is the identity and both scales are 1 (γ folded in), so the layer merges to
+ * Ŵ = B·A + scatter_I(W_s). As a training parameterisation (docs/methods/lowrank-lost.md §7) the scales are γ and 1 − γ, σ is
  * SiLU, and A, B, W_s train with I fixed; that is why the parts are kept apart here.
  *
  * @param lowRank the factors A (r, d_in) and B (d_out, r)
@@ -39,12 +39,12 @@ public record LostDecomposition(LowRankFactors lowRank, int[] columns, float[] v
         return columns.length;
     }
 
-    /** §7.2 stored values r(d_in + d_out) + c·d_out; the c int32 ids are not counted. */
+    /** docs/methods/lowrank-lost.md §5 stored values r(d_in + d_out) + c·d_out; the c int32 ids are not counted. */
     public long params() {
         return Budgets.lostParams(dOut(), dIn(), rank(), columns.length);
     }
 
-    /** The merged Ŵ (d_out, d_in) of §7.3 (σ = identity). */
+    /** The merged Ŵ (d_out, d_in) of docs/methods/lowrank-lost.md §6 (σ = identity). */
     public float[] reconstruct() {
         int dIn = dIn();
         int c = columns.length;

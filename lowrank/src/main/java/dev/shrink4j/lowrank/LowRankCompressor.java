@@ -4,7 +4,7 @@ import dev.shrink4j.tensors.ShrinkException;
 
 /**
  * Compresses one linear at a parameter ratio with one {@link LowRankMethod}: the rank comes from the
- * §7.2 budget, the factorization from the method's class, and the result carries the per-layer
+ * docs/methods/lowrank-lost.md §5 budget, the factorization from the method's class, and the result carries the per-layer
  * error figures the report prints.
  */
 public final class LowRankCompressor {
@@ -12,8 +12,8 @@ public final class LowRankCompressor {
      * @param method      the factorization
      * @param paramsRatio P in (0, 1]: stored values ≤ ⌊P·d_in·d_out⌋ per matrix
      * @param lost        LOST options (ρ, selection, values); ignored by the SVD methods
-     * @param damp        §1.3 relative damping for the whitened variants
-     * @param alpha       §2.9 ASVD exponent
+     * @param damp        docs/methods/pipeline.md §3 relative damping for the whitened variants
+     * @param alpha       docs/methods/lowrank-lost.md §3 ASVD exponent
      */
     public record Settings(LowRankMethod method, double paramsRatio, Lost.Options lost, double damp, double alpha) {
         public Settings {
@@ -31,7 +31,7 @@ public final class LowRankCompressor {
      * @param lowRank      the factors (the whole result for the SVD methods)
      * @param lost         the LOST decomposition, or null for the SVD methods
      * @param merged       Ŵ (dOut, dIn), the function the compressed layer computes
-     * @param params       stored values (§7.2; ids not counted)
+     * @param params       stored values (docs/methods/lowrank-lost.md §5; ids not counted)
      * @param weightError  ‖Ŵ − W‖²_F / ‖W‖²_F
      * @param outputError  ‖X(Ŵ − W)ᵀ‖²_F / ‖XWᵀ‖²_F, NaN without H
      * @param damping      the relative damping the Cholesky needed, NaN when none was factorized
@@ -55,10 +55,10 @@ public final class LowRankCompressor {
         return settings;
     }
 
-    /** The rank and kept columns a (dOut, dIn) matrix gets under the budget (§7.2); columns is 0 for the SVD methods. */
+    /** The rank and kept columns a (dOut, dIn) matrix gets under the budget (docs/methods/lowrank-lost.md §5); columns is 0 for the SVD methods. */
     public record Plan(int rank, int columns) {}
 
-    /** The §7.2 budget of one matrix; a ratio that cannot hold rank 1 fails here, naming the module. */
+    /** The docs/methods/lowrank-lost.md §5 budget of one matrix; a ratio that cannot hold rank 1 fails here, naming the module. */
     public Plan plan(String module, int dOut, int dIn) {
         try {
             if (settings.method().isLost()) {

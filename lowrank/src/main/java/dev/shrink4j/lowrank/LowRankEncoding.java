@@ -13,7 +13,7 @@ import java.lang.foreign.Arena;
 public final class LowRankEncoding {
     private LowRankEncoding() {}
 
-    /** The compressed weight of {@code r}; a LOST blend γ is folded into B and W_s (§7.3). */
+    /** The compressed weight of {@code r}; a LOST blend γ is folded into B and W_s (docs/methods/lowrank-lost.md §6). */
     public static CompressedWeight toWeight(Arena arena, LowRankCompressor.Result r, DType type) {
         LostDecomposition lost = r.lost();
         double bScale = lost == null ? 1 : lost.lowRankScale();

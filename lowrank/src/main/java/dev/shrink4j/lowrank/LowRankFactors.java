@@ -4,7 +4,7 @@ import dev.shrink4j.tensors.linalg.Matrices;
 import dev.shrink4j.tensors.linalg.Svd;
 
 /**
- * Ŵ = B·A, the two factors of a rank-r approximation (§2.7): the forward pass is y = B(Ax), so A
+ * Ŵ = B·A, the two factors of a rank-r approximation (docs/methods/lowrank-lost.md §1): the forward pass is y = B(Ax), so A
  * sits on the input side and B on the output side, each carrying √Σ_r.
  *
  * @param a (rank, dIn) row-major
@@ -18,7 +18,7 @@ public record LowRankFactors(int dOut, int dIn, int rank, float[] a, float[] b) 
         }
     }
 
-    /** Stored values, r·(d_in + d_out) (§2.7). */
+    /** Stored values, r·(d_in + d_out) (docs/methods/lowrank-lost.md §1). */
     public long params() {
         return (long) rank * (dIn + dOut);
     }
@@ -42,7 +42,7 @@ public record LowRankFactors(int dOut, int dIn, int rank, float[] a, float[] b) 
     /**
      * Factors from leading triplets of a matrix M and an input-side map: Ŵ = U_r Σ_r (V_rᵀ·T), where
      * {@code vtRight} already holds the (rank, dIn) rows of V_rᵀ·T (T = I for plain SVD, S⁻¹ or D⁻¹
-     * for the activation-aware variants). √Σ_r goes into both factors (§2.7, §2.8 step 4).
+     * for the activation-aware variants). √Σ_r goes into both factors (docs/methods/lowrank-lost.md §1, docs/methods/lowrank-lost.md §2 step 4).
      *
      * @param t       u (dOut, r), s (r)
      * @param vtRight (r, dIn)

@@ -3,17 +3,17 @@ package dev.shrink4j.lowrank;
 import dev.shrink4j.tensors.ShrinkException;
 import java.util.Arrays;
 
-/** The factorizations {@code shrink4j lowrank} offers, with what each needs from calibration (§8). */
+/** The factorizations {@code shrink4j lowrank} offers, with what each needs from calibration (docs/methods/pipeline.md §4). */
 public enum LowRankMethod {
-    /** §2.7, weights only. */
+    /** docs/methods/lowrank-lost.md §1, weights only. */
     SVD("svd", false, false, false),
-    /** §2.8, needs H = XᵀX. */
+    /** docs/methods/lowrank-lost.md §2, needs H = XᵀX. */
     WHITENED_SVD("whitened-svd", true, false, false),
-    /** §2.9, needs mean |X| per input channel. */
+    /** docs/methods/lowrank-lost.md §3, needs mean |X| per input channel. */
     ASVD("asvd", false, true, false),
-    /** §7.1/§7.3 post-training defaults, weights only. */
+    /** docs/methods/lowrank-lost.md §4/§7.3 post-training defaults, weights only. */
     LOST("lost", false, false, true),
-    /** §7.3 activation-aware option: whitened W_r, columns scored by residual norm × ‖X_j‖. */
+    /** docs/methods/lowrank-lost.md §6 activation-aware option: whitened W_r, columns scored by residual norm × ‖X_j‖. */
     LOST_WHITENED("lost-whitened", true, false, true);
 
     private final String cliName;

@@ -2,7 +2,7 @@ package dev.shrink4j.lowrank;
 
 import dev.shrink4j.tensors.linalg.Matrices;
 
-/** Error figures of a compressed weight E = Ŵ − W, reported per layer (§1.1). */
+/** Error figures of a compressed weight E = Ŵ − W, reported per layer (docs/methods/README.md §2). */
 public final class ReconstructionError {
     private ReconstructionError() {}
 
@@ -23,7 +23,7 @@ public final class ReconstructionError {
     }
 
     /**
-     * The layer-output error Σ_j e_jᵀ H e_j = ‖X(W − Ŵ)ᵀ‖²_F (for H = XᵀX; §1.1).
+     * The layer-output error Σ_j e_jᵀ H e_j = ‖X(W − Ŵ)ᵀ‖²_F (for H = XᵀX; docs/methods/README.md §2).
      *
      * @param h (dIn, dIn) symmetric
      */

@@ -7,7 +7,7 @@ import dev.shrink4j.tensors.linalg.Svd;
  * The one seam through which this module asks for singular vectors: every method here needs only
  * the leading {@code rank} triplets of a dense row-major matrix. Implementations are the tensors
  * module's linalg: exact Golub–Kahan SVD, or the randomized SVD (rank + 10 oversampling, 2 power
- * iterations) that §2.7 prescribes for large matrices.
+ * iterations) that docs/methods/lowrank-lost.md §1 prescribes for large matrices.
  */
 @FunctionalInterface
 public interface SvdSolver {
@@ -34,7 +34,7 @@ public interface SvdSolver {
     int EXACT_UP_TO = 512;
 
     /**
-     * The default (§2.7): exact for small matrices and for ranks near full, where sampling saves
+     * The default (docs/methods/lowrank-lost.md §1): exact for small matrices and for ranks near full, where sampling saves
      * little (the randomized cost grows with the sample size l = r + 10, the exact one does not);
      * randomized otherwise.
      */

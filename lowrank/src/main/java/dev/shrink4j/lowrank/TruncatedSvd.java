@@ -3,7 +3,7 @@ package dev.shrink4j.lowrank;
 import dev.shrink4j.tensors.linalg.Svd;
 
 /**
- * §2.7 truncated SVD: W = UΣVᵀ, Ŵ = U_r Σ_r V_rᵀ, A = √Σ_r V_rᵀ, B = U_r √Σ_r. Frobenius-optimal
+ * docs/methods/lowrank-lost.md §1 truncated SVD: W = UΣVᵀ, Ŵ = U_r Σ_r V_rᵀ, A = √Σ_r V_rᵀ, B = U_r √Σ_r. Frobenius-optimal
  * on the weights alone (Eckart–Young); needs no calibration data.
  */
 public final class TruncatedSvd {

@@ -8,13 +8,13 @@ import dev.shrink4j.tensors.linalg.Svd;
 import dev.shrink4j.tensors.linalg.Triangular;
 
 /**
- * §2.8 whitened SVD (SVD-LLM): with H = S·Sᵀ (lower Cholesky of the damped H = XᵀX/n),
+ * docs/methods/lowrank-lost.md §2 whitened SVD (SVD-LLM): with H = S·Sᵀ (lower Cholesky of the damped H = XᵀX/n),
  * ‖X(W − Ŵ)ᵀ‖²_F = ‖(W − Ŵ)S‖²_F, so truncating the SVD of M = W·S gives the layer-output-optimal
  * rank-r Ŵ = U_r Σ_r V_rᵀ S⁻¹. Factors: B = U_r √Σ_r, A = √Σ_r V_rᵀ S⁻¹, where V_rᵀS⁻¹ comes from the
  * triangular solve Sᵀ Z = V_r (never an explicit inverse).
  */
 public final class WhitenedSvd {
-    /** §1.3 relative damping δ. */
+    /** docs/methods/pipeline.md §3 relative damping δ. */
     public static final double DEFAULT_DAMP = 0.01;
 
     private final SvdSolver svd;
@@ -32,7 +32,7 @@ public final class WhitenedSvd {
     /**
      * @param factors     the rank-r factors
      * @param damping     the relative δ that made the Cholesky succeed
-     * @param deadColumns input channels with H_ii = 0 (their weights are zeroed, §1.3)
+     * @param deadColumns input channels with H_ii = 0 (their weights are zeroed, docs/methods/pipeline.md §3)
      */
     public record Result(LowRankFactors factors, double damping, int deadColumns) {}
 
@@ -52,12 +52,12 @@ public final class WhitenedSvd {
         return new Result(LowRankFactors.split(t, Matrices.transpose(z, dIn, rank), dIn), s.damping, s.deadColumns);
     }
 
-    /** The lower Cholesky factor of the damped H, plus what it took (§1.3). */
+    /** The lower Cholesky factor of the damped H, plus what it took (docs/methods/pipeline.md §3). */
     record Whitening(double[] lower, double damping, int deadColumns) {}
 
     /**
      * Dead columns (H_ii = 0) get H_ii = 1 and W[:, i] = 0; then H + δ·mean(diag H)·I is factorized,
-     * δ growing ×10 while the factorization fails, each retry logged (§1.3). δ = 0 tries the
+     * δ growing ×10 while the factorization fails, each retry logged (docs/methods/pipeline.md §3). δ = 0 tries the
      * undamped H first, then {@link #DEFAULT_DAMP}. Modified: w (dead columns zeroed).
      */
     static Whitening whiten(double[] w, int dOut, int dIn, double[] h, double damp) {

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class BudgetsTest {
     @Test
     void methodsSectionExampleLlama2QProj() {
-        // §7.2: 4096² q_proj, r = 1024, ρ = 0.05 → c = 204, 8 388 608 + 835 584 = 9.22 M values.
+        // docs/methods/lowrank-lost.md §5: 4096² q_proj, r = 1024, ρ = 0.05 → c = 204, 8 388 608 + 835 584 = 9.22 M values.
         int c = Budgets.lostColumns(4096, 0.05);
         assertEquals(204, c);
         assertEquals(9_224_192L, Budgets.lostParams(4096, 4096, 1024, c));

@@ -14,7 +14,7 @@ class LowRankCompressorTest {
     private static final int D_OUT = 36;
     private static final int D_IN = 28;
     private static final int TOKENS = 200;
-    /** §1.3: each chunk's XᵀX is formed in fp32 before the fp64 sum. */
+    /** docs/methods/pipeline.md §3: each chunk's XᵀX is formed in fp32 before the fp64 sum. */
     private static final double F32_CHUNKS = 1e-6;
 
     private static LinearStats stats(LowRankMethod m, float[] x) {

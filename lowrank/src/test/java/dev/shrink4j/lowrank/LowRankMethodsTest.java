@@ -48,7 +48,7 @@ class LowRankMethodsTest {
 
     @Test
     void whitenedSvdIsOptimalForTheDampedGram() {
-        // §2.8: with H_δ = S Sᵀ, the layer error of Ŵ equals the dropped σ_i² of W·S exactly.
+        // docs/methods/lowrank-lost.md §2: with H_δ = S Sᵀ, the layer error of Ŵ equals the dropped σ_i² of W·S exactly.
         float[] w = TestMatrices.gaussian(D_OUT, D_IN, 4);
         double[] h = TestMatrices.correlatedGram(D_IN, 300, 5);
         int r = 10;

@@ -6,7 +6,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The hidden states of a whole calibration set between two blocks (Z_b of the block pipeline,
- * docs/methods §1.2 step 3): (sequences, seqLen, hidden) F32 in one off-heap segment, addressed with
+ * docs/methods/pipeline.md §2): (sequences, seqLen, hidden) F32 in one off-heap segment, addressed with
  * long byte offsets. At 128 × 2048 × 8192 that is 2³¹ floats (8 GiB), one past what an int index reaches, so no Java
  * array can hold it; passes copy a few sequences at a time into heap arrays ({@link #read},
  * {@link #write}), whose size the caller bounds (rows per pass). The segment belongs to the arena

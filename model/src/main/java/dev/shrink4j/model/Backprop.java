@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Reverse-mode gradients of the token-mean next-token cross-entropy through the whole model
- * (METHODS §8: cross-entropy → LM head → final norm → blocks → embeddings). Only block inputs are
+ * (docs/methods/pipeline.md §4: cross-entropy → LM head → final norm → blocks → embeddings). Only block inputs are
  * kept from the forward pass; each block is recomputed, with its intermediates, right before its
  * backward step, so activation memory is L block inputs plus one block's intermediates. The LM head
  * is processed in row chunks so vocabulary-wide logits never exist for the whole batch.

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * The block-by-block sequential pipeline of docs/methods §1.2. Calibration sequences are embedded once,
+ * The block-by-block sequential pipeline of docs/methods/pipeline.md §1–§2. Calibration sequences are embedded once,
  * one at a time, into an off-heap {@link Activations} store (Z₀, F32, long offsets: samples × T × hidden
  * may pass 2³¹ floats); then for each block, inside its own (shared) arena:
  * <ol>
@@ -28,11 +28,11 @@ import java.util.function.IntConsumer;
  * memory-mapped.
  */
 public final class BlockPipeline {
-    /** How block outputs are propagated to the next block (docs/methods §1.2 step 3). */
+    /** How block outputs are propagated to the next block (docs/methods/pipeline.md §2). */
     public enum Propagation { COMPRESSED, DENSE }
 
     /**
-     * @param trueSequential group-by-group inputs from the partly compressed block (docs/methods §1.2.1);
+     * @param trueSequential group-by-group inputs from the partly compressed block (docs/methods/pipeline.md §2.1);
      *                       false reproduces the Wanda/SparseGPT reference (one dense pass per block)
      * @param rowsPerPass    calibration tokens per forward call (sequences are batched up to this)
      * @param layers         block indices to process in [first, last], others only propagate

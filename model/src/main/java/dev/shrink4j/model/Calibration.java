@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Calibration sequences (METHODS §1.2 step 1): {@code samples} windows of {@code seqLen} tokens, each
+ * Calibration sequences (docs/methods/pipeline.md §1 step 1): {@code samples} windows of {@code seqLen} tokens, each
  * BOS followed by T − 1 consecutive tokens of the tokenized text at a seeded random offset. With
  * {@code self} as the source, the text is the model's own seeded sampled generations.
  *

@@ -3,7 +3,7 @@ package dev.shrink4j.model;
 import java.util.List;
 
 /**
- * True-sequential groups of a block (METHODS §1.2), in execution order: members of a group share one
+ * True-sequential groups of a block (docs/methods/pipeline.md §1–§2), in execution order: members of a group share one
  * input, so q/k/v share one H = XᵀX and gate/up share one.
  */
 public enum Group {

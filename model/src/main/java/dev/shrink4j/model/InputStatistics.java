@@ -2,8 +2,8 @@ package dev.shrink4j.model;
 
 /**
  * Accumulates the statistics of a linear's inputs X (n, d_in) over calibration chunks
- * (METHODS §1.3): H = (1/n) Σ_t w_t·x_t x_tᵀ (w_t = 1, or per-token row weights for guided variants,
- * §3.2) and the squared channel norms Σ_t x_ti² (Wanda's ‖X_i‖₂²). Each chunk's product is formed in
+ * (docs/methods/pipeline.md §3): H = (1/n) Σ_t w_t·x_t x_tᵀ (w_t = 1, or per-token row weights for guided variants,
+ * docs/methods/guidedquant-lnq.md §2) and the squared channel norms Σ_t x_ti² (Wanda's ‖X_i‖₂²). Each chunk's product is formed in
  * fp32 and added into fp64 accumulators. Feed it from {@link BlockMethod#observe}.
  */
 public final class InputStatistics {
@@ -50,7 +50,7 @@ public final class InputStatistics {
         return tokens;
     }
 
-    /** H / n as a new (d_in, d_in) row-major fp64 array (the scale every method is invariant to, §1.1). */
+    /** H / n as a new (d_in, d_in) row-major fp64 array (the scale every method is invariant to, docs/methods/README.md §2). */
     public double[] hessian() {
         if (h == null) throw new IllegalStateException("the Hessian was taken");
         double[] out = h.clone();

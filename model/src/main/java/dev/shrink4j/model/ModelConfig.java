@@ -32,7 +32,7 @@ import java.util.Map;
  * @param attentionBias   q/k/v carry biases (Qwen2 always; Llama when {@code attention_bias})
  * @param outputBias      o_proj carries a bias (Llama {@code attention_bias})
  * @param slidingWindow   Mistral's attention window in tokens, 0 when unbounded
- * @param attentionRemoved layers whose attention sub-block was removed (2SSP, METHODS §5.5)
+ * @param attentionRemoved layers whose attention sub-block was removed (2SSP, docs/methods/2ssp.md §5)
  * @param compressedTensors module name → format descriptor of compressed linears (unmodifiable JSON objects)
  * @param raw             the whole config.json (unmodifiable), kept so writers can preserve unknown keys
  */

@@ -3,7 +3,7 @@ package dev.shrink4j.model;
 import dev.shrink4j.tensors.ShrinkException;
 
 /**
- * Perplexity and KL divergence by the shrink4j protocol (METHODS §9.2): the text is tokenized once
+ * Perplexity and KL divergence by the shrink4j protocol (docs/methods/evaluation.md §1): the text is tokenized once
  * without BOS; the stream is cut into consecutive non-overlapping windows of T − 1 tokens (the tail
  * dropped); each window is scored with a fresh context and BOS prepended, T − 1 predictions covering
  * every token of the window; NLL is the token-weighted mean over all windows, accumulated in fp64.

@@ -26,7 +26,7 @@ public enum Proj {
         return module(layer) + ".weight";
     }
 
-    /** The true-sequential group (METHODS §1.2) this linear belongs to. */
+    /** The true-sequential group (docs/methods/pipeline.md §1–§2) this linear belongs to. */
     public Group group() {
         return switch (this) {
             case Q, K, V -> Group.QKV;

@@ -57,7 +57,7 @@ class BackpropTest {
 
                 @Override
                 public void outputGradient(int layer, Proj p, float[] x, float[] g, int n) {
-                    // ∂ℓ/∂W = Gᵀ X (METHODS §1.1), checked against the weight gradient below.
+                    // ∂ℓ/∂W = Gᵀ X (docs/methods/README.md §2), checked against the weight gradient below.
                     float[] gw = new float[g.length / n * (x.length / n)];
                     Gemm.weightGrad(g, x, n, g.length / n, x.length / n, gw, false);
                     outGrads.put(p.weightName(layer), gw);

@@ -12,7 +12,7 @@ import java.util.Set;
  * Mean next-token NLL of the model on sequences of T tokens (T − 1 predictions each, sums in fp64),
  * computed block by block so a block can be skipped or swapped for a transformed copy that lives only
  * while its block runs. It scores the greedy loops (2SSP stage 2 scores its calibration sample
- * without BOS, §5.3; depth pruning) and the sparsity sweep, whose windows carry BOS first (§9.2).
+ * without BOS, docs/methods/2ssp.md §3; depth pruning) and the sparsity sweep, whose windows carry BOS first (docs/methods/evaluation.md §1).
  */
 public final class CalibrationNll {
     /** Rows of logits computed at a time ((rows, vocab) floats). */
@@ -113,7 +113,7 @@ public final class CalibrationNll {
     }
 
     /**
-     * Evaluation windows of §9.2: the text's tokens (no BOS) cut into consecutive non-overlapping
+     * Evaluation windows of docs/methods/evaluation.md §1: the text's tokens (no BOS) cut into consecutive non-overlapping
      * windows of T − 1, the incomplete tail dropped, each with BOS prepended.
      *
      * @return (windows, T) ids; at most {@code maxWindows} windows (≤ 0: all)

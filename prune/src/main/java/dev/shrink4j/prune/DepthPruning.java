@@ -6,7 +6,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * Block-level depth pruning, the whole-block baseline 2SSP is compared with (§9.1; BlockPruner,
+ * Block-level depth pruning, the whole-block baseline 2SSP is compared with (docs/methods/evaluation.md §2; BlockPruner,
  * arXiv:2406.10594, ShortGPT): remove whole decoder blocks greedily, each round the one whose removal
  * gives the lowest calibration perplexity. Whole blocks only reach multiples of 1/L of P_main, so the
  * baseline runs at the nearest reachable sparsity.

@@ -1,14 +1,14 @@
 package dev.shrink4j.prune;
 
 /**
- * Detection of the essential-sparsity point on a metric-vs-sparsity curve (§6.4). The metric is
+ * Detection of the essential-sparsity point on a metric-vs-sparsity curve (docs/methods/essential-sparsity.md §4). The metric is
  * perplexity; degradation is relative, ppl(p)/ppl(0) − 1 (the tolerance mode is recorded with the
- * result, §6.4 (reconstruction)).
+ * result, docs/methods/essential-sparsity.md §4 (reconstruction)).
  */
 public final class EssentialPoint {
     /** τ of the tolerance rule (1 %). */
     public static final double TOLERANCE = 0.01;
-    /** The knee is accepted when slope_after ≥ KNEE_RATIO × slope_before (§6.4). */
+    /** The knee is accepted when slope_after ≥ KNEE_RATIO × slope_before (docs/methods/essential-sparsity.md §4). */
     public static final double KNEE_RATIO = 3.0;
 
     private EssentialPoint() {}
@@ -42,7 +42,7 @@ public final class EssentialPoint {
      */
     public record Knee(int index, double slopeBefore, double slopeAfter, double sse, boolean accepted) {}
 
-    /** Knee cross-check (§6.4 step 2): least squares over every interior breakpoint, lowest SSE wins. */
+    /** Knee cross-check (docs/methods/essential-sparsity.md §4 step 2): least squares over every interior breakpoint, lowest SSE wins. */
     public static Knee knee(double[] p, double[] ppl) {
         int n = p.length;
         if (n < 3) {

@@ -16,15 +16,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Essential-sparsity analysis (§6, arXiv:2306.03805): one-shot magnitude pruning of the block linears
- * (q, k, v, o, gate, up, down; embeddings, norms, head and biases excluded, §6.1) swept over sparsity
+ * Essential-sparsity analysis (docs/methods/essential-sparsity.md, arXiv:2306.03805): one-shot magnitude pruning of the block linears
+ * (q, k, v, o, gate, up, down; embeddings, norms, head and biases excluded, docs/methods/essential-sparsity.md §1) swept over sparsity
  * levels, each point evaluated by NLL on evaluation windows, the sharp dropping point detected by the
- * tolerance rule and cross-checked by the knee rule (§6.4). The original weights stay mapped
+ * tolerance rule and cross-checked by the knee rule (docs/methods/essential-sparsity.md §4). The original weights stay mapped
  * read-only; each point prunes copies of one block at a time while that block runs (copy-on-write,
- * §6.3), so memory stays one block plus activations at any model size.
+ * docs/methods/essential-sparsity.md §3), so memory stays one block plus activations at any model size.
  */
 public final class EssentialSparsity {
-    /** Sweep variants (§6.2). */
+    /** Sweep variants (docs/methods/essential-sparsity.md §2). */
     public enum Variant {
         GLOBAL("global"), LAYERWISE("layer-wise"), NM_2_4("2:4"), NM_4_8("4:8");
 
@@ -62,7 +62,7 @@ public final class EssentialSparsity {
     /**
      * The detected point of one curve.
      *
-     * @param tolerance ES_τ (§6.4 rule 1) on the sweep grid
+     * @param tolerance ES_τ (docs/methods/essential-sparsity.md §4 rule 1) on the sweep grid
      * @param refined   ES_τ after the finer steps around it (= tolerance when none were run)
      * @param knee      the knee fit; its sparsity when accepted
      * @param flagged   the two rules differ by more than one grid step (or the knee was rejected)
@@ -92,7 +92,7 @@ public final class EssentialSparsity {
     /**
      * Runs the sweep.
      *
-     * @param windows (nWindows, seqLen) evaluation ids (BOS first, §9.2)
+     * @param windows (nWindows, seqLen) evaluation ids (BOS first, docs/methods/evaluation.md §1)
      * @param levels  ascending, starting at 0
      * @param refineStep step of the refinement around ES_τ of the global curve (0: none)
      */
@@ -152,7 +152,7 @@ public final class EssentialSparsity {
             int es = EssentialPoint.tolerance(levels, ppl, tau);
             double refined = levels[es];
             if (refineStep > 0 && es + 1 < levels.length) {
-                // §6.3: refine between ES_τ and the next grid point
+                // docs/methods/essential-sparsity.md §3: refine between ES_τ and the next grid point
                 List<Double> fine = new ArrayList<>();
                 for (double p = levels[es] + refineStep; p < levels[es + 1] - 1e-9; p += refineStep) {
                     fine.add(Math.round(p * 1e6) / 1e6);
@@ -188,7 +188,7 @@ public final class EssentialSparsity {
 
     /**
      * Jaccard overlap |G ∩ L| / |G ∪ L| of the weights pruned by the global threshold (G) and by the
-     * per-matrix thresholds (L) at the same level p (§6.5 item 3), over all included matrices.
+     * per-matrix thresholds (L) at the same level p (docs/methods/essential-sparsity.md §5 item 3), over all included matrices.
      */
     static double maskOverlap(List<Tensor> scope, double p) {
         RadixSelect.Applier global = GlobalMagnitude.cuts(scope, new double[] {p})[0].applier();

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What an essential-sparsity report shows (§6.5): the curves (PNG), a table per level (metric per
+ * What an essential-sparsity report shows (docs/methods/essential-sparsity.md §5): the curves (PNG), a table per level (metric per
  * variant, Δ vs dense, achieved sparsity), the detected points from both rules, and the per-matrix
  * sparsity that the global threshold induces at ES_τ (layer × matrix type).
  */
@@ -137,7 +137,7 @@ public final class EssentialSparsityReport {
         return sb.toString();
     }
 
-    /** The plot of §6.5 item 1. */
+    /** The plot of docs/methods/essential-sparsity.md §5 item 1. */
     public static void plot(Result r, Path png, String title) {
         List<SparsityPlot.Series> series = new ArrayList<>();
         for (Variant v : Variant.values()) {

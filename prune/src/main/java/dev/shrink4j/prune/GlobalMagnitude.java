@@ -5,7 +5,7 @@ import java.lang.foreign.Arena;
 import java.util.List;
 
 /**
- * Global one-shot magnitude pruning (§2.4, §6.2 "OMP"): one threshold over the pooled |w| of many
+ * Global one-shot magnitude pruning (docs/methods/pruning.md §1, docs/methods/essential-sparsity.md §2 "OMP"): one threshold over the pooled |w| of many
  * matrices, found by radix select on their bit patterns while they stay memory-mapped; the weights
  * are read twice in fixed chunks and never sorted. All sparsity levels of a sweep share both passes.
  * The scan order (the list order, then row-major) breaks ties, so {@link #cuts} must be applied in

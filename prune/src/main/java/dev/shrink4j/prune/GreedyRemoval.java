@@ -8,7 +8,7 @@ import java.util.TreeSet;
 
 /**
  * Greedy removal of whole submodules by calibration perplexity: 2SSP stage 2 removes attention
- * submodules (§5.3); the depth-pruning baseline removes whole blocks the same way (BlockPruner,
+ * submodules (docs/methods/2ssp.md §3); the depth-pruning baseline removes whole blocks the same way (BlockPruner,
  * arXiv:2406.10594, and ShortGPT style). Each round disables every remaining candidate in turn,
  * scores the model, and permanently removes the one with the lowest score (ties: the lower index).
  */
@@ -38,7 +38,7 @@ public final class GreedyRemoval {
 
     /**
      * Removes {@code count} of {@code modules} modules, skipping ids already in {@code start}.
-     * Costs Σ_{i<count} (modules − |start| − i) evaluations (§5.3 step 3).
+     * Costs Σ_{i<count} (modules − |start| − i) evaluations (docs/methods/2ssp.md §3 step 3).
      */
     public static List<Step> run(int modules, SortedSet<Integer> start, int count, Scorer scorer, Progress progress) {
         TreeSet<Integer> disabled = new TreeSet<>(start);

@@ -1,7 +1,7 @@
 package dev.shrink4j.prune;
 
 /**
- * Layer-wise proxy Hessian H = (1/n) Σ_t x_t x_tᵀ (§1.1, §1.3): token tiles are accumulated in fp32
+ * Layer-wise proxy Hessian H = (1/n) Σ_t x_t x_tᵀ (docs/methods/README.md §2, docs/methods/pipeline.md §3): token tiles are accumulated in fp32
  * (upper triangle only) and reduced into fp64. Lifecycle: {@link #observe} the group's inputs, then
  * {@link #matrix}.
  */

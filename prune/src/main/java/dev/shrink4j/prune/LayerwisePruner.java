@@ -21,7 +21,7 @@ import java.util.Map;
 
 /**
  * Unstructured and N:M pruning of every block linear (q, k, v, o, gate, up, down) with magnitude,
- * Wanda or SparseGPT, as a {@link BlockMethod} of the model's {@link BlockPipeline} (docs/methods §1.2:
+ * Wanda or SparseGPT, as a {@link BlockMethod} of the model's {@link BlockPipeline} (docs/methods/pipeline.md §1–§2:
  * true-sequential groups, compressed propagation): each group's statistics are gathered with the
  * block's already-pruned earlier groups, the group is pruned, and the pruned block produces the next
  * block's inputs. Each pruned matrix goes to the {@link Sink} as soon as it is done. Widened weights
@@ -54,7 +54,7 @@ public final class LayerwisePruner {
      * @param pattern   N:M pattern, or null for unstructured
      * @param blockSize SparseGPT's column block bs
      * @param damp      SparseGPT's relative damping δ
-     * @param global    magnitude only: one threshold over all block linears (§2.4) instead of per matrix
+     * @param global    magnitude only: one threshold over all block linears (docs/methods/pruning.md §1) instead of per matrix
      */
     public record Settings(Method method, double sparsity, NmPattern pattern, int blockSize, double damp, boolean global) {
         public Settings {
@@ -123,7 +123,7 @@ public final class LayerwisePruner {
     }
 
     /**
-     * docs/methods §2.4 global: one radix-select cut over every block linear, applied in the same scan
+     * docs/methods/pruning.md §1 global: one radix-select cut over every block linear, applied in the same scan
      * order (blocks, then q, k, v, o, gate, up, down). Each matrix is read in an arena of its own.
      */
     private static RadixSelect.Applier globalCut(LlamaModel model, double sparsity) {

@@ -1,7 +1,7 @@
 package dev.shrink4j.prune;
 
 /**
- * Magnitude pruning (§2.4): score |W_ji|, no data. Per matrix (the ⌊p·d_out·d_in⌋ smallest, ties by
+ * Magnitude pruning (docs/methods/pruning.md §1): score |W_ji|, no data. Per matrix (the ⌊p·d_out·d_in⌋ smallest, ties by
  * position) or N:M per row group. The global variant is {@link GlobalMagnitude}.
  */
 public final class Magnitude {

@@ -4,7 +4,7 @@ import dev.shrink4j.tensors.ShrinkException;
 
 /**
  * N:M semi-structured sparsity: keep {@code n} of every {@code m} consecutive input columns in each
- * row (shrink4j convention, §2.4). 2:4 and 4:8 are the supported patterns.
+ * row (shrink4j convention, docs/methods/pruning.md §1). 2:4 and 4:8 are the supported patterns.
  */
 public record NmPattern(int n, int m) {
     public static final NmPattern TWO_FOUR = new NmPattern(2, 4);

@@ -22,7 +22,7 @@ import java.util.Set;
 
 /**
  * Writes pruned checkpoints. Structurally pruned models (2SSP, depth) are written from the model's
- * installed layers as a genuinely smaller dense checkpoint (§5.5): gate/up/down at their new width,
+ * installed layers as a genuinely smaller dense checkpoint (docs/methods/2ssp.md §5): gate/up/down at their new width,
  * no q/k/v/o nor input_layernorm in attention-less blocks, removed blocks gone and the rest renumbered;
  * config.json keeps the original keys with {@code intermediate_size} / {@code num_hidden_layers}
  * updated and a {@code shrink4j} block recording per-layer widths and attention-less layers.

@@ -3,7 +3,7 @@ package dev.shrink4j.prune;
 import java.util.Arrays;
 
 /**
- * Global magnitude thresholds without sorting (§2.4, §6.2): a two-pass radix select on the IEEE bit
+ * Global magnitude thresholds without sorting (docs/methods/pruning.md §1, docs/methods/essential-sparsity.md §2): a two-pass radix select on the IEEE bit
  * pattern of |w| (positive floats order like integers). Pass 1 counts the top 16 bits of every
  * |w| in 65 536 counters; pass 2 refines, for every requested rank at once, the one bucket holding
  * it on the low 16 bits. Lifecycle: {@link #countHigh} over all values, {@link #plan}, {@link

@@ -2,7 +2,7 @@ package dev.shrink4j.prune;
 
 /**
  * Exact "lowest k scores" selections used by every pruner. Ties are broken by position (the earlier
- * index is pruned first, §2.4), so every mask is deterministic. Scores must be non-negative (|w|,
+ * index is pruned first, docs/methods/pruning.md §1), so every mask is deterministic. Scores must be non-negative (|w|,
  * |w|·‖x‖, w²/U_ii²); their IEEE bit patterns then order like integers.
  */
 public final class Selection {
@@ -38,7 +38,7 @@ public final class Selection {
 
     /**
      * N:M: in each run of m consecutive scores keep the n largest, i.e. mark the m − n lowest
-     * (§2.4; ties by position). {@code len} must be a multiple of m.
+     * (docs/methods/pruning.md §1; ties by position). {@code len} must be a multiple of m.
      */
     public static void nm(float[] scores, int off, int len, NmPattern p, boolean[] pruned, int outOff) {
         int m = p.m();

@@ -4,7 +4,7 @@ import dev.shrink4j.tensors.kernels.Kernels;
 import java.util.stream.IntStream;
 
 /**
- * SparseGPT (§2.6, arXiv:2301.00774): the GPTQ column sweep (§2.2 steps 6–7) with a mask instead of
+ * SparseGPT (docs/methods/pruning.md §3, arXiv:2301.00774): the GPTQ column sweep (docs/methods/rtn-gptq.md §2 steps 6–7) with a mask instead of
  * a quantizer. Given U, the upper Cholesky factor of the damped H⁻¹ (H⁻¹ = UᵀU), each pruned
  * weight's error e = w/U_ii is spread over the later columns of its row, w[i+1:] −= e·U[i, i+1:].
  *
@@ -14,7 +14,7 @@ import java.util.stream.IntStream;
  * block's start across all rows (one threshold per block).
  */
 public final class SparseGpt {
-    /** Default column block size bs (§2.6). */
+    /** Default column block size bs (docs/methods/pruning.md §3). */
     public static final int BLOCK_SIZE = 128;
     /** Rows per parallel task of the in-block sweep. */
     private static final int TILE_ROWS = 32;
@@ -50,7 +50,7 @@ public final class SparseGpt {
             int i2 = Math.min(i1 + blockSize, dIn);
             int b = i2 - i1;
             if (pattern == null) {
-                // §2.6 step 1: ψ = W₁² / U_ii², the p fraction of the d_out × bs block with lowest ψ
+                // docs/methods/pruning.md §3 step 1: ψ = W₁² / U_ii², the p fraction of the d_out × bs block with lowest ψ
                 for (int j = 0; j < dOut; j++) {
                     for (int c = 0; c < b; c++) {
                         float d = u[(i1 + c) * dIn + i1 + c];
@@ -70,7 +70,7 @@ public final class SparseGpt {
             IntStream.range(0, tiles).parallel().forEach(t -> sweepTile(w, dOut, dIn, u, pattern, mask, from, i2, t, negErr));
             int rest = dIn - i2;
             if (rest > 0) {
-                // §2.2 step 7, the lazy batch update as one GEMM: W[:, i₂:] += (−E₁)·U[i₁:i₂, i₂:]
+                // docs/methods/rtn-gptq.md §2.1 step 7, the lazy batch update as one GEMM: W[:, i₂:] += (−E₁)·U[i₁:i₂, i₂:]
                 float[] ut = new float[rest * b]; // (d_in − i₂, bs) = U[i₁:i₂, i₂:]ᵀ
                 for (int c = 0; c < b; c++) {
                     int urow = (i1 + c) * dIn + i2;
@@ -96,7 +96,7 @@ public final class SparseGpt {
             for (int c = 0; c < b; c++) {
                 int i = i1 + c;
                 if (pattern != null && c % pattern.m() == 0) {
-                    // §2.6 step 2: N:M from the current (updated) W₁
+                    // docs/methods/pruning.md §3 step 2: N:M from the current (updated) W₁
                     for (int g = 0; g < pattern.m(); g++) {
                         float d = u[(i + g) * dIn + i + g];
                         float v = w[row + i + g];

@@ -3,7 +3,7 @@ package dev.shrink4j.prune;
 import dev.shrink4j.tensors.linalg.Damping;
 
 /**
- * SparseGPT on one linear from its proxy Hessian (§2.6 with §1.3): dead columns (H_ii = 0 → H_ii = 1,
+ * SparseGPT on one linear from its proxy Hessian (docs/methods/pruning.md §3 with docs/methods/pipeline.md §3): dead columns (H_ii = 0 → H_ii = 1,
  * W[:, i] = 0), damping δ = 0.01·mean(diag H) with ×10 retries, U = upper Cholesky factor of H⁻¹ in
  * fp64, then the fp32 sweep of {@link SparseGpt}.
  */

@@ -15,7 +15,7 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * The essential-sparsity plot (§6.5 item 1) as a PNG, drawn with java.awt in headless mode: perplexity
+ * The essential-sparsity plot (docs/methods/essential-sparsity.md §5 item 1) as a PNG, drawn with java.awt in headless mode: perplexity
  * (log axis) against sparsity, one curve per variant, the dense line, the τ band, and the detected
  * points marked. Single-point series (N:M) are drawn as markers only.
  */

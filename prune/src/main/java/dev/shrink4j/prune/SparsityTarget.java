@@ -18,7 +18,7 @@ public final class SparsityTarget {
         return s;
     }
 
-    /** Number of weights to remove out of {@code total}: ⌊p·total⌋ (§2.4). */
+    /** Number of weights to remove out of {@code total}: ⌊p·total⌋ (docs/methods/pruning.md §1). */
     public static long count(double p, long total) {
         return (long) Math.floor(p * total);
     }

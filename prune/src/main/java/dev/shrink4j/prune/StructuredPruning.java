@@ -39,7 +39,7 @@ public final class StructuredPruning {
     private StructuredPruning() {}
 
     public enum Kind {
-        /** 2SSP: FFN width, then attention submodules (docs/methods/2ssp.md §5.1–5.3). */
+        /** 2SSP: FFN width, then attention submodules (docs/methods/2ssp.md §1–§3). */
         TWO_SSP,
         /** FFN width only, removing as many parameters as 2SSP at the same target. */
         WIDTH,
@@ -85,7 +85,7 @@ public final class StructuredPruning {
      * What was removed.
      *
      * @param counts parameter counts of the input model (P_attn, P_mlp, P_main)
-     * @param balance the 2SSP formula (docs/methods/2ssp.md §5.1); null for depth
+     * @param balance the 2SSP formula (docs/methods/2ssp.md §1); null for depth
      * @param keptNeurons FFN neurons kept in every block
      * @param intermediateSize d_ff of the input
      * @param attentionRemoved attention submodules removed, in removal order (block indices)
@@ -139,7 +139,7 @@ public final class StructuredPruning {
      * Prunes {@code model} to {@code targetSparsity} of its decoder-block parameters.
      *
      * @param calibration (samples, T) token ids, every sequence of the same length; the 2SSP protocol
-     *                    cuts the text (no BOS) into consecutive chunks (docs/methods/2ssp.md §5.4).
+     *                    cuts the text (no BOS) into consecutive chunks (docs/methods/2ssp.md §4).
      *                    Stage 1 scores on all of them, stage 2 on the first; depth scores on all.
      * @param listener    progress; {@link Listener#NONE} for none
      */
@@ -211,7 +211,7 @@ public final class StructuredPruning {
     }
 
     /**
-     * Writes the pruned model as a smaller dense checkpoint (docs/methods/2ssp.md §5.5), its linears in
+     * Writes the pruned model as a smaller dense checkpoint (docs/methods/2ssp.md §5), its linears in
      * the input's dtype; the caller adds the side files and commits.
      *
      * @param provenance what to record under {@code shrink4j.provenance}
@@ -259,7 +259,7 @@ public final class StructuredPruning {
             this.listener = listener;
             this.rounds = rounds;
             this.firstCandidates = modules - alreadyRemoved;
-            // Σ_{i<R} (C − i) evaluations (docs/methods/2ssp.md §5.3 step 3)
+            // Σ_{i<R} (C − i) evaluations (docs/methods/2ssp.md §3 step 3)
             this.total = rounds * firstCandidates - rounds * (rounds - 1) / 2;
         }
 

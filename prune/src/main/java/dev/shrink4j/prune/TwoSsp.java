@@ -21,16 +21,16 @@ import java.util.TreeSet;
 import java.util.function.IntConsumer;
 
 /**
- * 2SSP (§5, arXiv:2501.17771): balance the target between FFN width and attention submodules
- * (§5.1), prune every FFN to the same width by intermediate-activation norms on the dense model
- * (stage 1, §5.2), then remove attention submodules one at a time by calibration perplexity on the
- * width-pruned model (stage 2, §5.3). The model is modified in place ({@link LlamaModel#setLayer});
+ * 2SSP (docs/methods/2ssp.md, arXiv:2501.17771): balance the target between FFN width and attention submodules
+ * (docs/methods/2ssp.md §1), prune every FFN to the same width by intermediate-activation norms on the dense model
+ * (stage 1, docs/methods/2ssp.md §2), then remove attention submodules one at a time by calibration perplexity on the
+ * width-pruned model (stage 2, docs/methods/2ssp.md §3). The model is modified in place ({@link LlamaModel#setLayer});
  * its new layers live in the caller's arena, which must be shared (the forward runs on several threads).
  */
 public final class TwoSsp {
     private TwoSsp() {}
 
-    /** Parameter counts of §5.1 from the model's actual shapes. */
+    /** Parameter counts of docs/methods/2ssp.md §1 from the model's actual shapes. */
     public record Counts(long attention, long mlp, long main, long norms) {
         public static Counts of(LlamaModel model) {
             ModelConfig c = model.config();
@@ -64,7 +64,7 @@ public final class TwoSsp {
         }
     }
 
-    /** The §5.1 balance for this model at target s. */
+    /** The docs/methods/2ssp.md §1 balance for this model at target s. */
     public static TwoSspBalance balance(LlamaModel model, double s) {
         Counts c = Counts.of(model);
         return TwoSspBalance.compute(model.numLayers(), c.attention(), c.mlp(), c.main(),
@@ -72,7 +72,7 @@ public final class TwoSsp {
     }
 
     /**
-     * Stage 1 scores (§5.2 steps 1–3): on the dense model, I_j = mean over samples of the L2 norm over
+     * Stage 1 scores (docs/methods/2ssp.md §2 steps 1–3): on the dense model, I_j = mean over samples of the L2 norm over
      * tokens of the down_proj input, for every block in the same passes.
      *
      * @param calibration (samples, seqLen) token ids
@@ -130,7 +130,7 @@ public final class TwoSsp {
     }
 
     /**
-     * Physical removal (§5.2 step 4): keeps rows {@code kept} of gate/up and the same columns of down
+     * Physical removal (docs/methods/2ssp.md §2 step 4): keeps rows {@code kept} of gate/up and the same columns of down
      * in block {@code layer}; installs the smaller layer in the model.
      */
     public static void keepNeurons(LlamaModel model, int layer, int[] kept, Arena arena) {
@@ -151,7 +151,7 @@ public final class TwoSsp {
         model.setLayer(new Layer(layer, l.attnNorm(), lin, l.mlpNorm()));
     }
 
-    /** Block {@code layer} without its attention submodule and input norm (§5.5): out = x + MLP(norm₂(x)). */
+    /** Block {@code layer} without its attention submodule and input norm (docs/methods/2ssp.md §5): out = x + MLP(norm₂(x)). */
     public static Layer withoutAttention(Layer l) {
         Map<Proj, Linear> lin = new EnumMap<>(Proj.class);
         for (Proj p : new Proj[] {Proj.GATE, Proj.UP, Proj.DOWN}) {
@@ -161,7 +161,7 @@ public final class TwoSsp {
     }
 
     /**
-     * Stage 2 (§5.3): removes {@code count} attention submodules greedily by the calibration NLL of
+     * Stage 2 (docs/methods/2ssp.md §3): removes {@code count} attention submodules greedily by the calibration NLL of
      * {@code sample} (one sequence of seqLen tokens); the removals are installed in the model.
      */
     public static List<GreedyRemoval.Step> removeAttention(LlamaModel model, int[] sample, int seqLen, int count,

@@ -3,7 +3,7 @@ package dev.shrink4j.prune;
 import dev.shrink4j.tensors.ShrinkException;
 
 /**
- * 2SSP sparsity balancing (§5.1, arXiv:2501.17771): how many attention submodules to remove and how
+ * 2SSP sparsity balancing (docs/methods/2ssp.md §1, arXiv:2501.17771): how many attention submodules to remove and how
  * many FFN neurons to keep in every block so that the removed parameters make up the target fraction
  * s of P_main. {@code round} is half-to-even ({@link Math#rint}), as Python's round in the reference.
  *
@@ -32,7 +32,7 @@ public record TwoSspBalance(int layers, long attentionParams, long mlpParams, lo
                                         int intermediateSize, double s, double alpha) {
         SparsityTarget.check(s, "--sparsity");
         double exponent = ((double) mlpParams / attentionParams) / alpha;
-        // §5.1 step 1: N_attn = round(L · s^((P_mlp/P_attn)/α))
+        // docs/methods/2ssp.md §1 step 1: N_attn = round(L · s^((P_mlp/P_attn)/α))
         int nAttn = (int) Math.rint(layers * Math.pow(s, exponent));
         // step 2: feasibility
         if ((double) nAttn * attentionParams / mainParams > s) {

@@ -1,7 +1,7 @@
 package dev.shrink4j.prune;
 
 /**
- * Wanda (§2.5, arXiv:2306.11695): score S_ji = |W_ji|·‖X[:, i]‖₂, compared within each output row
+ * Wanda (docs/methods/pruning.md §2, arXiv:2306.11695): score S_ji = |W_ji|·‖X[:, i]‖₂, compared within each output row
  * (unstructured: the ⌊p·d_in⌋ lowest of the row; N:M: inside each group). No weight update.
  * Lifecycle: {@link #observe} calibration inputs, then {@link #prune} each matrix that reads them.
  */

@@ -1,7 +1,7 @@
 package dev.shrink4j.prune;
 
 /**
- * 2SSP stage 1 (§5.2): FFN neuron scores from intermediate activations and physical removal of
+ * 2SSP stage 1 (docs/methods/2ssp.md §2): FFN neuron scores from intermediate activations and physical removal of
  * neurons (rows of gate/up, columns of down). Lifecycle per block: {@link #observe} each calibration
  * sample's down_proj input, then {@link #keep} the top-k neurons.
  */

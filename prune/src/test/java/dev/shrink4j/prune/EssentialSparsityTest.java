@@ -23,7 +23,7 @@ class EssentialSparsityTest {
             LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
             int[] stream = DemoText.tokens(model, 2 * (T - 1));
             int[] windows = CalibrationNll.windows(stream, T, model.config().bosTokenId(), 0);
-            // the sweep's scorer follows the §9.2 protocol of the eval command exactly
+            // the sweep's scorer follows the docs/methods/evaluation.md §1 protocol of the eval command exactly
             assertEquals(Perplexity.evaluate(model, stream, T, 0, null).nll(),
                     CalibrationNll.mean(model, windows, 2, T, Set.of()), 1e-12);
             double[] levels = {0, 0.2, 0.4, 0.6};

@@ -23,6 +23,6 @@ class GreedyRemovalTest {
         assertEquals(List.of(1, 2, 4), steps.stream().map(GreedyRemoval.Step::removed).toList());
         assertEquals(11.0, steps.get(0).score());
         assertEquals(14.0, steps.get(1).score());
-        assertEquals(5 + 4 + 3, evaluations[0]); // Σ (L − i), §5.3
+        assertEquals(5 + 4 + 3, evaluations[0]); // Σ (L − i), docs/methods/2ssp.md §3
     }
 }

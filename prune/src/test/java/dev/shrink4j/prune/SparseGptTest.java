@@ -93,7 +93,7 @@ class SparseGptTest {
     /**
      * Textbook OBS, column by column, eager, in fp64: the pruned weight's error goes to the later
      * columns through the inverse Hessian of the remaining columns, which is then updated by
-     * eliminating the column (§2.6 without Cholesky or lazy blocks).
+     * eliminating the column (docs/methods/pruning.md §3 without Cholesky or lazy blocks).
      */
     static double[] naive(float[] w0, int dOut, int d, double[] h, double p, NmPattern pattern, int bs) {
         double[] w = new double[w0.length];
@@ -165,7 +165,7 @@ class SparseGptTest {
         return w;
     }
 
-    /** ‖(W − Ŵ)X‖² summed over rows = Σ_j e_jᵀ H e_j (§1.1). */
+    /** ‖(W − Ŵ)X‖² summed over rows = Σ_j e_jᵀ H e_j (docs/methods/README.md §2). */
     static double layerError(float[] w, float[] wHat, double[] h, int dOut, int d) {
         double total = 0;
         for (int j = 0; j < dOut; j++) {

@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * The layer Hessians of the block being quantized, one source per block: the {@link HessianCache},
- * or the group inputs observed by the pipeline — H = Σ x xᵀ per group (docs/methods/quantize.md §1.2),
- * or GuidedQuant's H̄_k per member and output group (§3.2), weighted by the gradient pass's saliencies.
+ * or the group inputs observed by the pipeline — H = Σ x xᵀ per group (docs/methods/pipeline.md §1–§2),
+ * or GuidedQuant's H̄_k per member and output group (docs/methods/guidedquant-lnq.md §2), weighted by the gradient pass's saliencies.
  * Lifecycle per group: {@link #observe} (per chunk) → {@link #plain} / {@link #guided} (taken, not copied).
  */
 final class BlockHessians {
@@ -123,7 +123,7 @@ final class BlockHessians {
     }
 
     /**
-     * §3.3.3: the Hessian pass must see the tokens of the saliency pass in the same order. With dense
+     * docs/methods/guidedquant-lnq.md §3 step 3: the Hessian pass must see the tokens of the saliency pass in the same order. With dense
      * propagation both passes run the same dense model, so the inputs' per-token norms must agree.
      */
     private void checkInStep(int layer, Group group, float[] x, int n, int dIn, int from) {

@@ -2,7 +2,7 @@ package dev.shrink4j.quantize;
 
 import dev.shrink4j.tensors.linalg.Matrices;
 
-/** Relative damping (METHODS.md §1.3) as a copy; the retry schedules live in {@link dev.shrink4j.tensors.linalg.Damping}. */
+/** Relative damping (docs/methods/pipeline.md §3) as a copy; the retry schedules live in {@link dev.shrink4j.tensors.linalg.Damping}. */
 final class Damping {
     private Damping() {}
 

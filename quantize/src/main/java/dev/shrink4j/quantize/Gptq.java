@@ -6,7 +6,7 @@ import dev.shrink4j.tensors.linalg.Damping;
 import java.util.Arrays;
 
 /**
- * GPTQ, METHODS.md §2.2: optimal-brain quantization one input column at a time with a fixed inverse
+ * GPTQ, docs/methods/rtn-gptq.md §2: optimal-brain quantization one input column at a time with a fixed inverse
  * Hessian factor U, error fed back into the later columns, lazily in column blocks of bs.
  *
  * <p>The matrix is held transposed, (d_in, d_out), so that one input column of W, the unit of GPTQ's
@@ -21,7 +21,7 @@ public final class Gptq {
 
     /**
      * @param w (d_out, d_in) weight; not modified
-     * @param h (d_in, d_in) symmetric proxy Hessian XᵀX/n (or a guided H̄ₖ, §3.4); not modified
+     * @param h (d_in, d_in) symmetric proxy Hessian XᵀX/n (or a guided H̄ₖ, docs/methods/guidedquant-lnq.md §4); not modified
      */
     public static Result quantize(float[] w, double[] h, int dOut, int dIn, GptqOptions o) {
         int bits = o.bits();
@@ -30,7 +30,7 @@ public final class Gptq {
         boolean grouped = gs < dIn;
         int ng = UniformCodes.groups(dIn, gs);
 
-        // §1.3 dead columns: H_ii = 0 → H_ii = 1 and (by default) W[:, i] = 0.
+        // docs/methods/pipeline.md §3 dead columns: H_ii = 0 → H_ii = 1 and (by default) W[:, i] = 0.
         boolean[] dead = new boolean[dIn];
         int deadCount = 0;
         for (int i = 0; i < dIn; i++) {
@@ -62,7 +62,7 @@ public final class Gptq {
         if (staticGroups || !grouped) {
             fitGroups(wt, perm, dOut, dIn, gs, bits, o.symmetric(), scales, zeros);
         }
-        // Step 4 with §1.3's retry: U, upper, H⁻¹ = UᵀU of the damped H[perm][:, perm] (dead diagonal 1),
+        // Step 4 with docs/methods/pipeline.md §3's retry: U, upper, H⁻¹ = UᵀU of the damped H[perm][:, perm] (dead diagonal 1),
         // factored in the one n² copy of H this method makes (refilled on a retry).
         int[] order = perm;
         Damping.Result f = Damping.factorInto(new double[dIn * dIn], work -> {

@@ -3,13 +3,13 @@ package dev.shrink4j.quantize;
 import dev.shrink4j.tensors.formats.UniformGrid;
 
 /**
- * GPTQ's knobs with the names of METHODS.md §2.2 and the paper.
+ * GPTQ's knobs with the names of docs/methods/rtn-gptq.md §2 and the paper.
  *
  * @param groupSize       G_q; d_in or more means one group per row
  * @param actOrder        quantize columns in order of decreasing diag(H)
- * @param staticGroups    group parameters fixed from the original W before any update (§2.2 step 3)
+ * @param staticGroups    group parameters fixed from the original W before any update (docs/methods/rtn-gptq.md §2.1 step 3)
  * @param blockSize       bs, the lazy-update column block (128)
- * @param damp            δ of §1.3 (0.01), relative to mean(diag H)
+ * @param damp            δ of docs/methods/pipeline.md §3 (0.01), relative to mean(diag H)
  * @param keepDeadColumns keep W[:, i] where H_ii = 0 (rounded as RTN) instead of zeroing it
  */
 public record GptqOptions(int bits, int groupSize, boolean symmetric, boolean actOrder, boolean staticGroups,
@@ -21,7 +21,7 @@ public record GptqOptions(int bits, int groupSize, boolean symmetric, boolean ac
         }
     }
 
-    /** The §2.2 defaults: actOrder with static groups, bs = 128, δ = 0.01. */
+    /** The docs/methods/rtn-gptq.md §2 defaults: actOrder with static groups, bs = 128, δ = 0.01. */
     public static GptqOptions defaults(int bits, int groupSize, boolean symmetric) {
         return new GptqOptions(bits, groupSize, symmetric, true, true, 128, dev.shrink4j.tensors.linalg.Damping.Policy.GPTQ.initialDelta(), false);
     }

@@ -11,13 +11,13 @@ import java.util.Set;
 
 /**
  * What the gradient pass gathers on the dense model, one forward + backward per calibration sequence
- * (batch 1): squared per-sequence weight gradients (Fisher diagonals, docs/methods/quantize.md §2.3.1)
- * by weight name, and per-token group-averaged squared output gradients (saliencies (tokens, g), §3.3)
+ * (batch 1): squared per-sequence weight gradients (Fisher diagonals, docs/methods/squeezellm.md §1)
+ * by weight name, and per-token group-averaged squared output gradients (saliencies (tokens, g), docs/methods/guidedquant-lnq.md §3)
  * with the inputs' per-token squared norms by module name.
  *
  * @param fisher     weight name → (d_out·d_in) Σ_s g_s²
  * @param saliency   module name → (tokens, g)
- * @param inputNorms module name → (tokens) ‖x_t‖², to check the Hessian pass sees the same tokens (§3.3.3)
+ * @param inputNorms module name → (tokens) ‖x_t‖², to check the Hessian pass sees the same tokens (docs/methods/guidedquant-lnq.md §3 step 3)
  * @param tokens     calibration tokens in the pass
  */
 record GradientStatistics(Map<String, float[]> fisher, Map<String, float[]> saliency, Map<String, float[]> inputNorms, int tokens) {
@@ -64,7 +64,7 @@ record GradientStatistics(Map<String, float[]> fisher, Map<String, float[]> sali
 
             @Override
             public void weightGradient(String tensorName, float[] grad) {
-                // §2.3.1: square per sequence (batch 1), then sum.
+                // docs/methods/squeezellm.md §1: square per sequence (batch 1), then sum.
                 float[] f = fisher.computeIfAbsent(tensorName, k -> new float[grad.length]);
                 for (int i = 0; i < grad.length; i++) f[i] += grad[i] * grad[i];
             }
@@ -78,7 +78,7 @@ record GradientStatistics(Map<String, float[]> fisher, Map<String, float[]> sali
         return new GradientStatistics(fisher, saliency, inputNorms, tokens);
     }
 
-    /** Every gradient method but guided GPTQ starts from SqueezeLLM, which weighs by the Fisher diagonal (§3.5.1). */
+    /** Every gradient method but guided GPTQ starts from SqueezeLLM, which weighs by the Fisher diagonal (docs/methods/guidedquant-lnq.md §5.1). */
     static boolean wantsFisher(QuantMethod method) {
         return method != QuantMethod.GUIDED_GPTQ;
     }

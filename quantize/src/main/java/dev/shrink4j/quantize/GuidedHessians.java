@@ -3,10 +3,10 @@ package dev.shrink4j.quantize;
 import dev.shrink4j.model.InputStatistics;
 
 /**
- * GuidedQuant's group-averaged guided Hessians, METHODS.md §3.2–§3.3: with saliency
+ * GuidedQuant's group-averaged guided Hessians, docs/methods/guidedquant-lnq.md §2–§3: with saliency
  * s_k[t] = mean_{j∈J_k} G_tj² for g contiguous groups J_k of output channels,
  * H̄_k = Σ_t s_k[t]·x_t x_tᵀ / n, one row-weighted {@link InputStatistics} per group. Lifecycle:
- * {@link #observe} token chunks (the same tokens in the same order as the saliency pass, §3.3.3),
+ * {@link #observe} token chunks (the same tokens in the same order as the saliency pass, docs/methods/guidedquant-lnq.md §3 step 3),
  * then {@link #hessian}.
  *
  * <p>The paper's 10³ factor on G guards bf16 storage; saliencies here stay fp32 and every quantizer is
@@ -22,7 +22,7 @@ public final class GuidedHessians {
         for (int k = 0; k < groups; k++) stats[k] = new InputStatistics(dIn);
     }
 
-    /** §3.6 default: 4 groups when d_out is divisible by 4, else 1. */
+    /** docs/methods/guidedquant-lnq.md §6 default: 4 groups when d_out is divisible by 4, else 1. */
     public static int defaultGroups(int dOut) {
         return dOut % 4 == 0 ? 4 : 1;
     }
@@ -62,7 +62,7 @@ public final class GuidedHessians {
     }
 
     /**
-     * Adds a chunk of tokens: H̄_k += Σ_t s_k[t]·x_t x_tᵀ (§3.2: rows of X scaled by √s_k[t], then SYRK).
+     * Adds a chunk of tokens: H̄_k += Σ_t s_k[t]·x_t x_tᵀ (docs/methods/guidedquant-lnq.md §2: rows of X scaled by √s_k[t], then SYRK).
      *
      * @param x        (n, d_in) inputs of the module
      * @param saliency (n, g) from {@link #saliency}, starting at row {@code from}

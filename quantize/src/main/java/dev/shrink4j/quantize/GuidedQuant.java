@@ -3,7 +3,7 @@ package dev.shrink4j.quantize;
 import java.util.Arrays;
 
 /**
- * GuidedQuant, METHODS.md §3.4: the base quantizer runs on each contiguous group of output channels
+ * GuidedQuant, docs/methods/guidedquant-lnq.md §4: the base quantizer runs on each contiguous group of output channels
  * J_k with that group's guided Hessian H̄_k in place of XᵀX. Guided LNQ is the paper's flagship
  * ({@code guidedquant}); guided GPTQ ({@code guided-gptq}) drives GPTQ with the same H̄_k.
  */

@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.function.IntUnaryOperator;
 
 /**
- * Per-block layer Hessians on disk. With dense propagation (METHODS.md §1.2.3, §3.4) the plain H = XᵀX/n
+ * Per-block layer Hessians on disk. With dense propagation (docs/methods/pipeline.md §2.3, docs/methods/guidedquant-lnq.md §4) the plain H = XᵀX/n
  * and GuidedQuant's H̄_k depend only on the model, the calibration tokens, the saliencies (themselves from
  * model + tokens) and the guided groups, not on the bit-width, so a second run reads them instead of
  * running the block forwards. One directory per cache, {@code block-NNNNN/model.safetensors} per block,

@@ -1,6 +1,6 @@
 package dev.shrink4j.quantize;
 
-/** The layer-wise error of §1.1: ‖XWᵀ − XŴᵀ‖²_F/n = Σ_j (w_j − ŵ_j)ᵀ H (w_j − ŵ_j), in fp64. */
+/** The layer-wise error of docs/methods/README.md §2: ‖XWᵀ − XŴᵀ‖²_F/n = Σ_j (w_j − ŵ_j)ᵀ H (w_j − ŵ_j), in fp64. */
 public final class LayerError {
     private LayerError() {}
 

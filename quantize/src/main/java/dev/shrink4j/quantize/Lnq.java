@@ -9,9 +9,9 @@ import java.util.Arrays;
 import java.util.logging.Logger;
 
 /**
- * LNQ, METHODS.md §3.5: per row minimise f(c, P) = (w − Pc)ᵀ H (w − Pc) over a codebook c and one-hot
- * assignments P, alternating the exact C-step (§3.5.3) and cyclic coordinate descent on P (§3.5.4),
- * from SqueezeLLM's assignment (§3.5.1), keeping the best iterate (§3.5.5).
+ * LNQ, docs/methods/guidedquant-lnq.md §5: per row minimise f(c, P) = (w − Pc)ᵀ H (w − Pc) over a codebook c and one-hot
+ * assignments P, alternating the exact C-step (docs/methods/guidedquant-lnq.md §5.3) and cyclic coordinate descent on P (docs/methods/guidedquant-lnq.md §5.4),
+ * from SqueezeLLM's assignment (docs/methods/guidedquant-lnq.md §5.1), keeping the best iterate (docs/methods/guidedquant-lnq.md §5.5).
  *
  * <p>The CD state is held transposed, (d_in, d_out): coordinate i of every row is one contiguous row,
  * so the nearest-centroid search and the in-block updates run across rows.
@@ -32,7 +32,7 @@ public final class Lnq {
     /**
      * The result and its history.
      *
-     * @param trace    the monitored objective f_λ (§3.5.6) summed over rows after the initial C-step,
+     * @param trace    the monitored objective f_λ (docs/methods/guidedquant-lnq.md §5.6) summed over rows after the initial C-step,
      *                 then after every CD sweep and every C-step, in order
      * @param fBefore  f of the initial (SqueezeLLM) assignment and codebook
      * @param fAfter   f of the returned codes and codebook (before fp16 rounding of the LUT)
@@ -46,14 +46,14 @@ public final class Lnq {
     /**
      * @param w    (d_out, d_in) weight; not modified
      * @param h    (d_in, d_in) symmetric H (XᵀX/n, or a guided H̄ₖ); not modified
-     * @param init SqueezeLLM's result on the same rows (§3.5.1)
+     * @param init SqueezeLLM's result on the same rows (docs/methods/guidedquant-lnq.md §5.1)
      */
     public static Result quantize(float[] w, double[] h, int dOut, int dIn, LutCodes init, LnqOptions o) {
         int m = 1 << o.bits();
         if (init.bits() != o.bits() || init.dOut() != dOut || init.dIn() != dIn) {
             throw new IllegalArgumentException("LNQ init does not match the layer");
         }
-        // §3.5.2: undamped first, then δ = 10⁻⁵ ×10 per failure; past δ = 1 keep SqueezeLLM's result.
+        // docs/methods/guidedquant-lnq.md §5.2: undamped first, then δ = 10⁻⁵ ×10 per failure; past δ = 1 keep SqueezeLLM's result.
         double damp;
         double[] hd;
         try {
@@ -82,7 +82,7 @@ public final class Lnq {
             s.cStep(false);
             trace[t++] = s.total(true);
             double f = s.total(false);
-            if (!(f < best)) break; // §3.5.5: no improvement → restore the best and stop
+            if (!(f < best)) break; // docs/methods/guidedquant-lnq.md §5.5: no improvement → restore the best and stop
             best = f;
             s.saveBest();
         }
@@ -176,7 +176,7 @@ public final class Lnq {
         }
 
         /**
-         * §3.5.3 C-step: c = (PᵀHP + λI)⁻¹ PᵀHw per row, from PᵀHP and PᵀHw of the current assignment
+         * docs/methods/guidedquant-lnq.md §5.3 C-step: c = (PᵀHP + λI)⁻¹ PᵀHw per row, from PᵀHP and PᵀHw of the current assignment
          * ({@link #sums()}, computed once per assignment), which also yield f at the current codebook.
          * With {@code evaluateOnly} the codebook stays and only f(c, P) is recorded.
          *
@@ -386,7 +386,7 @@ public final class Lnq {
             return Math.max(0, whw - 2 * lin + q);
         }
 
-        /** §3.5.4: one cyclic CD sweep over all coordinates with lazy blocks. */
+        /** docs/methods/guidedquant-lnq.md §5.4: one cyclic CD sweep over all coordinates with lazy blocks. */
         void sweep(int bs) {
             sumsCurrent = false;
             Kernels kernels = Kernels.get();
@@ -459,7 +459,7 @@ public final class Lnq {
             System.arraycopy(bestCb, 0, cb, 0, cb.length);
         }
 
-        /** Codes back to (d_out, d_in), codebooks rounded to fp16 (§3.5.7). */
+        /** Codes back to (d_out, d_in), codebooks rounded to fp16 (docs/methods/guidedquant-lnq.md §5.7). */
         LutCodes export(int bits) {
             byte[] codes = new byte[dOut * dIn];
             for (int i = 0; i < dIn; i++) {

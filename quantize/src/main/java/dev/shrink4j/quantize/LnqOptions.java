@@ -3,12 +3,12 @@ package dev.shrink4j.quantize;
 import dev.shrink4j.tensors.formats.UniformGrid;
 
 /**
- * LNQ's knobs, METHODS.md §3.5 / §3.6.
+ * LNQ's knobs, docs/methods/guidedquant-lnq.md §5 / docs/methods/guidedquant-lnq.md §6.
  *
  * @param iterations T, outer iterations after the initial C-step (2)
  * @param sweeps     K, coordinate-descent sweeps per P-step (4)
  * @param blockSize  lazy block of the CD sweep (128)
- * @param ridge      λ relative to mean(diag H) (10⁻⁷, §3.5.3)
+ * @param ridge      λ relative to mean(diag H) (10⁻⁷, docs/methods/guidedquant-lnq.md §5.3)
  */
 public record LnqOptions(int bits, int iterations, int sweeps, int blockSize, double ridge) {
     public LnqOptions {

@@ -1,7 +1,7 @@
 package dev.shrink4j.quantize;
 
 /**
- * A non-uniformly (look-up table) quantized matrix, as SqueezeLLM and LNQ produce it (§2.3, §3.5.7),
+ * A non-uniformly (look-up table) quantized matrix, as SqueezeLLM and LNQ produce it (docs/methods/squeezellm.md, docs/methods/guidedquant-lnq.md §5.7),
  * with one codebook per row ({@code groupSize = d_in}) or per group of {@code groupSize} consecutive
  * input columns of a row: ŵ[j][i] = lut[j][i / groupSize][codes[j][i]].
  *

@@ -4,19 +4,19 @@ import dev.shrink4j.tensors.ShrinkException;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** The quantization methods of {@code shrink4j quantize --method}, with what each needs (METHODS.md §8). */
+/** The quantization methods of {@code shrink4j quantize --method}, with what each needs (docs/methods/pipeline.md §4). */
 public enum QuantMethod {
-    /** §2.1, no calibration needed (H is still gathered for the report). */
+    /** docs/methods/rtn-gptq.md §1, no calibration needed (H is still gathered for the report). */
     RTN("rtn", true, false),
-    /** §2.2 with compressed propagation. */
+    /** docs/methods/rtn-gptq.md §2 with compressed propagation. */
     GPTQ("gptq", true, false),
-    /** §2.3, Fisher from a full backward pass. */
+    /** docs/methods/squeezellm.md, Fisher from a full backward pass. */
     SQUEEZELLM("squeezellm", false, true),
-    /** §3.5 with SqueezeLLM init and dense propagation. */
+    /** docs/methods/guidedquant-lnq.md §5 with SqueezeLLM init and dense propagation. */
     LNQ("lnq", false, true),
-    /** §3.4 guided LNQ: the paper's flagship. */
+    /** docs/methods/guidedquant-lnq.md §4 guided LNQ: the paper's flagship. */
     GUIDEDQUANT("guidedquant", false, true),
-    /** §3.4 guided GPTQ: H̄_k drives GPTQ. */
+    /** docs/methods/guidedquant-lnq.md §4 guided GPTQ: H̄_k drives GPTQ. */
     GUIDED_GPTQ("guided-gptq", true, true);
 
     private final String cliName;
@@ -43,7 +43,7 @@ public enum QuantMethod {
         return needsGradients;
     }
 
-    /** Inputs of block b+1 from the original block b (§1.2.3) rather than the compressed one. */
+    /** Inputs of block b+1 from the original block b (docs/methods/pipeline.md §2.3) rather than the compressed one. */
     public boolean densePropagation() {
         return this == SQUEEZELLM || this == LNQ || this == GUIDEDQUANT;
     }

@@ -3,14 +3,14 @@ package dev.shrink4j.quantize;
 import dev.shrink4j.tensors.ShrinkException;
 
 /**
- * What to quantize and how (METHODS.md §2–§3 defaults).
+ * What to quantize and how (defaults from docs/methods/rtn-gptq.md, squeezellm.md and guidedquant-lnq.md).
  *
  * @param groupSize    G_q for uniform methods (128 by default); ignored by LUT methods (per-row codebook)
  * @param symmetric    symmetric grid (uniform methods; asymmetric with zero points by default)
- * @param guidedGroups g of §3.2; 0 = §3.6 default (4 when d_out divides, else 1)
+ * @param guidedGroups g of docs/methods/guidedquant-lnq.md §2; 0 = docs/methods/guidedquant-lnq.md §6 default (4 when d_out divides, else 1)
  * @param actOrder     GPTQ act-order (with static groups)
- * @param lnqIterations T of §3.5 (2)
- * @param lnqSweeps     K of §3.5 (4)
+ * @param lnqIterations T of docs/methods/guidedquant-lnq.md §5 (2)
+ * @param lnqSweeps     K of docs/methods/guidedquant-lnq.md §5 (4)
  * @param lutGroup      LUT methods: input columns per codebook; 0 = one codebook per row (default)
  */
 public record QuantizeOptions(QuantMethod method, int bits, int groupSize, boolean symmetric, int guidedGroups,
@@ -62,7 +62,7 @@ public record QuantizeOptions(QuantMethod method, int bits, int groupSize, boole
         return lutGroup == 0 ? dIn : Math.min(lutGroup, dIn);
     }
 
-    /** Guided groups for a module with d_out rows (§3.6). */
+    /** Guided groups for a module with d_out rows (docs/methods/guidedquant-lnq.md §6). */
     public int guidedGroupsFor(int dOut) {
         if (guidedGroups == 0) return GuidedHessians.defaultGroups(dOut);
         if (dOut % guidedGroups != 0) {

@@ -11,10 +11,10 @@ import java.util.Map;
 
 /**
  * Quantizes every decoder linear of a model with the {@link BlockPipeline} (docs/methods/quantize.md
- * §1.2): per block and true-sequential group, the group input's statistics (H, or GuidedQuant's H̄_k
- * per member, §3.2) feed the method, whose compressed linears are installed before the next group.
+ * docs/methods/pipeline.md §1–§2): per block and true-sequential group, the group input's statistics (H, or GuidedQuant's H̄_k
+ * per member, docs/methods/guidedquant-lnq.md §2) feed the method, whose compressed linears are installed before the next group.
  * RTN/GPTQ and guided GPTQ use compressed propagation; SqueezeLLM, LNQ and GuidedQuant dense
- * propagation (§1.2.3, §3.4). Methods that need gradients first run the {@link GradientStatistics}
+ * propagation (docs/methods/pipeline.md §2.3, docs/methods/guidedquant-lnq.md §4). Methods that need gradients first run the {@link GradientStatistics}
  * pass on the dense model. Embeddings, norms and the LM head stay as they are. A compressed input is
  * read through {@link dev.shrink4j.model.Linear#weight}, i.e. dequantized per block.
  *
@@ -103,7 +103,7 @@ public final class Quantizer {
     /**
      * Quantizes every decoder linear of {@code model}.
      *
-     * @param calibration the calibration sequences; null only for RTN, which is data-free (§2.1): then no
+     * @param calibration the calibration sequences; null only for RTN, which is data-free (docs/methods/rtn-gptq.md §1): then no
      *                    forward pass runs and the layer objectives are not measured (reported as NaN)
      */
     public Result run(LlamaModel model, Calibration calibration, Listener listener) {

@@ -3,7 +3,7 @@ package dev.shrink4j.quantize;
 import dev.shrink4j.tensors.formats.UniformGrid;
 
 /**
- * Round-to-nearest, docs/methods/quantize.md §2.1, as unpacked codes for the quantizers that start from
+ * Round-to-nearest, docs/methods/rtn-gptq.md §1, as unpacked codes for the quantizers that start from
  * it: the grid and the loop are {@link UniformGrid#rtn}, the one RTN of the project.
  */
 public final class Rtn {

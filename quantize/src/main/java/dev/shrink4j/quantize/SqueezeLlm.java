@@ -5,7 +5,7 @@ import dev.shrink4j.tensors.formats.UniformGrid;
 import java.util.Arrays;
 
 /**
- * SqueezeLLM's Fisher-weighted non-uniform quantization, METHODS.md §2.3 (dense part): per row, a
+ * SqueezeLLM's Fisher-weighted non-uniform quantization, docs/methods/squeezellm.md (dense part): per row, a
  * weighted 1-D k-means over the row's sorted values with fp64 prefix sums, initialised at weighted
  * quantiles (deterministic), Lloyd steps until the assignment is stable or 50 iterations.
  */
@@ -92,14 +92,14 @@ public final class SqueezeLlm {
             f[r] = fisher == null ? 1 : fisher[off + order[r]];
             anyWeight |= f[r] > 0;
         }
-        if (!anyWeight) Arrays.fill(f, 1); // §2.3: all-zero weights → uniform
+        if (!anyWeight) Arrays.fill(f, 1); // docs/methods/squeezellm.md: all-zero weights → uniform
         double[] s0 = new double[n + 1];
         double[] s1 = new double[n + 1];
         for (int r = 0; r < n; r++) {
             s0[r + 1] = s0[r] + f[r];
             s1[r + 1] = s1[r] + f[r] * v[r];
         }
-        // Two deterministic starts, weighted quantiles (§2.3's default) and plain quantiles; Lloyd is
+        // Two deterministic starts, weighted quantiles (docs/methods/squeezellm.md's default) and plain quantiles; Lloyd is
         // a local method and mass quantiles over-crowd heavy regions, so keep the better optimum.
         double[] a = lloyd(v, s0, s1, quantileInit(v, s0, m));
         if (fisher == null || !anyWeight) return a;

@@ -9,7 +9,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class GuidedQuantTest {
-    /** Token tiles accumulate in fp32 (§1.3), so "equal" means equal to fp32 round-off. */
+    /** Token tiles accumulate in fp32 (docs/methods/pipeline.md §3), so "equal" means equal to fp32 round-off. */
     private static final double ROUNDOFF = 1e-6;
 
     @Test

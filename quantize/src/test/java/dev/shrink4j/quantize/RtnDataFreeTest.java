@@ -16,7 +16,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** RTN (METHODS §2.1) needs no data: without calibration it gives the same weights, with no objectives. */
+/** RTN (docs/methods/rtn-gptq.md §1) needs no data: without calibration it gives the same weights, with no objectives. */
 class RtnDataFreeTest {
     @Test
     void dataFreeRtnEqualsCalibratedRtn() {

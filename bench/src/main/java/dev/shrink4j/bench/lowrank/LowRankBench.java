@@ -16,8 +16,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The SVD work of {@code shrink4j lowrank} on one layer: the randomized truncated SVD of §2.7 (rank r,
- * 10 extra samples, 2 power iterations) and the whole §7.3 LOST decomposition built on it. Peers: the same algorithms in NumPy on LAPACK/OpenBLAS ({@code bench/peers/lowrank.py}).
+ * The SVD work of {@code shrink4j lowrank} on one layer: the randomized truncated SVD of docs/methods/lowrank-lost.md §1 (rank r,
+ * 10 extra samples, 2 power iterations) and the whole docs/methods/lowrank-lost.md §6 LOST decomposition built on it. Peers: the same algorithms in NumPy on LAPACK/OpenBLAS ({@code bench/peers/lowrank.py}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -51,7 +51,7 @@ public class LowRankBench {
         return randomized.leading(a, size, size, rank);
     }
 
-    /** LOST (§7.3 defaults, ρ = 0.05): rank-{@code rank} factors + the 5 % input columns of the residual. */
+    /** LOST (docs/methods/lowrank-lost.md §6 defaults, ρ = 0.05): rank-{@code rank} factors + the 5 % input columns of the residual. */
     @Benchmark
     public LostDecomposition lost() {
         return new Lost(randomized, Lost.Options.compression()).decompose(w, size, size, rank, Math.max(1, size / 20));

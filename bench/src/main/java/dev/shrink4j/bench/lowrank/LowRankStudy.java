@@ -20,7 +20,7 @@ import java.util.Map;
 
 /**
  * The low-rank comparison of docs/lowrank.md: every method × parameter ratio on one model, one
- * calibration set, the same evaluation windows (METHODS §9.2), ΔNLL and KL against the dense model.
+ * calibration set, the same evaluation windows (docs/methods/evaluation.md §1), ΔNLL and KL against the dense model.
  * One JVM, so calibration text, reference scores and JIT warm-up are shared across rows.
  *
  * <pre>

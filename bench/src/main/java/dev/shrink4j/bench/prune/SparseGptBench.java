@@ -14,7 +14,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * SparseGPT on one square layer (METHODS §2.6): the 50 % unstructured column sweep with lazy block
+ * SparseGPT on one square layer (docs/methods/pruning.md §3): the 50 % unstructured column sweep with lazy block
  * updates (bs = 128) given U, the upper Cholesky factor of the damped H⁻¹, and the factorization
  * itself. The peer ({@code bench/peers/prune.py}) runs the reference algorithm in NumPy on the same
  * shapes.
@@ -78,7 +78,7 @@ public class SparseGptBench {
         return w;
     }
 
-    /** Damping and U = chol(H⁻¹)ᵀ in fp64 (§1.3, §2.2 step 4). */
+    /** Damping and U = chol(H⁻¹)ᵀ in fp64 (docs/methods/pipeline.md §3, docs/methods/rtn-gptq.md §2.1 step 4). */
     @Benchmark
     public double[] inverseFactor() {
         return Damping.factor(h, size, Damping.Factor.INVERSE_UPPER, Damping.Policy.GPTQ, null).factor();

@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One layer quantized from a given H (METHODS §2.2 GPTQ, §3.5 LNQ), the same data and the same math as
+ * One layer quantized from a given H (docs/methods/rtn-gptq.md §2 GPTQ, docs/methods/guidedquant-lnq.md §5 LNQ), the same data and the same math as
  * {@code bench/peers/quantize.py}: W and H come from {@link QuantizeLayerData}'s integer formulas, so
  * both sides quantize identical inputs and print the same layer error.
  *

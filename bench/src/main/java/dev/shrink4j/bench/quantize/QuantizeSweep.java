@@ -57,7 +57,7 @@ public final class QuantizeSweep {
         for (int i = 7; i < a.length; i++) evals.add(Path.of(a[i]));
         String methodsProp = System.getProperty("methods", "rtn,gptq,squeezellm,lnq,guidedquant,guided-gptq");
         String bitsProp = System.getProperty("bits", "2,3,4");
-        int guidedGroups = Integer.getInteger("guidedGroups", 0); // 0 = §3.6 default
+        int guidedGroups = Integer.getInteger("guidedGroups", 0); // 0 = docs/methods/guidedquant-lnq.md §6 default
 
         List<Row> rows = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Compressed sparse rows (METHODS §4.6): row j's non-zeros are values[rowptr[j] .. rowptr[j+1]) at
+ * Compressed sparse rows (docs/methods/pqi-requant.md §6): row j's non-zeros are values[rowptr[j] .. rowptr[j+1]) at
  * columns indices[…], strictly increasing within a row. About 48 bits per non-zero plus
  * 32·(d_out + 1) for the row pointers.
  *

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Dense-and-sparse (SqueezeLLM, ReQuant; METHODS §4.6): Ŵ = base + S, where base is any
+ * Dense-and-sparse (SqueezeLLM, ReQuant; docs/methods/pqi-requant.md §6): Ŵ = base + S, where base is any
  * non-composite format (usually uniform or LUT quantized) and S holds the outliers in CSR.
  * Stored as the base's tensors plus {@code .sparse_values}, {@code .sparse_indices},
  * {@code .sparse_rowptr}; bits = base bits + 48·nnz/(d_out·d_in) + 32·(d_out + 1)/(d_out·d_in).

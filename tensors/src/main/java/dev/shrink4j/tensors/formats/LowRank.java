@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Plain low-rank factors (METHODS §2.7, §7.1 step 2): Ŵ = B·A with A = √Σ_r V_rᵀ (r, d_in) on the
+ * Plain low-rank factors (docs/methods/lowrank-lost.md §1, docs/methods/lowrank-lost.md §4 step 2): Ŵ = B·A with A = √Σ_r V_rᵀ (r, d_in) on the
  * input side and B = U_r √Σ_r (d_out, r) on the output side, the LoRA naming. y = B·(A·x).
  * Bits per weight = 16·r·(d_in + d_out)/(d_in·d_out) for F16 factors.
  *

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * LOST, post-training form (METHODS §7.3, σ = identity): Ŵ = B·A + scatter_I(S), where I holds c
+ * LOST, post-training form (docs/methods/lowrank-lost.md §6, σ = identity): Ŵ = B·A + scatter_I(S), where I holds c
  * kept input columns (ascending) and S (d_out, c) their values; any blend γ is folded into B and S
- * by the method. y = B·(A·x) + S·x_I. Parameters r(d_in + d_out) + c·d_out values + c int32 ids (§7.2).
+ * by the method. y = B·(A·x) + S·x_I. Parameters r(d_in + d_out) + c·d_out values + c int32 ids (docs/methods/lowrank-lost.md §5).
  *
  * <p>Stored tensors: {@code .lr_a} (r, d_in), {@code .lr_b} (d_out, r), {@code .cols} I32 (c),
  * {@code .col_values} (d_out, c); factors and values F32/F16/BF16.

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Non-uniform (codebook) quantization, SqueezeLLM/LNQ style (METHODS §3.5, §3.7): ŵ[j, i] =
+ * Non-uniform (codebook) quantization, SqueezeLLM/LNQ style (docs/methods/guidedquant-lnq.md §5, docs/methods/guidedquant-lnq.md §7): ŵ[j, i] =
  * lut[j, g, q[j, i]] with b-bit codes and a codebook of 2^b values per row (group_size = d_in) or per
  * group of {@code groupSize} consecutive input columns.
  *

@@ -3,7 +3,7 @@ package dev.shrink4j.tensors.formats;
 import dev.shrink4j.tensors.Floats;
 
 /**
- * The affine grid of docs/methods/quantize.md §2.1 for one group of one row, and round-to-nearest over
+ * The affine grid of docs/methods/rtn-gptq.md §1 for one group of one row, and round-to-nearest over
  * a whole matrix: the one RTN of the project ({@link UniformQuantized#rtn} packs its codes; the
  * quantize module's {@code Rtn} and GPTQ use the same grid). The range is widened to include 0; the
  * scale is rounded to the F16 value the format stores (so the codes are chosen against exactly what is
@@ -68,7 +68,7 @@ public final class UniformGrid {
         return Floats.f16ToF32(Floats.f32ToF16(Math.clamp(x, -MAX_F16, MAX_F16)));
     }
 
-    /** q = clamp(round(w/s) + z, 0, maxq) (§2.1). */
+    /** q = clamp(round(w/s) + z, 0, maxq) (docs/methods/rtn-gptq.md §1). */
     public static int code(float w, float scale, float zero, int maxq) {
         return (int) Math.clamp(Math.rint(w / scale) + zero, 0.0, maxq);
     }
@@ -85,7 +85,7 @@ public final class UniformGrid {
     }
 
     /**
-     * Round-to-nearest (§2.1) of a row-major weight, per row and per group of G_q consecutive input
+     * Round-to-nearest (docs/methods/rtn-gptq.md §1) of a row-major weight, per row and per group of G_q consecutive input
      * columns (the last group may be shorter).
      *
      * @param w         (d_out, d_in); not modified

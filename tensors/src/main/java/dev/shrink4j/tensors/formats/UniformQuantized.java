@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Uniform group quantization (docs/methods/quantize.md §2.1): ŵ[j, i] = s[j, g]·(q[j, i] − z[j, g]) with b-bit codes
+ * Uniform group quantization (docs/methods/rtn-gptq.md §1): ŵ[j, i] = s[j, g]·(q[j, i] − z[j, g]) with b-bit codes
  * q, groups of {@code groupSize} consecutive input columns (the last group may be shorter), or, with
  * a group index (GPTQ act-order), g = g_idx[i]. Symmetric weights store no zeros: z = 2^(b−1).
  *
@@ -215,7 +215,7 @@ public record UniformQuantized(int dOut, int dIn, CodeWidth width, int groupSize
     }
 
     /**
-     * Round-to-nearest (docs/methods/quantize.md §2.1) of a row-major F32 weight (d_out·d_in) by
+     * Round-to-nearest (docs/methods/rtn-gptq.md §1) of a row-major F32 weight (d_out·d_in) by
      * {@link UniformGrid#rtn}; a group size of d_in or more is recorded as d_in (one group per row).
      */
     public static UniformQuantized rtn(Arena arena, float[] w, int dOut, int dIn, int bits, int groupSize, boolean symmetric) {

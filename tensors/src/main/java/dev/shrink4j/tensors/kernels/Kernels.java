@@ -139,7 +139,7 @@ public interface Kernels {
     /**
      * H += Σ_t s_t·x_t·x_tᵀ over the rows x_t of X, on the upper triangle only (j ≥ i); entries
      * below the diagonal are not touched. With {@code rowWeights} null every s_t is 1 (H += XᵀX, the
-     * GPTQ Hessian); with weights it is GuidedQuant's row-weighted H̄ₖ (METHODS.md).
+     * GPTQ Hessian); with weights it is GuidedQuant's row-weighted H̄ₖ (docs/methods/guidedquant-lnq.md).
      *
      * @param x          (rows, d), leading dimension ldx
      * @param rowWeights (rows) at wOff, or null

@@ -1,7 +1,7 @@
 package dev.shrink4j.tensors.linalg;
 
 /**
- * Relative diagonal damping with retry (METHODS.md §1.3, §3.5 step 2):
+ * Relative diagonal damping with retry (docs/methods/pipeline.md §3, docs/methods/guidedquant-lnq.md §5.2):
  * H ← H + δ·mean(diag H)·I, factor, and on failure multiply δ by {@link Policy#growth()} and retry
  * from the undamped H (so the total added is always δ·mean(diag H)·I, the same as adding only the
  * increment to an already damped H). Every retry is reported to a {@link Listener}.
@@ -16,7 +16,7 @@ public final class Damping {
     public enum Factor {
         /** U with H = UᵀU ({@link Cholesky#tryFactorUpper}). */
         UPPER,
-        /** L with H = LLᵀ ({@link Cholesky#tryFactorLower}); the whitening factor S of §2.8. */
+        /** L with H = LLᵀ ({@link Cholesky#tryFactorLower}); the whitening factor S of docs/methods/lowrank-lost.md §2. */
         LOWER,
         /** U with UᵀU = H⁻¹ ({@link Spd#tryInverseUpperFactor}); GPTQ/SparseGPT's sweep factor. */
         INVERSE_UPPER

@@ -1,7 +1,7 @@
 package dev.shrink4j.tensors.linalg;
 
 /**
- * Small dense least-squares and ridge solves in fp64 (LNQ's codebook step, METHODS.md §3.5 step 3,
+ * Small dense least-squares and ridge solves in fp64 (LNQ's codebook step, docs/methods/guidedquant-lnq.md §5.3,
  * solves (PᵀHP + λI) c = PᵀHw with m ≤ 256).
  */
 public final class LeastSquares {

@@ -4,7 +4,7 @@ import java.util.SplittableRandom;
 
 /**
  * Randomized truncated SVD (Halko, Martinsson, Tropp 2011, Algorithms 4.4 + 5.1), the default for
- * rank ≪ min(m, n) (METHODS.md §2.7, §7.1): sample Y = A Ω with a seeded Gaussian Ω of rank + oversampling
+ * rank ≪ min(m, n) (docs/methods/lowrank-lost.md §1, docs/methods/lowrank-lost.md §4): sample Y = A Ω with a seeded Gaussian Ω of rank + oversampling
  * columns, run power iterations with re-orthonormalization after every product (Q ← orth(A orth(Aᵀ Q))),
  * then take the exact SVD of the small B = Qᵀ A and lift U = Q Ũ. Deterministic for a given seed.
  *

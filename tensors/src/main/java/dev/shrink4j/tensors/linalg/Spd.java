@@ -4,7 +4,7 @@ import dev.shrink4j.tensors.linalg.internal.Blas;
 
 /**
  * Symmetric positive definite matrices: solves, the inverse, and the upper Cholesky factor of the
- * inverse that GPTQ and SparseGPT sweep with (METHODS.md §2.2 step 4, §2.6). Inputs are row-major
+ * inverse that GPTQ and SparseGPT sweep with (docs/methods/rtn-gptq.md §2.1 step 4, docs/methods/pruning.md §3). Inputs are row-major
  * (n, n); only their upper triangle is read. Failures throw {@link NotPositiveDefiniteException}.
  */
 public final class Spd {
