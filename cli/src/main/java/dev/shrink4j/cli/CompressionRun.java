@@ -179,7 +179,7 @@ final class CompressionRun implements AutoCloseable {
 
     /** The evaluation texts ({@code --eval}, or the model's own generations), read before any work starts. */
     EvalSupport evaluation(LlamaModel model, Tokenizer tok) throws IOException {
-        return stage("calibration", () -> EvalSupport.fromCommandLine(args, model, tok, args.longValue("seed", 0), progress));
+        return stage("evaluation text", () -> EvalSupport.fromCommandLine(args, model, tok, args.longValue("seed", 0), progress));
     }
 
     /** A stage's work: may write files. */
