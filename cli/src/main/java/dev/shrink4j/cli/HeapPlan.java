@@ -1,6 +1,7 @@
 package dev.shrink4j.cli;
 
 import dev.shrink4j.model.ModelConfig;
+import dev.shrink4j.model.SelfCalibration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -107,7 +108,15 @@ public final class HeapPlan {
         long activations = structured ? 4 * Math.min(samples, 8) * seqLen * (h + f) : command.name().equals("sparsity") ? 4 * tokens * h : 0;
         long pass = 4 * Math.min(tokens, ROWS_PER_PASS) * (6 * h + 3 * f);
         long statistics = gradients ? 4 * params + 4L * tokens * 8 : 0;
+        // Self-calibration (the default) holds its KV caches while generating, before any block is worked on.
+        long kv = 0;
+        if (samples > 0 && cl.getOptionValue("calib", "self").equals("self")) {
+            SelfCalibration.Size size = cl.hasOption("samples") || cl.hasOption("seq-len")
+                    ? new SelfCalibration.Size((int) samples, (int) seqLen, false)
+                    : SelfCalibration.defaults(c, SelfCalibration.parameters(c), (int) samples, (int) seqLen);
+            kv = SelfCalibration.cacheBytes(c, size);
+        }
         // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
-        return BASE + activations + Math.max(pass, work) + statistics;
+        return BASE + Math.max(kv, activations + Math.max(pass, work) + statistics);
     }
 }

@@ -17,7 +17,7 @@ import java.util.Arrays;
  */
 public final class BatchGenerator {
     /** KV-cache bytes of one group of sequences decoded together (F32 keys and values, every layer). */
-    static final long KV_BUDGET_BYTES = 1L << 30;
+    public static final long KV_BUDGET_BYTES = 1L << 30;
     /** A sequence that ends this many stories in a row without a token cannot calibrate anything. */
     private static final int MAX_EMPTY_STORIES = 100;
 

@@ -55,4 +55,21 @@ public final class SelfCalibration {
         }
         return p;
     }
+
+    /** The same count from the shapes alone (no weights loaded), e.g. to plan memory before a run. */
+    public static long parameters(ModelConfig c) {
+        long h = c.hiddenSize();
+        long p = (long) c.vocabSize() * h;
+        for (int l = 0; l < c.numLayers(); l++) {
+            p += 3 * h * c.intermediateSize(l);
+            if (c.hasAttention(l)) p += 2 * h * c.qDim() + 2 * h * c.kvDim();
+        }
+        return p;
+    }
+
+    /** Heap bytes of the KV caches while generating {@code size} (F32 keys and values, at most one group's budget). */
+    public static long cacheBytes(ModelConfig c, Size size) {
+        long perSequence = 2L * 4 * Math.min(c.maxPositions(), size.seqLen()) * c.kvDim() * c.numLayers();
+        return Math.min(BatchGenerator.KV_BUDGET_BYTES, perSequence * size.samples());
+    }
 }

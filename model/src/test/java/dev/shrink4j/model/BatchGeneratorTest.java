@@ -83,6 +83,7 @@ class BatchGeneratorTest {
     @Test
     void theSizingRuleKeepsSmallModelsAndShrinksLargeOnes() {
         ModelConfig demo = model.config();
+        assertEquals(SelfCalibration.parameters(model), SelfCalibration.parameters(demo), "shapes alone count the same");
         assertEquals(new SelfCalibration.Size(128, 512, false), SelfCalibration.defaults(demo, SelfCalibration.parameters(model), 128, 0));
         long tinyLlama = 1_034_000_000L;
         SelfCalibration.Size big = SelfCalibration.defaults(demo, tinyLlama, 128, 2048);
