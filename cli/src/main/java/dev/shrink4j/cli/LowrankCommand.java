@@ -59,7 +59,7 @@ final class LowrankCommand implements Command {
                 whitened-svd, asvd and lost-whitened calibrate (--calib, default: the model's own text).
                 Quality before/after is measured as in quantize (--eval, default self-generated text);
                 svd/lost with --no-eval stream the checkpoint block by block in bounded memory.
-                example: shrink4j lowrank --method lost --params-ratio 0.5 --eval valid.txt model/ model-lost/""";
+                Example: shrink4j lowrank --method lost --params-ratio 0.5 --eval examples/text/tinyshakespeare.txt examples/stories260K /tmp/lost50""";
     }
 
     @Override

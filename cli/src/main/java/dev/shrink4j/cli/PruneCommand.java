@@ -62,7 +62,7 @@ final class PruneCommand implements Command {
                 (or of the model's own generations: --calib self, the default); 2ssp/width/depth given a text file
                 cut it (no BOS) into consecutive chunks as the 2SSP reference does.
                 Quality before/after as in quantize (--eval, default self-generated text; --no-eval skips it).
-                Example: shrink4j prune --method sparsegpt --pattern 2:4 --calib c4.txt IN OUT
+                Example: shrink4j prune --method sparsegpt --pattern 2:4 --calib examples/text/tinystories-valid.txt examples/stories260K /tmp/s24
                 """;
     }
 
