@@ -48,7 +48,7 @@ final class SparsityCommand implements Command {
                 global and layer-wise magnitude, plus the 2:4 and 4:8 points; the input is never modified and
                 one block is pruned at a time while it runs. ES is the largest level whose perplexity stays
                 within --tolerance of the dense model's (relative), cross-checked by a two-segment knee fit.
-                Example: shrink4j sparsity --model DIR --text wiki.txt --out sparsity-report
+                Example: shrink4j sparsity --model examples/stories260K --text examples/text/tinystories-valid.txt --out /tmp/sparsity-report
                 """;
     }
 
