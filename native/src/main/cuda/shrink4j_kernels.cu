@@ -1,0 +1,148 @@
+// shrink4j CUDA kernels: the GPU side of dev.shrink4j.cuda.CudaKernels / CudaFormatKernels.
+//
+// One source, two compilers: nvcc builds it to PTX (native/build-ptx, committed under
+// src/main/resources/dev/shrink4j/cuda/), and g++ builds it with src/test/emu/cuda_emu.h into the
+// CPU stand-in driver the tests load through the same FFM bindings. So the kernels use only what the
+// emulation provides: threadIdx/blockIdx/blockDim/gridDim, __shared__ arrays, __syncthreads(), and no
+// warp intrinsics, tensor cores or CUDA headers.
+//
+// Matrices are row-major F32 unless a kernel says otherwise; every operand is addressed by strides
+// so one GEMM body serves A·Bᵀ, A·B and Aᵀ·B (and SYRK as Xᵀ·X on the upper triangle).
+
+#define S4J_EXTERN extern "C"
+
+#define S4J_TILE 16
+
+enum S4jWeight { S4J_W_F32 = 0, S4J_W_BF16 = 1, S4J_W_F16 = 2 };
+
+__device__ __forceinline__ float s4j_bits_to_float(unsigned int u) {
+#ifdef SHRINK4J_EMULATION
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+#else
+    return __uint_as_float(u);
+#endif
+}
+
+// IEEE binary16 → binary32, exact (subnormals, infinities and NaN payloads included), as Floats.f16ToF32.
+__device__ __forceinline__ float s4j_f16_to_f32(unsigned short h) {
+    unsigned int sign = (unsigned int) (h & 0x8000u) << 16;
+    unsigned int exp = (h >> 10) & 0x1fu;
+    unsigned int man = h & 0x3ffu;
+    if (exp == 0x1fu) {
+        return s4j_bits_to_float(sign | 0x7f800000u | (man << 13));
+    }
+    if (exp == 0) {
+        // subnormal (or zero): man · 2^-24, exact in binary32
+        float v = (float) man * 5.9604644775390625e-8f;
+        return sign ? -v : v;
+    }
+    return s4j_bits_to_float(sign | ((exp + 112u) << 23) | (man << 13));
+}
+
+template <int W>
+__device__ __forceinline__ float s4j_weight(const void* b, long long idx) {
+    if (W == S4J_W_F32) return ((const float*) b)[idx];
+    if (W == S4J_W_BF16) return s4j_bits_to_float((unsigned int) ((const unsigned short*) b)[idx] << 16);
+    return s4j_f16_to_f32(((const unsigned short*) b)[idx]);
+}
+
+// C(i, j) (+)= Σ_p A(i, p)·B(p, j) with A(i, p) = a[i·sai + p·sap], B(p, j) = b[p·sbp + j·sbj],
+// C(i, j) = c[i·ldc + j]. With rowWeights, A(i, p) is scaled by rowWeights[p] (GuidedQuant's H̄ₖ);
+// with upper, only tiles and entries with j ≥ i are computed (SYRK). Block (16, 16), grid over C.
+template <int W>
+__device__ void s4j_gemm_body(int m, int n, int k,
+                              const float* a, long long sai, long long sap,
+                              const void* b, long long sbp, long long sbj,
+                              const float* rowWeights, int upper,
+                              float* c, long long ldc, int accumulate) {
+    __shared__ float as[S4J_TILE][S4J_TILE + 1];
+    __shared__ float bs[S4J_TILE][S4J_TILE + 1];
+    if (upper && blockIdx.x < blockIdx.y) return;  // whole tile below the diagonal: uniform exit
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int row = blockIdx.y * S4J_TILE + ty;
+    int col = blockIdx.x * S4J_TILE + tx;
+    float sum = 0.0f;
+    for (int p0 = 0; p0 < k; p0 += S4J_TILE) {
+        int pa = p0 + tx;
+        float av = 0.0f;
+        if (row < m && pa < k) {
+            av = a[(long long) row * sai + (long long) pa * sap];
+            if (rowWeights) av *= rowWeights[pa];
+        }
+        as[ty][tx] = av;
+        int pb = p0 + ty;
+        bs[ty][tx] = (col < n && pb < k) ? s4j_weight<W>(b, (long long) pb * sbp + (long long) col * sbj) : 0.0f;
+        __syncthreads();
+        for (int q = 0; q < S4J_TILE; q++) sum += as[ty][q] * bs[q][tx];
+        __syncthreads();
+    }
+    if (row < m && col < n && (!upper || col >= row)) {
+        long long o = (long long) row * ldc + col;
+        c[o] = accumulate ? c[o] + sum : sum;
+    }
+}
+
+S4J_EXTERN __global__ void s4j_gemm_f32(int m, int n, int k, const float* a, long long sai, long long sap,
+                                        const float* b, long long sbp, long long sbj,
+                                        float* c, long long ldc, int accumulate) {
+    s4j_gemm_body<S4J_W_F32>(m, n, k, a, sai, sap, b, sbp, sbj, 0, 0, c, ldc, accumulate);
+}
+
+S4J_EXTERN __global__ void s4j_gemm_bf16(int m, int n, int k, const float* a, long long sai, long long sap,
+                                         const unsigned short* b, long long sbp, long long sbj,
+                                         float* c, long long ldc, int accumulate) {
+    s4j_gemm_body<S4J_W_BF16>(m, n, k, a, sai, sap, b, sbp, sbj, 0, 0, c, ldc, accumulate);
+}
+
+S4J_EXTERN __global__ void s4j_gemm_f16(int m, int n, int k, const float* a, long long sai, long long sap,
+                                        const unsigned short* b, long long sbp, long long sbj,
+                                        float* c, long long ldc, int accumulate) {
+    s4j_gemm_body<S4J_W_F16>(m, n, k, a, sai, sap, b, sbp, sbj, 0, 0, c, ldc, accumulate);
+}
+
+// H += Σ_t s_t·x_t·x_tᵀ on the upper triangle (j ≥ i): Xᵀ·X with X (rows, d), leading dimension ldx;
+// rowWeights (rows) or null. H (d, d), leading dimension ldh.
+S4J_EXTERN __global__ void s4j_syrk_upper(int rows, int d, const float* x, long long ldx,
+                                          const float* rowWeights, float* h, long long ldh) {
+    s4j_gemm_body<S4J_W_F32>(d, d, rows, x, 1, ldx, x, ldx, 1, rowWeights, 1, h, ldh, 1);
+}
+
+// y = Ŵ·x for uniform group quantization with static groups: ŵ[j, i] = s[j, g]·(q[j, i] − z[j, g]),
+// g = i / groupSize. q: codes of `bits` bits packed little-endian per row (rowBytes per row);
+// scales F32 (dOut, nGroups); zeros one byte per group (dOut, nGroups), or null for symmetric
+// (z = 2^(bits−1)). One block per row (grid.x = dOut), blockDim.x threads, a power of two ≤ 256.
+S4J_EXTERN __global__ void s4j_uniform_matvec(int dOut, int dIn, int bits, int groupSize, int nGroups,
+                                              const unsigned char* q, long long rowBytes,
+                                              const float* scales, const unsigned char* zeros,
+                                              const float* x, float* y) {
+    __shared__ float partial[256];
+    int j = blockIdx.x;
+    int t = threadIdx.x, nt = blockDim.x;
+    const unsigned char* qr = q + (long long) j * rowBytes;
+    const float* sr = scales + (long long) j * nGroups;
+    int mask = (1 << bits) - 1;
+    int symZero = 1 << (bits - 1);
+    float acc = 0.0f;
+    if (j < dOut) {
+        for (int i = t; i < dIn; i += nt) {
+            long long bit = (long long) i * bits;
+            long long byte = bit >> 3;
+            int shift = (int) (bit & 7);
+            int word = qr[byte];
+            if (shift + bits > 8) word |= (int) qr[byte + 1] << 8;
+            int code = (word >> shift) & mask;
+            int g = i / groupSize;
+            int z = zeros ? (int) zeros[(long long) j * nGroups + g] : symZero;
+            acc += sr[g] * (float) (code - z) * x[i];
+        }
+    }
+    partial[t] = acc;
+    __syncthreads();
+    for (int s = nt / 2; s > 0; s >>= 1) {
+        if (t < s) partial[t] += partial[t + s];
+        __syncthreads();
+    }
+    if (t == 0 && j < dOut) y[j] = partial[0];
+}
