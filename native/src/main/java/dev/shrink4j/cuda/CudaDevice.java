@@ -29,8 +29,8 @@ public final class CudaDevice implements AutoCloseable {
     private final MemorySegment module;
     private final MemorySegment stream;
     private final Map<String, MemorySegment> functions = new HashMap<>();
-    private final long[] scratch = new long[4];       // device pointers, by slot
-    private final long[] scratchBytes = new long[4];
+    private final long[] scratch = new long[6];       // device pointers, by slot
+    private final long[] scratchBytes = new long[6];
     private Arena stagingArena;
     private MemorySegment staging = MemorySegment.NULL;  // page-locked host memory
     private boolean closed;
@@ -134,7 +134,7 @@ public final class CudaDevice implements AutoCloseable {
         driver.call("cuCtxSetCurrent", context);
     }
 
-    /** Device scratch buffer {@code slot} (0..3) of at least {@code bytes}, grown when needed; contents undefined. */
+    /** Device scratch buffer {@code slot} (0..5) of at least {@code bytes}, grown when needed; contents undefined. */
     long scratch(int slot, long bytes) {
         if (scratchBytes[slot] < bytes) {
             if (scratch[slot] != 0) driver.call("cuMemFree_v2", scratch[slot]);

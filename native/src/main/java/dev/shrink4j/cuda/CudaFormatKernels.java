@@ -1,0 +1,106 @@
+package dev.shrink4j.cuda;
+
+import dev.shrink4j.tensors.formats.CsrSparse;
+import dev.shrink4j.tensors.formats.DenseWeight;
+import dev.shrink4j.tensors.formats.FormatKernels;
+import dev.shrink4j.tensors.formats.LutQuantized;
+import dev.shrink4j.tensors.formats.NmSparse;
+import dev.shrink4j.tensors.formats.UniformQuantized;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * {@link FormatKernels} on a CUDA device: the uniform group-quantized matvec (int2/3/4/8, symmetric
+ * or with zero points, static groups, ragged last group) runs as {@code s4j_uniform_matvec}; the
+ * other formats, act-order ({@code g_idx}) weights and matrices below {@code minWeights} codes run on
+ * the CPU kernels it wraps. The packed codes go to the device as stored; scales are widened to F32
+ * and zero points unpacked to one byte per group on the way (both (d_out, n_groups), small).
+ */
+public final class CudaFormatKernels implements FormatKernels {
+    /** Threads per row block: a power of two (the kernel's tree reduction) ≤ 256 (its shared array). */
+    static final int ROW_THREADS = 64;
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private final FormatKernels cpu;
+    private final CudaDevice device;
+    private final long minWeights;
+
+    public CudaFormatKernels(FormatKernels cpu, CudaDevice device, long minWeights) {
+        this.cpu = cpu;
+        this.device = device;
+        this.minWeights = minWeights;
+    }
+
+    @Override public String name() {
+        return "cuda";
+    }
+
+    @Override public void uniformMatvec(UniformQuantized w, float[] x, float[] y) {
+        if (w.gIdx() != null || (long) w.dOut() * w.dIn() < minWeights) {
+            cpu.uniformMatvec(w, x, y);
+            return;
+        }
+        int dOut = w.dOut(), dIn = w.dIn(), ng = w.nGroups();
+        long qBytes = w.qweight().byteSize();
+        long sBytes = (long) dOut * ng * 4, zBytes = w.symmetric() ? 0 : (long) dOut * ng, xBytes = dIn * 4L, yBytes = dOut * 4L;
+        synchronized (device) {
+            device.enter();
+            long xAt = (sBytes + zBytes + 15) & ~15L, yAt = xAt + xBytes;  // floats stay 4-byte aligned after the zero bytes
+            MemorySegment st = device.staging(yAt + yBytes);
+            float[] s = new float[ng];
+            int[] z = new int[ng];
+            for (int j = 0; j < dOut; j++) {
+                w.readScales(j, s);
+                MemorySegment.copy(s, 0, st, F, (long) j * ng * 4, ng);
+                if (!w.symmetric()) {
+                    w.readZeros(j, z);
+                    for (int g = 0; g < ng; g++) st.set(ValueLayout.JAVA_BYTE, sBytes + (long) j * ng + g, (byte) z[g]);
+                }
+            }
+            MemorySegment.copy(x, 0, st, F, xAt, dIn);
+            long dQ = device.scratch(0, qBytes), dS = device.scratch(1, sBytes), dX = device.scratch(3, xBytes), dY = device.scratch(4, yBytes);
+            device.upload(w.qweight().segment(), dQ);
+            device.uploadStaged(0, dS, sBytes);
+            Object dZ = MemorySegment.NULL;
+            if (zBytes > 0) {
+                long p = device.scratch(2, zBytes);
+                device.uploadStaged(sBytes, p, zBytes);
+                dZ = p;
+            }
+            device.uploadStaged(xAt, dX, xBytes);
+            device.launch("s4j_uniform_matvec", dOut, 1, ROW_THREADS, 1,
+                    dOut, dIn, w.bits(), w.groupSize(), ng, dQ, w.rowBytes(), dS, dZ, dX, dY);
+            device.downloadStaged(dY, yAt, yBytes);
+            device.sync();
+            MemorySegment.copy(st, F, yAt, y, 0, dOut);
+        }
+    }
+
+    @Override public void denseMatvec(DenseWeight w, float[] x, float[] y) {
+        cpu.denseMatvec(w, x, y);
+    }
+
+    @Override public void denseMatmul(DenseWeight w, float[] x, int m, float[] y) {
+        cpu.denseMatmul(w, x, m, y);
+    }
+
+    @Override public void uniformMatmul(UniformQuantized w, float[] x, int m, float[] y) {
+        cpu.uniformMatmul(w, x, m, y);
+    }
+
+    @Override public void lutMatvec(LutQuantized w, float[] x, float[] y) {
+        cpu.lutMatvec(w, x, y);
+    }
+
+    @Override public void lutMatmul(LutQuantized w, float[] x, int m, float[] y) {
+        cpu.lutMatmul(w, x, m, y);
+    }
+
+    @Override public void csrMatvecAdd(CsrSparse s, float[] x, float[] y) {
+        cpu.csrMatvecAdd(s, x, y);
+    }
+
+    @Override public void nmMatvec(NmSparse w, float[] x, float[] y) {
+        cpu.nmMatvec(w, x, y);
+    }
+}

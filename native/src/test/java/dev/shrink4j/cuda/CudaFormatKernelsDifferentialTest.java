@@ -1,0 +1,59 @@
+package dev.shrink4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shrink4j.tensors.formats.FormatKernels;
+import dev.shrink4j.tensors.formats.UniformQuantized;
+import java.lang.foreign.Arena;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The uniform matvec kernel on the stand-in against the scalar format kernel, every width, awkward shapes. */
+class CudaFormatKernelsDifferentialTest {
+    /** As the dense kernels: only the summation order differs (per element here, per group in the reference). */
+    static final double F32_SUM_REL = 2e-5;
+
+    final FormatKernels scalar = FormatKernels.scalar();
+    final FormatKernels cuda = new CudaFormatKernels(scalar, Emulator.device(), 0);
+    final Random rnd = new Random(1818);
+
+    @Test
+    void uniformMatvecEveryWidthSymmetricAndWithZerosRaggedGroups() {
+        int[][] shapes = {{1, 1, 1}, {33, 172, 32}, {172, 33, 128}, {4097, 33, 16}, {1, 4097, 128}, {33, 4097, 4097}};
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] s : shapes) {
+                int dOut = s[0], dIn = s[1], gs = s[2];
+                for (int bits : new int[] {2, 3, 4, 8}) {
+                    for (boolean sym : new boolean[] {true, false}) {
+                        int ng = UniformQuantized.groups(dIn, gs);
+                        int[] codes = new int[dOut * dIn];
+                        for (int i = 0; i < codes.length; i++) codes[i] = rnd.nextInt(1 << bits);
+                        float[] scales = new float[dOut * ng];
+                        for (int i = 0; i < scales.length; i++) scales[i] = 0.01f + rnd.nextFloat() * 0.1f;
+                        int[] zeros = null;
+                        if (!sym) {
+                            zeros = new int[dOut * ng];
+                            for (int i = 0; i < zeros.length; i++) zeros[i] = rnd.nextInt(1 << bits);
+                        }
+                        UniformQuantized w = UniformQuantized.of(arena, dOut, dIn, bits, gs, codes, scales, zeros, null);
+                        float[] x = new float[dIn];
+                        for (int i = 0; i < dIn; i++) x[i] = (float) rnd.nextGaussian();
+                        float[] ys = new float[dOut], yg = new float[dOut];
+                        scalar.uniformMatvec(w, x, ys);
+                        cuda.uniformMatvec(w, x, yg);
+                        for (int j = 0; j < dOut; j++) {
+                            double terms = 0;
+                            for (int i = 0; i < dIn; i++) {
+                                terms += Math.abs(w.scale(j, i / gs) * (w.code(j, i) - w.zero(j, i / gs)) * x[i]);
+                            }
+                            double tol = F32_SUM_REL * terms + 1e-30;
+                            final int row = j;
+                            assertTrue(Math.abs(ys[j] - yg[j]) <= tol, () -> "int" + bits + (sym ? " sym " : " asym ") + dOut + "x" + dIn
+                                    + " g" + gs + " row " + row + ": " + ys[row] + " vs " + yg[row]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
