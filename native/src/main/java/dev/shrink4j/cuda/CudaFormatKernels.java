@@ -25,6 +25,14 @@ public final class CudaFormatKernels implements FormatKernels {
     private final CudaDevice device;
     private final long minWeights;
 
+    /** System property: the smallest matrix (weights) sent to the device; default 2^20. */
+    public static final String MIN_WEIGHTS_PROPERTY = "shrink4j.cuda.minWeights";
+
+    /** The configured device ({@link Cuda#device()}) over {@code cpu}; throws {@link CudaUnavailableException} without one. */
+    public CudaFormatKernels(FormatKernels cpu) {
+        this(cpu, Cuda.device(), Long.getLong(MIN_WEIGHTS_PROPERTY, 1L << 20));
+    }
+
     public CudaFormatKernels(FormatKernels cpu, CudaDevice device, long minWeights) {
         this.cpu = cpu;
         this.device = device;
