@@ -31,6 +31,9 @@ public final class CudaDevice implements AutoCloseable {
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final long[] scratch = new long[6];       // device pointers, by slot
     private final long[] scratchBytes = new long[6];
+    /** Device copies of read-only host memory (mapped weights), least recently used first. */
+    private final java.util.LinkedHashMap<ResidentKey, Resident> resident = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    private long residentBytes;
     private Arena stagingArena;
     private MemorySegment staging = MemorySegment.NULL;  // page-locked host memory
     private boolean closed;
@@ -147,6 +150,66 @@ public final class CudaDevice implements AutoCloseable {
         return scratch[slot];
     }
 
+    private record ResidentKey(long address, long bytes, String form) {}
+
+    private record Resident(MemorySegment host, long ptr, long bytes) {}
+
+    /**
+     * A device copy of {@code host} in the given {@code form} ("raw" = its bytes; anything else: what
+     * {@code fill} writes into a {@code bytes}-long segment). Read-only host memory (a mapped
+     * checkpoint's weights) is uploaded once and stays resident while its mapping lives, least recently
+     * used first out beyond a quarter of the device's memory; writable memory may change between calls,
+     * so it is uploaded into scratch {@code slot} every time.
+     */
+    long resident(MemorySegment host, String form, long bytes, int slot, java.util.function.Consumer<MemorySegment> fill) {
+        boolean keep = host.isReadOnly();
+        ResidentKey key = new ResidentKey(host.address(), bytes, form);
+        if (keep) {
+            Resident r = resident.get(key);
+            if (r != null && r.host().scope().isAlive() && r.host().byteSize() == host.byteSize()) return r.ptr();
+            if (r != null) evict(key);
+        }
+        long ptr;
+        if (keep) {
+            long budget = info.totalMemory() / 4;
+            var it = resident.entrySet().iterator();
+            while (residentBytes + bytes > budget && it.hasNext()) {
+                var e = it.next();
+                driver.call("cuMemFree_v2", e.getValue().ptr());
+                residentBytes -= e.getValue().bytes();
+                it.remove();
+            }
+            ptr = driver.longOut("cuMemAlloc_v2", bytes);
+        } else {
+            ptr = scratch(slot, bytes);
+        }
+        if (fill == null) {
+            driver.call("cuMemcpyHtoD_v2", ptr, host, bytes);
+        } else {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment tmp = a.allocate(bytes, 64);
+                fill.accept(tmp);
+                driver.call("cuMemcpyHtoD_v2", ptr, tmp, bytes);
+            }
+        }
+        if (keep) {
+            resident.put(key, new Resident(host, ptr, bytes));
+            residentBytes += bytes;
+        }
+        return ptr;
+    }
+
+    private void evict(ResidentKey key) {
+        Resident r = resident.remove(key);
+        driver.call("cuMemFree_v2", r.ptr());
+        residentBytes -= r.bytes();
+    }
+
+    /** Bytes of host memory kept resident on the device. */
+    synchronized long residentBytes() {
+        return residentBytes;
+    }
+
     /** The page-locked staging segment, at least {@code bytes} long; contents undefined. */
     MemorySegment staging(long bytes) {
         if (staging.byteSize() < bytes) {
@@ -219,6 +282,9 @@ public final class CudaDevice implements AutoCloseable {
             scratchBytes[i] = 0;
         }
         releaseStaging();
+        for (Resident r : resident.values()) driver.call("cuMemFree_v2", r.ptr());
+        resident.clear();
+        residentBytes = 0;
         driver.call("cuStreamDestroy_v2", stream);
         driver.call("cuModuleUnload", module);
         driver.call("cuDevicePrimaryCtxRelease_v2", info.ordinal());

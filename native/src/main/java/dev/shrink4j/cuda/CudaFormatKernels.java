@@ -14,7 +14,8 @@ import java.lang.foreign.ValueLayout;
  * or with zero points, static groups, ragged last group) runs as {@code s4j_uniform_matvec}; the
  * other formats, act-order ({@code g_idx}) weights and matrices below {@code minWeights} codes run on
  * the CPU kernels it wraps. The packed codes go to the device as stored; scales are widened to F32
- * and zero points unpacked to one byte per group on the way (both (d_out, n_groups), small).
+ * and zero points unpacked to one byte per group on the way (both (d_out, n_groups), small). Weights
+ * in read-only (mapped) memory stay resident on the device across calls.
  */
 public final class CudaFormatKernels implements FormatKernels {
     /** Threads per row block: a power of two (the kernel's tree reduction) ≤ 256 (its shared array). */
@@ -53,28 +54,29 @@ public final class CudaFormatKernels implements FormatKernels {
         long sBytes = (long) dOut * ng * 4, zBytes = w.symmetric() ? 0 : (long) dOut * ng, xBytes = dIn * 4L, yBytes = dOut * 4L;
         synchronized (device) {
             device.enter();
-            long xAt = (sBytes + zBytes + 15) & ~15L, yAt = xAt + xBytes;  // floats stay 4-byte aligned after the zero bytes
+            long xAt = 0, yAt = xBytes;
             MemorySegment st = device.staging(yAt + yBytes);
-            float[] s = new float[ng];
-            int[] z = new int[ng];
-            for (int j = 0; j < dOut; j++) {
-                w.readScales(j, s);
-                MemorySegment.copy(s, 0, st, F, (long) j * ng * 4, ng);
-                if (!w.symmetric()) {
-                    w.readZeros(j, z);
-                    for (int g = 0; g < ng; g++) st.set(ValueLayout.JAVA_BYTE, sBytes + (long) j * ng + g, (byte) z[g]);
+            long dQ = device.resident(w.qweight().segment(), "raw", qBytes, 0, null);
+            // Scales widened to F32 and zero points one byte per group, prepared once per read-only weight.
+            long dS = device.resident(w.scales().segment(), "f32-scales", sBytes, 1, seg -> {
+                float[] s = new float[ng];
+                for (int j = 0; j < dOut; j++) {
+                    w.readScales(j, s);
+                    MemorySegment.copy(s, 0, seg, F, (long) j * ng * 4, ng);
                 }
-            }
-            MemorySegment.copy(x, 0, st, F, xAt, dIn);
-            long dQ = device.scratch(0, qBytes), dS = device.scratch(1, sBytes), dX = device.scratch(3, xBytes), dY = device.scratch(4, yBytes);
-            device.upload(w.qweight().segment(), dQ);
-            device.uploadStaged(0, dS, sBytes);
+            });
             Object dZ = MemorySegment.NULL;
             if (zBytes > 0) {
-                long p = device.scratch(2, zBytes);
-                device.uploadStaged(sBytes, p, zBytes);
-                dZ = p;
+                dZ = device.resident(w.zeros().segment(), "u8-zeros", zBytes, 2, seg -> {
+                    int[] z = new int[ng];
+                    for (int j = 0; j < dOut; j++) {
+                        w.readZeros(j, z);
+                        for (int g = 0; g < ng; g++) seg.set(ValueLayout.JAVA_BYTE, (long) j * ng + g, (byte) z[g]);
+                    }
+                });
             }
+            MemorySegment.copy(x, 0, st, F, xAt, dIn);
+            long dX = device.scratch(3, xBytes), dY = device.scratch(4, yBytes);
             device.uploadStaged(xAt, dX, xBytes);
             device.launch("s4j_uniform_matvec", dOut, 1, ROW_THREADS, 1,
                     dOut, dIn, w.bits(), w.groupSize(), ng, dQ, w.rowBytes(), dS, dZ, dX, dY);

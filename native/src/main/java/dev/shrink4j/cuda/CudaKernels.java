@@ -15,8 +15,9 @@ import java.lang.foreign.ValueLayout;
  * products, goes to the CPU kernels it wraps. Loaded by name by {@code KernelsProvider}
  * ({@code -Dshrink4j.kernels=cuda}) or chosen by the CLI's {@code --device}.
  *
- * <p>Operands are copied per call: heap arrays through the device's page-locked staging segment,
- * stored weights straight from their (mapped) segments. Results are exact F32 sums in a fixed order
+ * <p>Activations are copied per call through the device's page-locked staging segment; stored
+ * weights in read-only (mapped) memory stay resident on the device across calls
+ * ({@link CudaDevice#resident}), writable ones are copied per call. Results are exact F32 sums in a fixed order
  * per output, compared with the scalar reference by the tests at the same tolerance as Panama.
  */
 public final class CudaKernels implements Kernels {
@@ -147,8 +148,7 @@ public final class CudaKernels implements Kernels {
                 dB = device.scratch(1, bytesB);
                 device.uploadStaged(bytesA, dB, bytesB);
             } else {
-                dB = device.scratch(1, w.byteSize());
-                device.upload(w.segment(), dB);
+                dB = device.resident(w.segment(), "raw", w.byteSize(), 1, null);
             }
             long cAt = bytesA + bytesB;
             if (cUp) {

@@ -145,6 +145,26 @@ class CudaKernelsDifferentialTest {
     }
 
     @Test
+    void readOnlyWeightsStayResidentAndGiveTheSameResult() {
+        try (Arena arena = Arena.ofShared()) {
+            int m = 33, n = 172, k = 33;
+            Tensor writable = stored(arena, DType.BF16, n, k);
+            Tensor mapped = Tensor.wrap(DType.BF16, writable.shape(), writable.segment().asReadOnly());
+            float[] a = randoms(m * k), c1 = new float[m * n], c2 = new float[m * n], cs = new float[m * n];
+            CudaDevice dev = Emulator.device();
+            long before = dev.residentBytes();
+            cuda.gemmABt(m, a, 0, k, mapped, c1, 0, n, false);
+            long after = dev.residentBytes();
+            assertEquals(before + writable.byteSize(), after, "uploaded once");
+            cuda.gemmABt(m, a, 0, k, mapped, c2, 0, n, false);
+            assertEquals(after, dev.residentBytes(), "second call reuses the device copy");
+            assertEquals(java.util.Arrays.toString(c1), java.util.Arrays.toString(c2));
+            scalar.gemmABt(m, a, 0, k, writable, cs, 0, n, false);
+            assertClose(cs, c1, terms(m, n, k, a, 0, k, 1, widened(writable), 0, 1, k, cs, 0, n, false), "resident BF16 weight");
+        }
+    }
+
+    @Test
     void smallProductsStayOnTheCpuBelowTheThreshold() {
         // With a threshold above the product the scalar fallback runs: the result is bit for bit the reference.
         Kernels gated = new CudaKernels(scalar, Emulator.device(), 1L << 40);
