@@ -54,9 +54,19 @@ final class Emulator {
         }
     }
 
-    /** The stand-in's device, opened once per test JVM. */
+    /** System property: {@code driver} runs the differential tests on the real driver (native/device-check). */
+    static final String TEST_DEVICE_PROPERTY = "shrink4j.cuda.test.device";
+
+    /**
+     * The device the kernel tests run on, opened once per test JVM: the stand-in, or with
+     * {@code -Dshrink4j.cuda.test.device=driver} the configured driver's device 0 (libcuda.so.1).
+     */
     static synchronized CudaDevice device() {
-        if (device == null) device = CudaDevice.open(library(), 0);
+        if (device == null) {
+            device = "driver".equals(System.getProperty(TEST_DEVICE_PROPERTY))
+                    ? CudaDevice.open(System.getProperty(Cuda.DRIVER_PROPERTY, Cuda.DEFAULT_DRIVER), 0)
+                    : CudaDevice.open(library(), 0);
+        }
         return device;
     }
 }
