@@ -11,7 +11,15 @@
 
 #define S4J_EXTERN extern "C"
 
-#define S4J_TILE 16
+// GEMM blocking: a block of 16 × 16 threads computes a 64 × 64 tile of C, each thread a 4 × 4
+// register tile (rows ty + 16·r, columns tx + 16·c, so a warp's shared-memory reads of B hit 32
+// consecutive banks), over 16-deep slices of the sum held in shared memory.
+#define S4J_BM 64
+#define S4J_BN 64
+#define S4J_BK 16
+#define S4J_THREADS_1D 16
+#define S4J_TM (S4J_BM / S4J_THREADS_1D)
+#define S4J_TN (S4J_BN / S4J_THREADS_1D)
 
 enum S4jWeight { S4J_W_F32 = 0, S4J_W_BF16 = 1, S4J_W_F16 = 2 };
 
@@ -50,37 +58,62 @@ __device__ __forceinline__ float s4j_weight(const void* b, long long idx) {
 
 // C(i, j) (+)= Σ_p A(i, p)·B(p, j) with A(i, p) = a[i·sai + p·sap], B(p, j) = b[p·sbp + j·sbj],
 // C(i, j) = c[i·ldc + j]. With rowWeights, A(i, p) is scaled by rowWeights[p] (GuidedQuant's H̄ₖ);
-// with upper, only tiles and entries with j ≥ i are computed (SYRK). Block (16, 16), grid over C.
+// with upper, only tiles and entries with j ≥ i are computed (SYRK). Block (16, 16), grid
+// (ceil(n / 64), ceil(m / 64)). Each output is one sequential sum over p, in order.
 template <int W>
 __device__ void s4j_gemm_body(int m, int n, int k,
                               const float* a, long long sai, long long sap,
                               const void* b, long long sbp, long long sbj,
                               const float* rowWeights, int upper,
                               float* c, long long ldc, int accumulate) {
-    __shared__ float as[S4J_TILE][S4J_TILE + 1];
-    __shared__ float bs[S4J_TILE][S4J_TILE + 1];
-    if (upper && blockIdx.x < blockIdx.y) return;  // whole tile below the diagonal: uniform exit
+    __shared__ float as[S4J_BK][S4J_BM + 4];  // as[p][i]: the A slice, transposed
+    __shared__ float bs[S4J_BK][S4J_BN + 4];  // bs[p][j]
+    if (upper && blockIdx.x < blockIdx.y) return;  // square tiles: the whole tile is below the diagonal
     int tx = threadIdx.x, ty = threadIdx.y;
-    int row = blockIdx.y * S4J_TILE + ty;
-    int col = blockIdx.x * S4J_TILE + tx;
-    float sum = 0.0f;
-    for (int p0 = 0; p0 < k; p0 += S4J_TILE) {
-        int pa = p0 + tx;
-        float av = 0.0f;
-        if (row < m && pa < k) {
-            av = a[(long long) row * sai + (long long) pa * sap];
-            if (rowWeights) av *= rowWeights[pa];
+    int tid = ty * S4J_THREADS_1D + tx;
+    int nthreads = S4J_THREADS_1D * S4J_THREADS_1D;
+    int row0 = blockIdx.y * S4J_BM, col0 = blockIdx.x * S4J_BN;
+    float acc[S4J_TM][S4J_TN];
+    for (int r = 0; r < S4J_TM; r++)
+        for (int q = 0; q < S4J_TN; q++) acc[r][q] = 0.0f;
+    for (int p0 = 0; p0 < k; p0 += S4J_BK) {
+        // Loads: consecutive threads take consecutive addresses along whichever index has stride 1.
+        for (int e = tid; e < S4J_BM * S4J_BK; e += nthreads) {
+            int i, p;
+            if (sap == 1) { i = e / S4J_BK; p = e % S4J_BK; } else { i = e % S4J_BM; p = e / S4J_BM; }
+            int gi = row0 + i, gp = p0 + p;
+            float v = 0.0f;
+            if (gi < m && gp < k) {
+                v = a[(long long) gi * sai + (long long) gp * sap];
+                if (rowWeights) v *= rowWeights[gp];
+            }
+            as[p][i] = v;
         }
-        as[ty][tx] = av;
-        int pb = p0 + ty;
-        bs[ty][tx] = (col < n && pb < k) ? s4j_weight<W>(b, (long long) pb * sbp + (long long) col * sbj) : 0.0f;
+        for (int e = tid; e < S4J_BN * S4J_BK; e += nthreads) {
+            int j, p;
+            if (sbj == 1) { j = e % S4J_BN; p = e / S4J_BN; } else { j = e / S4J_BK; p = e % S4J_BK; }
+            int gj = col0 + j, gp = p0 + p;
+            bs[p][j] = (gj < n && gp < k) ? s4j_weight<W>(b, (long long) gp * sbp + (long long) gj * sbj) : 0.0f;
+        }
         __syncthreads();
-        for (int q = 0; q < S4J_TILE; q++) sum += as[ty][q] * bs[q][tx];
+        for (int p = 0; p < S4J_BK; p++) {
+            float av[S4J_TM], bv[S4J_TN];
+            for (int r = 0; r < S4J_TM; r++) av[r] = as[p][ty + S4J_THREADS_1D * r];
+            for (int q = 0; q < S4J_TN; q++) bv[q] = bs[p][tx + S4J_THREADS_1D * q];
+            for (int r = 0; r < S4J_TM; r++)
+                for (int q = 0; q < S4J_TN; q++) acc[r][q] += av[r] * bv[q];
+        }
         __syncthreads();
     }
-    if (row < m && col < n && (!upper || col >= row)) {
-        long long o = (long long) row * ldc + col;
-        c[o] = accumulate ? c[o] + sum : sum;
+    for (int r = 0; r < S4J_TM; r++) {
+        int row = row0 + ty + S4J_THREADS_1D * r;
+        for (int q = 0; q < S4J_TN; q++) {
+            int col = col0 + tx + S4J_THREADS_1D * q;
+            if (row < m && col < n && (!upper || col >= row)) {
+                long long o = (long long) row * ldc + col;
+                c[o] = accumulate ? c[o] + acc[r][q] : acc[r][q];
+            }
+        }
     }
 }
 

@@ -23,7 +23,8 @@ import java.lang.foreign.ValueLayout;
 public final class CudaKernels implements Kernels {
     /** System property: the smallest product (multiply-adds) sent to the device; default 2^24. */
     public static final String MIN_WORK_PROPERTY = "shrink4j.cuda.minWork";
-    private static final int TILE = 16;   // S4J_TILE in the .cu: the GEMM block is TILE × TILE threads
+    private static final int TILE = 64;      // S4J_BM = S4J_BN in the .cu: the C tile of one block
+    private static final int THREADS = 16;   // S4J_THREADS_1D: the block is THREADS × THREADS threads
     private static final int MAX_GRID_Y = 65535;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
@@ -155,7 +156,7 @@ public final class CudaKernels implements Kernels {
                 MemorySegment.copy(c, cOff, st, F, cAt, (int) spanC);
                 device.uploadStaged(cAt, dC, bytesC);
             }
-            device.launch(kernel, (n + TILE - 1) / TILE, (m + TILE - 1) / TILE, TILE, TILE,
+            device.launch(kernel, (n + TILE - 1) / TILE, (m + TILE - 1) / TILE, THREADS, THREADS,
                     m, n, k, dA, sai, sap, dB, sbp, sbj, dC, (long) ldc, accumulate ? 1 : 0);
             device.downloadStaged(dC, cAt, bytesC);
             device.sync();
@@ -190,7 +191,7 @@ public final class CudaKernels implements Kernels {
             MemorySegment.copy(h, hOff, st, F, hAt, (int) spanH);
             device.uploadStaged(hAt, dH, bytesH);
             int tiles = (d + TILE - 1) / TILE;
-            device.launch("s4j_syrk_upper", tiles, tiles, TILE, TILE, rows, d, dX, (long) ldx, dW, dH, (long) ldh);
+            device.launch("s4j_syrk_upper", tiles, tiles, THREADS, THREADS, rows, d, dX, (long) ldx, dW, dH, (long) ldh);
             device.downloadStaged(dH, hAt, bytesH);
             device.sync();
             MemorySegment.copy(st, F, hAt, h, hOff, (int) spanH);
