@@ -65,16 +65,31 @@ public final class CudaDevice implements AutoCloseable {
             MemorySegment ctx = d.pointerOut("cuDevicePrimaryCtxRetain", dev);
             d.call("cuCtxSetCurrent", ctx);
             MemorySegment module;
-            try (Arena a = Arena.ofConfined()) {
-                module = d.pointerOut("cuModuleLoadData", a.allocateFrom(ptx(target)));
+            String text = ptx(target);
+            String isa = ptxIsaFor(version);
+            try {
+                module = loadModule(d, text);
             } catch (CudaException e) {
-                d.call("cuDevicePrimaryCtxRelease_v2", dev);
-                if (e.code() == CUDA_ERROR_UNSUPPORTED_PTX_VERSION || e.code() == CUDA_ERROR_INVALID_PTX
-                        || e.code() == CUDA_ERROR_NO_BINARY_FOR_GPU) {
-                    throw new CudaUnavailableException("driver " + version / 1000 + "." + version % 1000 / 10
-                            + " cannot load shrink4j's " + target + " PTX (built by CUDA 13; update the NVIDIA driver): " + e.getMessage());
+                CudaException failure = e;
+                module = null;
+                if (e.code() == CUDA_ERROR_UNSUPPORTED_PTX_VERSION && isa != null) {
+                    // The kernels use nothing newer than an older PTX ISA: declare the one this driver reads.
+                    try {
+                        module = loadModule(d, withIsa(text, isa));
+                    } catch (CudaException again) {
+                        failure = again;
+                    }
                 }
-                throw e;
+                if (module == null) {
+                    d.call("cuDevicePrimaryCtxRelease_v2", dev);
+                    if (failure.code() == CUDA_ERROR_UNSUPPORTED_PTX_VERSION || failure.code() == CUDA_ERROR_INVALID_PTX
+                            || failure.code() == CUDA_ERROR_NO_BINARY_FOR_GPU) {
+                        throw new CudaUnavailableException("driver " + version / 1000 + "." + version % 1000 / 10
+                                + " cannot load shrink4j's " + target + " PTX (built by CUDA 13" + (isa == null ? "" : ", also tried as PTX ISA " + isa)
+                                + "; update the NVIDIA driver): " + failure.getMessage());
+                    }
+                    throw failure;
+                }
             }
             MemorySegment stream = d.pointerOut("cuStreamCreate", 0);
             CudaDevice device = new CudaDevice(d, info, version, target, ctx, module, stream);
@@ -87,6 +102,35 @@ public final class CudaDevice implements AutoCloseable {
         } catch (CudaException e) {
             throw new CudaUnavailableException(library + ": " + e.getMessage());
         }
+    }
+
+    private static MemorySegment loadModule(CudaDriver d, String ptx) {
+        try (Arena a = Arena.ofConfined()) {
+            return d.pointerOut("cuModuleLoadData", a.allocateFrom(ptx));
+        }
+    }
+
+    /**
+     * The newest PTX ISA a driver of this version reads, when older than the ISA CUDA 13 writes (9.0);
+     * null for 13.0 and later. From NVIDIA's PTX ISA release history: CUDA 11.x reads 7.x, 12.0–12.4 read
+     * 8.0–8.4, 12.5 and 12.6 read 8.5, 12.8 reads 8.7, 12.9 reads 8.8.
+     */
+    static String ptxIsaFor(int driverVersion) {
+        int major = driverVersion / 1000, minor = driverVersion % 1000 / 10;
+        if (major >= 13) return null;
+        if (major == 12) {
+            if (minor >= 9) return "8.8";
+            if (minor >= 8) return "8.7";
+            if (minor >= 5) return "8.5";
+            return "8." + minor;
+        }
+        if (major == 11) return "7." + Math.min(minor, 8);
+        return "6.0";
+    }
+
+    /** {@code ptx} declaring PTX ISA {@code isa} instead of the version nvcc wrote. */
+    static String withIsa(String ptx, String isa) {
+        return ptx.replaceFirst("(?m)^\\.version \\d+\\.\\d+$", ".version " + isa);
     }
 
     /** sm_90 PTX for compute capability 9.0 and later, sm_80 for 8.x; older devices are refused. */

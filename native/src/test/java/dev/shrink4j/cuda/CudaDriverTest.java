@@ -73,6 +73,22 @@ class CudaDriverTest {
     }
 
     @Test
+    void anOlderDriverIsOfferedThePtxIsaItReads() {
+        assertEquals(null, CudaDevice.ptxIsaFor(13000));
+        assertEquals(null, CudaDevice.ptxIsaFor(13010));
+        assertEquals("8.8", CudaDevice.ptxIsaFor(12090));
+        assertEquals("8.7", CudaDevice.ptxIsaFor(12080));
+        assertEquals("8.5", CudaDevice.ptxIsaFor(12060));
+        assertEquals("8.4", CudaDevice.ptxIsaFor(12040));
+        assertEquals("8.0", CudaDevice.ptxIsaFor(12000));
+        assertEquals("7.8", CudaDevice.ptxIsaFor(11080));
+        String ptx = CudaDevice.ptx("sm_90");
+        String older = CudaDevice.withIsa(ptx, "8.4");
+        assertTrue(older.contains("\n.version 8.4\n"), "the .version line is rewritten");
+        assertEquals(ptx.replace("\n.version 9.0\n", "\n.version 8.4\n"), older, "and nothing else");
+    }
+
+    @Test
     void thePtxIsChosenByComputeCapability() {
         assertEquals("sm_90", CudaDevice.ptxTarget(new DeviceInfo(0, "H200", 9, 0, 1, 1, 1, 1, 1)));
         assertEquals("sm_90", CudaDevice.ptxTarget(new DeviceInfo(0, "B200", 10, 0, 1, 1, 1, 1, 1)));

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The committed PTX (src/main/resources/dev/shrink4j/cuda) must come from the current CUDA source:
  * its first line records the source's SHA-256, which must match (run native/build-ptx after editing
- * the .cu). Where nvcc and ptxas are installed, the PTX is also rebuilt and compared byte for byte,
- * and ptxas must accept it for its target.
+ * the .cu). Where nvcc and ptxas are installed, ptxas must accept the committed PTX for its target,
+ * and when nvcc is the release that wrote it (the PTX header names it), nvcc must rebuild it byte for
+ * byte; another release writes other text for the same source, which is not staleness.
  */
 class PtxStalenessTest {
     static final Path SOURCE = Emulator.MODULE.resolve("src/main/cuda/shrink4j_kernels.cu");
@@ -42,8 +43,11 @@ class PtxStalenessTest {
                 Path out = dir.resolve(t + ".ptx");
                 run("nvcc", "-ptx", "-O3", "-arch=" + t, "-o", out.toString(), SOURCE.toString());
                 String committed = CudaDevice.ptx(t);
-                String rebuilt = Files.readString(out);
-                assertEquals(committed.substring(committed.indexOf('\n') + 1), rebuilt, t + ": nvcc output differs from the committed PTX; run native/build-ptx");
+                String writtenBy = committed.lines().filter(l -> l.startsWith("// Cuda compilation tools")).findFirst().orElseThrow().substring(3);
+                if (run("nvcc", "--version").contains(writtenBy)) {
+                    String rebuilt = Files.readString(out);
+                    assertEquals(committed.substring(committed.indexOf('\n') + 1), rebuilt, t + ": nvcc output differs from the committed PTX; run native/build-ptx");
+                }
                 Path committedFile = dir.resolve(t + "-committed.ptx");
                 Files.writeString(committedFile, committed);
                 run("ptxas", "-arch=" + t, "-o", dir.resolve(t + ".cubin").toString(), committedFile.toString());
@@ -63,10 +67,12 @@ class PtxStalenessTest {
         return false;
     }
 
-    static void run(String... cmd) throws Exception {
+    /** Runs a tool, requires exit 0, returns what it printed. */
+    static String run(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", cmd) + " timed out");
         assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + out);
+        return out;
     }
 }
