@@ -142,6 +142,29 @@ S4J_EXTERN __global__ void s4j_syrk_upper(int rows, int d, const float* x, long 
     s4j_gemm_body<S4J_W_F32>(d, d, rows, x, 1, ldx, x, ldx, 1, rowWeights, 1, h, ldh, 1);
 }
 
+// Code i of a row of b-bit codes packed little-endian (docs/formats.md): bits [i·b, (i+1)·b) of the
+// row's bit stream; a 3-bit code may straddle two bytes.
+__device__ __forceinline__ int s4j_code(const unsigned char* row, int i, int bits) {
+    long long bit = (long long) i * bits;
+    long long byte = bit >> 3;
+    int shift = (int) (bit & 7);
+    int word = row[byte];
+    if (shift + bits > 8) word |= (int) row[byte + 1] << 8;
+    return (word >> shift) & ((1 << bits) - 1);
+}
+
+// Sums the block's per-thread partial results into partial[0] (blockDim.x a power of two ≤ 256).
+__device__ __forceinline__ float s4j_block_sum(float* partial, float v) {
+    int t = threadIdx.x;
+    partial[t] = v;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (t < s) partial[t] += partial[t + s];
+        __syncthreads();
+    }
+    return partial[0];
+}
+
 // y = Ŵ·x for uniform group quantization with static groups: ŵ[j, i] = s[j, g]·(q[j, i] − z[j, g]),
 // g = i / groupSize. q: codes of `bits` bits packed little-endian per row (rowBytes per row);
 // scales F32 (dOut, nGroups); zeros one byte per group (dOut, nGroups), or null for symmetric
@@ -155,27 +178,35 @@ S4J_EXTERN __global__ void s4j_uniform_matvec(int dOut, int dIn, int bits, int g
     int t = threadIdx.x, nt = blockDim.x;
     const unsigned char* qr = q + (long long) j * rowBytes;
     const float* sr = scales + (long long) j * nGroups;
-    int mask = (1 << bits) - 1;
     int symZero = 1 << (bits - 1);
     float acc = 0.0f;
     if (j < dOut) {
         for (int i = t; i < dIn; i += nt) {
-            long long bit = (long long) i * bits;
-            long long byte = bit >> 3;
-            int shift = (int) (bit & 7);
-            int word = qr[byte];
-            if (shift + bits > 8) word |= (int) qr[byte + 1] << 8;
-            int code = (word >> shift) & mask;
             int g = i / groupSize;
             int z = zeros ? (int) zeros[(long long) j * nGroups + g] : symZero;
-            acc += sr[g] * (float) (code - z) * x[i];
+            acc += sr[g] * (float) (s4j_code(qr, i, bits) - z) * x[i];
         }
     }
-    partial[t] = acc;
-    __syncthreads();
-    for (int s = nt / 2; s > 0; s >>= 1) {
-        if (t < s) partial[t] += partial[t + s];
-        __syncthreads();
+    float sum = s4j_block_sum(partial, acc);
+    if (t == 0 && j < dOut) y[j] = sum;
+}
+
+// y = Ŵ·x for codebook (LUT) quantization: ŵ[j, i] = lut[j, g, q[j, i]], g = i / groupSize. Codes
+// packed as for the uniform format; lut F32 (dOut, nGroups, 2^bits). One block per row, as above.
+S4J_EXTERN __global__ void s4j_lut_matvec(int dOut, int dIn, int bits, int groupSize, int nGroups,
+                                          const unsigned char* q, long long rowBytes,
+                                          const float* lut, const float* x, float* y) {
+    __shared__ float partial[256];
+    int j = blockIdx.x;
+    int t = threadIdx.x, nt = blockDim.x;
+    const unsigned char* qr = q + (long long) j * rowBytes;
+    const float* lr = lut + (long long) j * nGroups * (1 << bits);
+    float acc = 0.0f;
+    if (j < dOut) {
+        for (int i = t; i < dIn; i += nt) {
+            acc += lr[(i / groupSize) * (1 << bits) + s4j_code(qr, i, bits)] * x[i];
+        }
     }
-    if (t == 0 && j < dOut) y[j] = partial[0];
+    float sum = s4j_block_sum(partial, acc);
+    if (t == 0 && j < dOut) y[j] = sum;
 }

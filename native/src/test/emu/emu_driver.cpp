@@ -137,6 +137,7 @@ const Kernel KERNELS[] = {
     S4J_KERNEL(s4j_gemm_f16),
     S4J_KERNEL(s4j_syrk_upper),
     S4J_KERNEL(s4j_uniform_matvec),
+    S4J_KERNEL(s4j_lut_matvec),
 };
 
 struct Module { std::set<std::string> entries; };

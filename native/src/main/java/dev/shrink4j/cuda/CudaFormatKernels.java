@@ -11,8 +11,8 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * {@link FormatKernels} on a CUDA device: the uniform group-quantized matvec (int2/3/4/8, symmetric
- * or with zero points, static groups, ragged last group) runs as {@code s4j_uniform_matvec}; the
- * other formats, act-order ({@code g_idx}) weights and matrices below {@code minWeights} codes run on
+ * or with zero points, static groups, ragged last group) runs as {@code s4j_uniform_matvec} and the
+ * codebook (LUT) matvec as {@code s4j_lut_matvec}; the other formats, act-order ({@code g_idx}) weights and matrices below {@code minWeights} codes run on
  * the CPU kernels it wraps. The packed codes go to the device as stored; scales are widened to F32
  * and zero points unpacked to one byte per group on the way (both (d_out, n_groups), small). Weights
  * in read-only (mapped) memory stay resident on the device across calls.
@@ -99,7 +99,32 @@ public final class CudaFormatKernels implements FormatKernels {
     }
 
     @Override public void lutMatvec(LutQuantized w, float[] x, float[] y) {
-        cpu.lutMatvec(w, x, y);
+        if ((long) w.dOut() * w.dIn() < minWeights) {
+            cpu.lutMatvec(w, x, y);
+            return;
+        }
+        int dOut = w.dOut(), dIn = w.dIn(), ng = w.nGroups(), e = w.entries();
+        long qBytes = w.qweight().byteSize(), lBytes = (long) dOut * ng * e * 4, xBytes = dIn * 4L, yBytes = dOut * 4L;
+        synchronized (device) {
+            device.enter();
+            MemorySegment st = device.staging(xBytes + yBytes);
+            long dQ = device.resident(w.qweight().segment(), "raw", qBytes, 0, null);
+            // Codebooks widened to F32 (d_out, n_groups, 2^b), once per read-only weight.
+            long dL = device.resident(w.lut().segment(), "f32-lut", lBytes, 1, seg -> {
+                float[] c = new float[ng * e];
+                for (int j = 0; j < dOut; j++) {
+                    w.readLut(j, c);
+                    MemorySegment.copy(c, 0, seg, F, (long) j * ng * e * 4, ng * e);
+                }
+            });
+            MemorySegment.copy(x, 0, st, F, 0, dIn);
+            long dX = device.scratch(3, xBytes), dY = device.scratch(4, yBytes);
+            device.uploadStaged(0, dX, xBytes);
+            device.launch("s4j_lut_matvec", dOut, 1, ROW_THREADS, 1, dOut, dIn, w.bits(), w.groupSize(), ng, dQ, w.rowBytes(), dL, dX, dY);
+            device.downloadStaged(dY, xBytes, yBytes);
+            device.sync();
+            MemorySegment.copy(st, F, xBytes, y, 0, dOut);
+        }
     }
 
     @Override public void lutMatmul(LutQuantized w, float[] x, int m, float[] y) {

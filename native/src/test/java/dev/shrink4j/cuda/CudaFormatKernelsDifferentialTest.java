@@ -3,6 +3,7 @@ package dev.shrink4j.cuda;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shrink4j.tensors.formats.FormatKernels;
+import dev.shrink4j.tensors.formats.LutQuantized;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.Arena;
 import java.util.Random;
@@ -51,6 +52,37 @@ class CudaFormatKernelsDifferentialTest {
                             assertTrue(Math.abs(ys[j] - yg[j]) <= tol, () -> "int" + bits + (sym ? " sym " : " asym ") + dOut + "x" + dIn
                                     + " g" + gs + " row " + row + ": " + ys[row] + " vs " + yg[row]);
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void lutMatvecEveryWidthPerRowAndPerGroupCodebooks() {
+        int[][] shapes = {{1, 1, 1}, {33, 172, 172}, {172, 33, 16}, {4097, 33, 33}, {1, 4097, 128}};
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] s : shapes) {
+                int dOut = s[0], dIn = s[1], gs = s[2];
+                for (int bits : new int[] {2, 3, 4, 8}) {
+                    int ng = UniformQuantized.groups(dIn, gs), e = 1 << bits;
+                    int[] codes = new int[dOut * dIn];
+                    for (int i = 0; i < codes.length; i++) codes[i] = rnd.nextInt(e);
+                    float[] books = new float[dOut * ng * e];
+                    for (int i = 0; i < books.length; i++) books[i] = (float) rnd.nextGaussian() * 0.05f;
+                    LutQuantized w = LutQuantized.of(arena, dOut, dIn, bits, gs, codes, books);
+                    float[] x = new float[dIn];
+                    for (int i = 0; i < dIn; i++) x[i] = (float) rnd.nextGaussian();
+                    float[] ys = new float[dOut], yg = new float[dOut], row = new float[dIn];
+                    scalar.lutMatvec(w, x, ys);
+                    cuda.lutMatvec(w, x, yg);
+                    for (int j = 0; j < dOut; j++) {
+                        w.dequantizeRow(j, row, 0);
+                        double terms = 0;
+                        for (int i = 0; i < dIn; i++) terms += Math.abs(row[i] * x[i]);
+                        double tol = F32_SUM_REL * terms + 1e-30;
+                        final int r = j;
+                        assertTrue(Math.abs(ys[j] - yg[j]) <= tol, () -> "lut int" + bits + " " + dOut + "x" + dIn + " g" + gs + " row " + r + ": " + ys[r] + " vs " + yg[r]);
                     }
                 }
             }
