@@ -210,3 +210,24 @@ S4J_EXTERN __global__ void s4j_lut_matvec(int dOut, int dIn, int bits, int group
     float sum = s4j_block_sum(partial, acc);
     if (t == 0 && j < dOut) y[j] = sum;
 }
+
+// y = Ŵ·x for N:M semi-structured sparsity: row j keeps k = dIn·N/M values (F32, (dOut, k)); kept
+// value t sits in run t / N at the position given by its ib-bit index (packed like the codes above),
+// i.e. column (t / N)·M + index. One block per row, as above.
+S4J_EXTERN __global__ void s4j_nm_matvec(int dOut, int k, int n, int m, int ib,
+                                         const float* values, const unsigned char* indices, long long indexRowBytes,
+                                         const float* x, float* y) {
+    __shared__ float partial[256];
+    int j = blockIdx.x;
+    int t0 = threadIdx.x, nt = blockDim.x;
+    const float* vr = values + (long long) j * k;
+    const unsigned char* ir = indices + (long long) j * indexRowBytes;
+    float acc = 0.0f;
+    if (j < dOut) {
+        for (int t = t0; t < k; t += nt) {
+            acc += vr[t] * x[(t / n) * m + s4j_code(ir, t, ib)];
+        }
+    }
+    float sum = s4j_block_sum(partial, acc);
+    if (t0 == 0 && j < dOut) y[j] = sum;
+}

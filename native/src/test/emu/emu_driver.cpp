@@ -138,6 +138,7 @@ const Kernel KERNELS[] = {
     S4J_KERNEL(s4j_syrk_upper),
     S4J_KERNEL(s4j_uniform_matvec),
     S4J_KERNEL(s4j_lut_matvec),
+    S4J_KERNEL(s4j_nm_matvec),
 };
 
 struct Module { std::set<std::string> entries; };

@@ -12,7 +12,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * {@link FormatKernels} on a CUDA device: the uniform group-quantized matvec (int2/3/4/8, symmetric
  * or with zero points, static groups, ragged last group) runs as {@code s4j_uniform_matvec} and the
- * codebook (LUT) matvec as {@code s4j_lut_matvec}; the other formats, act-order ({@code g_idx}) weights and matrices below {@code minWeights} codes run on
+ * codebook (LUT) matvec as {@code s4j_lut_matvec}, the N:M sparse matvec as {@code s4j_nm_matvec};
+ * the other formats, act-order ({@code g_idx}) weights and matrices below {@code minWeights} codes run on
  * the CPU kernels it wraps. The packed codes go to the device as stored; scales are widened to F32
  * and zero points unpacked to one byte per group on the way (both (d_out, n_groups), small). Weights
  * in read-only (mapped) memory stay resident on the device across calls.
@@ -136,6 +137,32 @@ public final class CudaFormatKernels implements FormatKernels {
     }
 
     @Override public void nmMatvec(NmSparse w, float[] x, float[] y) {
-        cpu.nmMatvec(w, x, y);
+        if ((long) w.dOut() * w.dIn() < minWeights) {
+            cpu.nmMatvec(w, x, y);
+            return;
+        }
+        int dOut = w.dOut(), dIn = w.dIn(), k = w.keptPerRow();
+        long vBytes = (long) dOut * k * 4, iBytes = w.indices().byteSize(), xBytes = dIn * 4L, yBytes = dOut * 4L;
+        synchronized (device) {
+            device.enter();
+            MemorySegment st = device.staging(xBytes + yBytes);
+            // Kept values widened to F32 (d_out, k), once per read-only weight; indices as stored.
+            long dV = device.resident(w.values().segment(), "f32-values", vBytes, 1, seg -> {
+                float[] v = new float[k];
+                for (int j = 0; j < dOut; j++) {
+                    w.values().readFloats((long) j * k, v, 0, k);
+                    MemorySegment.copy(v, 0, seg, F, (long) j * k * 4, k);
+                }
+            });
+            long dI = device.resident(w.indices().segment(), "raw", iBytes, 0, null);
+            MemorySegment.copy(x, 0, st, F, 0, dIn);
+            long dX = device.scratch(3, xBytes), dY = device.scratch(4, yBytes);
+            device.uploadStaged(0, dX, xBytes);
+            device.launch("s4j_nm_matvec", dOut, 1, ROW_THREADS, 1, dOut, k, w.n(), w.m(), NmSparse.indexWidth(w.m()).bits,
+                    dV, dI, w.indexRowBytes(), dX, dY);
+            device.downloadStaged(dY, xBytes, yBytes);
+            device.sync();
+            MemorySegment.copy(st, F, xBytes, y, 0, dOut);
+        }
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shrink4j.tensors.formats.FormatKernels;
 import dev.shrink4j.tensors.formats.LutQuantized;
+import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.Arena;
 import java.util.Random;
@@ -83,6 +84,45 @@ class CudaFormatKernelsDifferentialTest {
                         double tol = F32_SUM_REL * terms + 1e-30;
                         final int r = j;
                         assertTrue(Math.abs(ys[j] - yg[j]) <= tol, () -> "lut int" + bits + " " + dOut + "x" + dIn + " g" + gs + " row " + r + ": " + ys[r] + " vs " + yg[r]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void nmMatvecTwoFourAndFourEight() {
+        // d_in must be a multiple of M: the awkward sizes go to d_out, d_in is 4·43 and 8·43 + ragged runs.
+        int[][] shapes = {{1, 8}, {33, 172}, {4097, 8}, {1, 4096}, {172, 344}};
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] s : shapes) {
+                int dOut = s[0], dIn = s[1];
+                for (int[] nm : new int[][] {{2, 4}, {4, 8}, {1, 4}}) {
+                    int n = nm[0], m = nm[1];
+                    if (dIn % m != 0) continue;
+                    float[] dense = new float[dOut * dIn];
+                    for (int j = 0; j < dOut; j++) {
+                        for (int r = 0; r < dIn / m; r++) {
+                            // n of the m positions kept, chosen at random; some runs keep fewer (stored zeros)
+                            int kept = rnd.nextInt(4) == 0 ? n - 1 : n;
+                            java.util.List<Integer> pos = new java.util.ArrayList<>();
+                            for (int p = 0; p < m; p++) pos.add(p);
+                            java.util.Collections.shuffle(pos, rnd);
+                            for (int t = 0; t < kept; t++) dense[j * dIn + r * m + pos.get(t)] = (float) rnd.nextGaussian();
+                        }
+                    }
+                    NmSparse w = NmSparse.fromDense(arena, dense, dOut, dIn, n, m);
+                    float[] x = new float[dIn];
+                    for (int i = 0; i < dIn; i++) x[i] = (float) rnd.nextGaussian();
+                    float[] ys = new float[dOut], yg = new float[dOut];
+                    scalar.nmMatvec(w, x, ys);
+                    cuda.nmMatvec(w, x, yg);
+                    for (int j = 0; j < dOut; j++) {
+                        double terms = 0;
+                        for (int i = 0; i < dIn; i++) terms += Math.abs(dense[j * dIn + i] * x[i]);
+                        double tol = F32_SUM_REL * terms + 1e-30;
+                        final int r = j;
+                        assertTrue(Math.abs(ys[j] - yg[j]) <= tol, () -> n + ":" + m + " " + dOut + "x" + dIn + " row " + r + ": " + ys[r] + " vs " + yg[r]);
                     }
                 }
             }
