@@ -20,6 +20,13 @@ public interface Command {
     /** The command's options ({@code --help} and {@code --debug} are added by Main). */
     Options options();
 
+    /**
+     * True for commands that run kernels: {@link Main} gives them {@code --device auto|cpu|cuda}.
+     */
+    default boolean computes() {
+        return true;
+    }
+
     /** Extra text printed after the options in {@code --help} (protocols, examples); may be empty. */
     default String footer() {
         return "";

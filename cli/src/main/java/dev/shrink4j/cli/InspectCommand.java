@@ -47,6 +47,11 @@ final class InspectCommand implements Command {
     }
 
     @Override
+    public boolean computes() {
+        return false;
+    }
+
+    @Override
     public Options options() {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("json").desc("print JSON instead of a table").build());

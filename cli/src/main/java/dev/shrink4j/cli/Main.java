@@ -54,8 +54,15 @@ public final class Main {
             printHelp(command, options, out);
             return 0;
         }
+        dev.shrink4j.tensors.kernels.Kernels previousKernels = null;
+        boolean deviceSelected = false;
         try {
             CommandLine cl = parser().parse(options, rest);
+            if (command.computes()) {
+                // Before anything loads Kernels.get() into a static field: --device decides what it returns.
+                previousKernels = Device.select(new Args(cl).choice(Device.OPTION, "auto", Device.CHOICES));
+                deviceSelected = true;
+            }
             // Load the kernels and their threads now, so a bad -Dshrink4j.* setting is refused up front
             // by every command, not only by those that happen to reach a parallel kernel.
             dev.shrink4j.tensors.Parallel.threads();
@@ -88,6 +95,8 @@ public final class Main {
             err.println("shrink4j " + command.name() + ": internal error: " + e + (debug ? "" : " (run with --debug for details)"));
             if (debug) e.printStackTrace(err);
             return 1;
+        } finally {
+            if (deviceSelected) dev.shrink4j.tensors.kernels.KernelsProvider.use(previousKernels);
         }
     }
 
@@ -115,9 +124,10 @@ public final class Main {
         return e.getMessage();
     }
 
-    /** The command's options plus the ones every command takes ({@code --help}, {@code --debug}). */
+    /** The command's options plus the ones every command takes ({@code --help}, {@code --debug}; {@code --device} when it computes). */
     static Options optionsOf(Command command) {
         Options options = command.options();
+        if (command.computes()) options.addOption(Device.option());
         options.addOption(Option.builder().longOpt("help").desc("show this help").build());
         options.addOption(Option.builder().longOpt("debug").desc("show stack traces on errors").build());
         return options;

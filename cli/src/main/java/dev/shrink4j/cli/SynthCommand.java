@@ -39,6 +39,11 @@ final class SynthCommand implements Command {
     }
 
     @Override
+    public boolean computes() {
+        return false;
+    }
+
+    @Override
     public Options options() {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("preset").hasArg().argName("NAME").desc("architecture preset").build());

@@ -25,7 +25,8 @@ class BadSettingsTest {
         for (String setting : new String[] {"-Dshrink4j.poll.micros=abc", "-Dshrink4j.threads=0", "-Dshrink4j.kernels=fast"}) {
             Path out = dir.resolve("out");
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                    "--add-modules", "jdk.incubator.vector", setting, "-cp", System.getProperty("java.class.path"),
+                    // the launcher's JVM flags: --device auto probes the CUDA driver through FFM
+                    "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", setting, "-cp", System.getProperty("java.class.path"),
                     Main.class.getName(), "quantize", "--method", "rtn", "--bits", "4", "--no-eval",
                     TestData.demoModel().toString(), out.toString()));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();

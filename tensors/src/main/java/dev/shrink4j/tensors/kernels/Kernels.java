@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>{@link ScalarKernels} is the reference (the spec); {@code panama.PanamaKernels} is the Vector API
  * implementation, loaded by name at run time by {@link KernelsProvider}. Obtain one with
- * {@link #get()}; {@code -Dshrink4j.kernels=scalar|panama} forces a choice.
+ * {@link #get()}; {@code -Dshrink4j.kernels=scalar|panama|cuda} forces a choice (cuda: the
+ * {@code native} module's {@code dev.shrink4j.cuda.CudaKernels}, also loaded by name; docs/cuda.md).
  *
  * <p>Conventions: matrices are row-major with an explicit offset and leading dimension (the distance
  * between two rows), as in BLAS; shapes are given as {@code (rows, cols)}. Outputs are passed in and
@@ -28,7 +29,7 @@ public interface Kernels {
         return KernelsProvider.get();
     }
 
-    /** {@code "scalar"} or {@code "panama"}. */
+    /** {@code "scalar"}, {@code "panama"} or {@code "cuda"}. */
     String name();
 
     /** How many workers the multi-threaded ops use. */
