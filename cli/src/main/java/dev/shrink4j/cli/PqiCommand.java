@@ -110,7 +110,7 @@ final class PqiCommand implements Command {
                 report.put("loss_original", r.lossOriginal());
                 report.put("loss_quantized", r.lossQuantized());
                 report.put("delta_f", r.deltaF());
-                report.put("taylor_first_order", r.taylor());
+                if (!Double.isNaN(r.taylor())) report.put("taylor_first_order", r.taylor());
                 List<Map<String, Object>> acc = new ArrayList<>();
                 for (Pqi.Scheme sc : schemes) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -162,8 +162,11 @@ final class PqiCommand implements Command {
     }
 
     private static void print(PrintStream out, Pqi.Result r, PqiSummary s, List<Pqi.Scheme> schemes, int maxN, Pqi.Rule rule, int layers) {
-        out.printf(Locale.ROOT, "F(W) = %.6f, F(W~) = %.6f: measured ΔF = %.6e; first-order Taylor gᵀΔ at t = 0: %.6e (rel. error %.1f%%)%n",
-                r.lossOriginal(), r.lossQuantized(), r.deltaF(), r.taylor(), 100 * Math.abs(r.taylor() - r.deltaF()) / Math.abs(r.deltaF()));
+        out.printf(Locale.ROOT, "F(W) = %.6f, F(W~) = %.6f: measured ΔF = %.6e%n", r.lossOriginal(), r.lossQuantized(), r.deltaF());
+        if (!Double.isNaN(r.taylor())) {
+            out.printf(Locale.ROOT, "first-order Taylor gᵀΔ at t = 0: %.6e (relative error %.1f%%)%n", r.taylor(),
+                    100 * Math.abs(r.taylor() - r.deltaF()) / Math.abs(r.deltaF()));
+        }
         out.println("| N | rule | Σ PQI | ΔF measured | relative error |");
         out.println("|---|---|---|---|---|");
         for (Pqi.Scheme sc : schemes) {
