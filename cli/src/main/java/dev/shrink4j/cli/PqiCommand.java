@@ -22,12 +22,12 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code shrink4j pqi}: the post-quantization integral of a quantized checkpoint against its original
- * (docs/methods/pqi-requant.md §4.1–§4.2): Σ PQI for each N beside the measured ΔF and the first-order
+ * (docs/methods/pqi-requant.md §1–§2): Σ PQI for each N beside the measured ΔF and the first-order
  * Taylor term, mean |PQI| and Σ PQI per layer × module kind (table and PNG heat map with --report), and
  * the share of Σ PQI carried by the top 0.15 % / 0.71 % / 5.25 % of weights.
  */
 final class PqiCommand implements Command {
-    /** §4.2's CPU default n = 16 sequences. */
+    /** §2's CPU default n = 16 sequences. */
     static final int DEFAULT_SAMPLES = 16;
 
     @Override

@@ -55,7 +55,7 @@ final class QuantizeCommand implements Command {
 
                 Methods (METHODS.md): rtn §2.1; gptq §2.2 (act-order, static groups); squeezellm §2.3 (Fisher-weighted
                 k-means, per-row LUT); lnq §3.5 (SqueezeLLM init + coordinate descent); guidedquant §3.4 (LNQ on
-                end-loss-guided Hessians, the default); guided-gptq (GPTQ on the guided Hessians); requant §4 (--base
+                end-loss-guided Hessians, the default); guided-gptq (GPTQ on the guided Hessians); requant (docs/methods/pqi-requant.md; --base
                 quantized without its outliers, outliers chosen per layer by --outlier-allocation, then the weights with the
                 largest post-quantization integral detached step by step; dense + one CSR per linear; r_o 0.45 %, r_s 0.05 %).
                 Uniform methods are asymmetric with group size 128 unless --sym / --group-size; LUT methods keep one

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
- * The calibration loss along the quantization path of a model (docs/methods/pqi-requant.md §4.1): every
+ * The calibration loss along the quantization path of a model (docs/methods/pqi-requant.md §1): every
  * decoder linear at W(t) at once ({@link PathLinear}), the embeddings, norms and LM head of the original.
  * F is the mean over the sequences of each one's token-mean cross-entropy (all the same length, so the
  * token mean); ḡ(t) = (1/n)·Σ_s ∇ℓ_s, one forward + backward per sequence (batch 1), block by block

@@ -1,17 +1,17 @@
 package dev.shrink4j.quantize;
 
 /**
- * Self-adaptive outlier allocation (docs/methods/pqi-requant.md §4.4, a reconstruction of the paper's
+ * Self-adaptive outlier allocation (docs/methods/pqi-requant.md §4, a reconstruction of the paper's
  * Algorithm 1): given per layer ℓ the error E_ℓ(ρ) of its dense part at every ratio ρ of a grid, choose
  * one ρ_ℓ per layer minimising Σ_ℓ E_ℓ(ρ_ℓ) subject to Σ_ℓ ρ_ℓ·|W_ℓ| ≤ R_o. Lagrangian relaxation: for a
  * multiplier μ ≥ 0 each layer takes argmin_ρ E_ℓ(ρ) + μ·ρ·|W_ℓ|; μ is bisected to the smallest value whose
  * choice fits the budget; the leftover budget then goes greedily to the move (a layer to a larger ratio)
  * with the largest error reduction per extra outlier that still fits, until none fits or helps. A last
- * pass (an addition to §4.4) tries every change of two layers' ratios at once that fits and lowers
+ * pass (an addition to §4) tries every change of two layers' ratios at once that fits and lowers
  * Σ E, until none does: the greedy fill alone can strand budget between breakpoints.
  */
 final class OutlierAllocation {
-    /** The grid of §4.4 in units of r_o. */
+    /** The grid of §4 in units of r_o. */
     static final double[] GRID = {0, 0.25, 0.5, 1, 2, 4};
 
     private OutlierAllocation() {}

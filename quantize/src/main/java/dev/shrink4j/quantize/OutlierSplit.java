@@ -7,11 +7,11 @@ import java.lang.foreign.Arena;
 import java.util.Arrays;
 
 /**
- * The outlier part of one linear (docs/methods/pqi-requant.md §4.3 steps 3–4, §4.4 step 1): the
+ * The outlier part of one linear (docs/methods/pqi-requant.md §3 steps 3–4, §4 step 1): the
  * candidates are the k weights furthest from their row mean; the dense part is quantized without them
  * (their value set to 0, which the uniform grids' ranges include anyway, and their Fisher weight set to
  * 0 so the LUT k-means ignores them); the sparse part stores the residual w − D at their positions, so
- * D + S reproduces w there up to the F16 rounding of the residual (§2.3 convention, §4.6 storage).
+ * D + S reproduces w there up to the F16 rounding of the residual (docs/methods/squeezellm.md §4 convention, pqi-requant.md §6 storage).
  */
 final class OutlierSplit {
     private OutlierSplit() {}
@@ -94,7 +94,7 @@ final class OutlierSplit {
         return cw instanceof DenseAndSparse ds ? ds.base() : cw;
     }
 
-    /** Σ_{i∉O} F_i·(w_i − D_i)² (§4.4 step 1); F = 1 where no Fisher is given. */
+    /** Σ_{i∉O} F_i·(w_i − D_i)² (§4 step 1); F = 1 where no Fisher is given. */
     static double error(float[] w, float[] d, float[] fisher, int[] positions) {
         boolean[] out = new boolean[w.length];
         for (int p : positions) out[p] = true;

@@ -5,7 +5,7 @@ import dev.shrink4j.tensors.Tensor;
 import java.lang.foreign.Arena;
 
 /**
- * A linear at a point of the quantization path, W(t) = W + t·(W̃ − W) (docs/methods/pqi-requant.md §4.1),
+ * A linear at a point of the quantization path, W(t) = W + t·(W̃ − W) (docs/methods/pqi-requant.md §1),
  * without forming W(t): since x·W(t)ᵀ = (1 − t)·x·Wᵀ + t·x·W̃ᵀ, the forward and the input gradient run
  * the original (mapped) and the quantized (its format's kernel) linears and mix their outputs. So a
  * whole-model path costs no weight memory at all; the weight gradient Gᵀ X the backward pass computes

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Post-quantization integral (docs/methods/pqi-requant.md §4.1–§4.2): for every weight i of the
+ * Post-quantization integral (docs/methods/pqi-requant.md §1–§2): for every weight i of the
  * decoder linears, PQI_i = (W̃_i − W_i)·∫₀¹ ∂_iF(W + t(W̃ − W)) dt, with Σ_i PQI_i = ΔF = F(W̃) − F(W),
  * discretised as (W̃_i − W_i)·(1/N)·Σ_k ḡ_i(t_k). F is the calibration loss (token-mean cross-entropy,
  * every sequence the same length); ḡ(t) is its gradient, one forward + backward per sequence with every
@@ -25,7 +25,7 @@ import java.util.TreeSet;
  * {@link #scores} (per-weight PQI of {@link Options#points} by {@link Options#rule}) → {@link #close}.
  */
 public final class Pqi implements AutoCloseable {
-    /** Where the gradient is evaluated on each of the N intervals (§4.2). */
+    /** Where the gradient is evaluated on each of the N intervals (§2). */
     public enum Rule {
         /** t_k = k/N: a first-order Taylor step per interval; O(1/N). The paper's rule and the default. */
         LEFT,
@@ -55,7 +55,7 @@ public final class Pqi implements AutoCloseable {
     }
 
     /**
-     * @param scores     the scheme whose per-weight PQI {@link #scores} keeps (§4.2 CPU default: N = 8, left)
+     * @param scores     the scheme whose per-weight PQI {@link #scores} keeps (§2 CPU default: N = 8, left)
      * @param also       further schemes whose Σ PQI is reported (the accuracy table); their points share passes
      * @param scratchDir where the two weight-shaped F32 accumulators are memory-mapped; null: anonymous off-heap memory
      */
@@ -89,12 +89,12 @@ public final class Pqi implements AutoCloseable {
      */
     public record Result(double lossOriginal, double lossQuantized, double[] ts, double[] dots, Map<String, double[]> moduleDots,
                          double[] losses) {
-        /** ΔF = F(W̃) − F(W), measured by two forward passes (§4.2, the built-in check). */
+        /** ΔF = F(W̃) − F(W), measured by two forward passes (§2, the built-in check). */
         public double deltaF() {
             return lossQuantized - lossOriginal;
         }
 
-        /** The first-order Taylor prediction gᵀ(W̃ − W) at t = 0 (§4.1); NaN when t = 0 was not evaluated. */
+        /** The first-order Taylor prediction gᵀ(W̃ − W) at t = 0 (§1); NaN when t = 0 was not evaluated. */
         public double taylor() {
             int i = Arrays.binarySearch(ts, 0.0);
             return i >= 0 ? dots[i] : Double.NaN;
@@ -214,7 +214,7 @@ public final class Pqi implements AutoCloseable {
                 }
                 moduleDots.get(module(name))[k] = dot;
                 dots[k] += dot;
-                if (w != 0) scores.add(name, g, w); // Σ_k (W̃ − W) ⊙ ḡ(t_k) / N, in place (§4.2)
+                if (w != 0) scores.add(name, g, w); // Σ_k (W̃ − W) ⊙ ḡ(t_k) / N, in place (§2)
             }
         }
         double f0 = ts[0] == 0 ? losses[0] : path.loss(0, null);

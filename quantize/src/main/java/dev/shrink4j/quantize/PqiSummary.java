@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a PQI run shows besides the totals (docs/methods/pqi-requant.md §4.2, "Observed"): mean |PQI|
+ * What a PQI run shows besides the totals (docs/methods/pqi-requant.md §2, "Observed"): mean |PQI|
  * and signed Σ PQI per linear (layers × q/k/v/o/gate/up/down), and the share of Σ PQI carried by the
  * top fractions of weights ranked by PQI (the paper's concentration check: 0.15 %, 0.71 %, 5.25 %).
  *

@@ -23,7 +23,7 @@ final class QuantizeBlockMethod implements BlockMethod {
     private final StreamedWeights weights;
     private final BitAccounting accounting;
     private final boolean dataFree; // RTN without calibration: no inputs, no H, objectives NaN
-    private final Map<String, Double> outlierRatios; // module → ReQuant's r_o for it (§4.3 steps 3–4); empty: none
+    private final Map<String, Double> outlierRatios; // module → ReQuant's r_o for it (docs/methods/pqi-requant.md §3 steps 3–4); empty: none
 
     QuantizeBlockMethod(QuantizeOptions options, GradientStatistics stats, BlockHessians hessians, StreamedWeights weights,
                         BitAccounting accounting, boolean dataFree, Map<String, Double> outlierRatios) {

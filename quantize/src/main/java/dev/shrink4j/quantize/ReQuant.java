@@ -12,23 +12,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * ReQuant (docs/methods/pqi-requant.md §4.3): final weight = dense low-bit D + sparse outliers S_o +
+ * ReQuant (docs/methods/pqi-requant.md §3): final weight = dense low-bit D + sparse outliers S_o +
  * sparse significant weights S_s, stored as {@code dense_and_sparse} (one CSR for S_o + S_s).
  * <ol>
- *   <li>Fisher diagonal of the dense model (the sensitivity of §4.4, comparable across layers);</li>
+ *   <li>Fisher diagonal of the dense model (the sensitivity of §4, comparable across layers);</li>
  *   <li>per-layer outlier ratios: {@link OutlierAllocation} over E_ℓ(ρ) measured with a proxy of the base
  *       (RTN for the uniform bases, Fisher-weighted k-means for the LUT ones), or r_o everywhere;</li>
  *   <li>the base quantizer over the block pipeline with those outliers taken out first
- *       ({@link Quantizer#withOutliers}: §4.3 steps 1, 3, 4 in one pass, so the dense part is quantized once,
+ *       ({@link Quantizer#withOutliers}: §3 steps 1, 3, 4 in one pass, so the dense part is quantized once,
  *       already without them);</li>
- *   <li>⌈r_s/β⌉ {@link SignificantDetach} steps, PQI recomputed on the current W̃ each time (§4.5).</li>
+ *   <li>⌈r_s/β⌉ {@link SignificantDetach} steps, PQI recomputed on the current W̃ each time (§5).</li>
  * </ol>
  * Lifecycle: {@code new ReQuant(options, arena)} → {@link #run} → the model runs on D + S and
  * {@link Result#quantized()} holds the weights (in the arena).
  */
 public final class ReQuant {
     /**
-     * @param quantized     the weights (D + S per module) and their accounting, sparse part included (§4.6)
+     * @param quantized     the weights (D + S per module) and their accounting, sparse part included (§6)
      * @param outlierRatios module → the r_o it got
      * @param outliers      |S_o| over all linears
      * @param detached      |S_s| added at each detach step
@@ -77,7 +77,7 @@ public final class ReQuant {
         return new Result(account(q, weights), ratios, outliers, detached);
     }
 
-    /** §4.4: E_ℓ(ρ) on the proxy over the grid, Fisher-weighted, then the Lagrangian allocation. */
+    /** §4: E_ℓ(ρ) on the proxy over the grid, Fisher-weighted, then the Lagrangian allocation. */
     private Map<String, Double> adaptiveRatios(LlamaModel original, int[][] seqs, Quantizer.Listener listener) {
         QuantizeOptions base = options.base();
         Map<String, float[]> fisher = GradientStatistics.gather(original, seqs, QuantizeOptions.defaults(QuantMethod.SQUEEZELLM, base.bits()), listener).fisher();
@@ -130,7 +130,7 @@ public final class ReQuant {
         return r;
     }
 
-    /** The base's accounting with each module's bits re-measured on D + S (§4.6: the sparse part counts). */
+    /** The base's accounting with each module's bits re-measured on D + S (§6: the sparse part counts). */
     private static Quantizer.Result account(Quantizer.Result q, Map<String, CompressedWeight> weights) {
         long payload = 0, storage = 0;
         List<Quantizer.LayerReport> layers = new ArrayList<>();

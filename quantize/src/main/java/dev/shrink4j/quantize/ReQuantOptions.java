@@ -4,16 +4,16 @@ import dev.shrink4j.tensors.ShrinkException;
 import java.util.Locale;
 
 /**
- * ReQuant's settings (docs/methods/pqi-requant.md §4.7). Defaults are the published SqueezeLLM setting,
+ * ReQuant's settings (docs/methods/pqi-requant.md §7). Defaults are the published SqueezeLLM setting,
  * r_o = 0.45 %, r_s = 0.05 %, β = r_s/2 (two detach steps); shrink4j uses the same for its other bases
  * (RTN, GPTQ, LNQ, GuidedQuant: an extension, not a published setting). PQI uses N = 8 left end points
- * (§4.2's CPU default; the paper's N = 32).
+ * (§2's CPU default; the paper's N = 32).
  *
- * @param base         the base quantizer and its options (§4.3 step 1)
+ * @param base         the base quantizer and its options (§3 step 1)
  * @param outlierRatio r_o, a fraction of all decoder-linear weights, in [0, 0.5)
  * @param significantRatio r_s, in [0, 0.5)
  * @param step         β, the share detached per step (0 < β ≤ r_s; ignored when r_s = 0)
- * @param adaptive     §4.4's self-adaptive allocation; false: every layer gets r_o
+ * @param adaptive     §4's self-adaptive allocation; false: every layer gets r_o
  * @param pqiPoints    N of the PQI recomputed at every detach step
  */
 public record ReQuantOptions(QuantizeOptions base, double outlierRatio, double significantRatio, double step, boolean adaptive, int pqiPoints) {
@@ -51,7 +51,7 @@ public record ReQuantOptions(QuantizeOptions base, double outlierRatio, double s
         return new ReQuantOptions(base, outlierRatio, significantRatio, step, adaptive, n);
     }
 
-    /** ⌈r_s/β⌉ (§4.5). */
+    /** ⌈r_s/β⌉ (§5). */
     public int detachSteps() {
         return significantRatio == 0 ? 0 : (int) Math.ceil(significantRatio / step - 1e-9);
     }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One step of the step-wise significant-weight detach (docs/methods/pqi-requant.md §4.5, a reconstruction
+ * One step of the step-wise significant-weight detach (docs/methods/pqi-requant.md §5, a reconstruction
  * of the paper's Algorithm 2): PQI between W and the current W̃ = D + S_o + S_s, recomputed every step;
  * positions already sparse are excluded; the top k positions over all linears by signed PQI (largest
  * loss increase first) join the sparse part with the residual w − D, so that W̃ = W there.

@@ -7,7 +7,7 @@ import java.util.function.Function;
  * The k largest values over many arrays (one per tensor) without sorting or copying them all: a
  * bisection on the order-preserving integer key of the float bits (32 counting passes), then ties at
  * the threshold taken in tensor order, position order. Used for the concentration check of
- * docs/methods/pqi-requant.md §4.2 and the global top-β selection of §4.5.
+ * docs/methods/pqi-requant.md §2 and the global top-β selection of §5.
  */
 final class TopWeights {
     private TopWeights() {}

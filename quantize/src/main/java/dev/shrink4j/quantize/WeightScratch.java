@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * One F32 buffer shaped like a set of weights (a region per tensor name), for the PQI accumulators
- * (docs/methods/pqi-requant.md §4.2: "one fp32 buffer shaped like the weights"). Off the heap: either an
+ * (docs/methods/pqi-requant.md §2: "one fp32 buffer shaped like the weights"). Off the heap: either an
  * anonymous segment, or a memory-mapped scratch file (deleted on close), whose pages are page cache the
  * kernel may write back and drop rather than RssAnon — what a model with billions of weights needs.
  */

@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * §4.4's Lagrangian allocation: always within budget; the brute-force optimum on three-layer toys whenever
+ * §4's Lagrangian allocation: always within budget; the brute-force optimum on three-layer toys whenever
  * the budget is one a multiplier μ spends exactly (Lagrangian duality makes that choice optimal); for
  * budgets between those points the greedy fill is a heuristic (the problem is a multiple-choice
  * knapsack): on these toys it finds the optimum for 94 of 100 such budgets and is at most 41 % above it.

@@ -19,14 +19,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * PQI on the demo model with 3-bit RTN as W̃ (docs/methods/pqi-requant.md §4.2's built-in check). On
+ * PQI on the demo model with 3-bit RTN as W̃ (docs/methods/pqi-requant.md §2's built-in check). On
  * this model 3-bit RTN moves the loss by about one nat (the paper's 1B model: 0.1), so the path is far
  * from linear and left end points converge slowly: they shrink monotonically like 1/N (the error halves
  * per doubling) but are still about 15 % off at N = 8, not within 2 %; the midpoint rule, O(1/N²), is.
  * The numbers are in docs/pqi.md.
  */
 class PqiDemoTest {
-    /** §4.2's test threshold. */
+    /** §2's test threshold. */
     private static final double REL_TOL_N8 = 0.02;
 
     @Test

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The integrator on a loss quadratic in W, F(w) = ½(w − c)ᵀA(w − c), where the discretisation error has a
- * closed form (docs/methods/pqi-requant.md §4.2): ḡ(t)ᵀΔ = g₀ᵀΔ + t·ΔᵀAΔ is linear in t, so the midpoint
+ * closed form (docs/methods/pqi-requant.md §2): ḡ(t)ᵀΔ = g₀ᵀΔ + t·ΔᵀAΔ is linear in t, so the midpoint
  * rule is exact at every N (N = 1 included) and the left end points miss by exactly −ΔᵀAΔ/(2N): O(1/N).
  */
 class PqiIntegratorTest {

@@ -22,7 +22,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * ReQuant on the demo model (docs/methods/pqi-requant.md §4.3–§4.6) over 3-bit RTN with larger ratios
+ * ReQuant on the demo model (docs/methods/pqi-requant.md §3–§6) over 3-bit RTN with larger ratios
  * than the defaults (so every step has work): sparse positions are exact, none is taken twice, the
  * allocation stays within budget, the format's kernels compute x·(D + S)ᵀ, and the bits count S.
  */
@@ -96,7 +96,7 @@ class ReQuantTest {
                 baseBytes += OutlierSplit.dense(cw).storageBytes();
                 if (cw instanceof DenseAndSparse ds) sparseBytes += ds.sparse().storageBytes();
             }
-            assertEquals(baseBytes + sparseBytes, r.quantized().storageBytes(), "bits per weight count the sparse part (§4.6)");
+            assertEquals(baseBytes + sparseBytes, r.quantized().storageBytes(), "bits per weight count the sparse part (§6)");
             assertTrue(sparseBytes >= 6L * nnz, "F16 value + int32 column per non-zero");
         }
     }
