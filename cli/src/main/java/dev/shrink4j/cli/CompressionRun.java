@@ -102,6 +102,12 @@ final class CompressionRun implements AutoCloseable {
         return console;
     }
 
+    /** Peak RssAnon of the process so far, in bytes (0 where /proc is not readable); for commands that print no result block. */
+    long peakAnonBytes() {
+        memory.sample();
+        return memory.peakAnonBytes();
+    }
+
     /**
      * Loads IN and records it in the report. A compressed IN is refused with one line naming its
      * config.json unless the method {@code acceptsCompressed} (then its linears are dequantized block by

@@ -124,6 +124,10 @@ final class PqiCommand implements Command {
                 Map<String, Object> shares = new LinkedHashMap<>();
                 s.shares().forEach((f, v) -> shares.put(String.format(Locale.ROOT, "top %.2f%%", 100 * f), v));
                 report.put("concentration", shares);
+                long peak = run.peakAnonBytes();
+                report.put("peak_rss_anon_bytes", peak);
+                report.put("stages_seconds_total", report.stages().values().stream().mapToDouble(Double::doubleValue).sum());
+                if (peak > 0) console.out().printf(Locale.ROOT, "peak RssAnon %.1f MiB; pqi %.1f s%n", peak / 1048576.0, report.stages().getOrDefault("pqi", 0.0));
                 for (PqiSummary.Module m : s.modules()) {
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("module", m.proj().module(m.layer()));
