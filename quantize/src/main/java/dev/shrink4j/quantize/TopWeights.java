@@ -4,10 +4,12 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The k largest values over many arrays (one per tensor) without sorting or copying them all: a
- * bisection on the order-preserving integer key of the float bits (32 counting passes), then ties at
- * the threshold taken in tensor order, position order. Used for the concentration check of
- * docs/methods/pqi-requant.md §2 and the global top-β selection of §5.
+ * The k largest values over many arrays (one per tensor) without sorting or copying them all: a radix
+ * select on the order-preserving integer key of the float bits, two counting passes (a histogram of the
+ * top 16 bits, then of the low 16 bits inside the chosen bucket; the magnitude-pruning selection of
+ * docs/methods/pruning.md uses the same scheme), then ties at the threshold taken in tensor order,
+ * position order. Used for the concentration check of docs/methods/pqi-requant.md §2 and the global
+ * top-β selection of §5.
  */
 final class TopWeights {
     private TopWeights() {}
@@ -20,35 +22,43 @@ final class TopWeights {
 
     /**
      * The threshold key τ and how many values equal to it are taken: every value with key > τ is in the
-     * top k, plus the first {@code ties} values with key = τ. NaNs are never selected (they are mapped below).
-     *
-     * @param eligible per array, whether position i may be selected (null: all)
+     * top k ({@code above} of them), plus the first {@code ties} values with key = τ. NaNs are never selected.
      */
     record Threshold(int key, long ties, long above) {}
 
+    /**
+     * @param eligible per array, whether position i may be selected (null: all)
+     */
     static Threshold threshold(List<String> names, Function<String, float[]> values, Function<String, boolean[]> eligible, long k) {
-        long lo = Integer.MIN_VALUE, hi = Integer.MAX_VALUE; // find the largest τ with count(key ≥ τ) ≥ k
-        if (k <= 0) return new Threshold(Integer.MAX_VALUE, 0, 0);
-        while (lo < hi) {
-            long mid = (lo + hi + 1) >> 1;
-            if (count(names, values, eligible, (int) mid) >= k) lo = mid;
-            else hi = mid - 1;
-        }
-        int tau = (int) lo;
-        long above = tau == Integer.MAX_VALUE ? 0 : count(names, values, eligible, tau + 1);
-        long atTau = count(names, values, eligible, tau) - above;
-        return new Threshold(tau, Math.min(atTau, k - above), above);
-    }
-
-    private static long count(List<String> names, Function<String, float[]> values, Function<String, boolean[]> eligible, int tau) {
-        long c = 0;
+        long[] hi = new long[1 << 16];
+        long total = 0;
         for (String n : names) {
             float[] v = values.apply(n);
             boolean[] ok = eligible == null ? null : eligible.apply(n);
             for (int i = 0; i < v.length; i++) {
-                if (!Float.isNaN(v[i]) && key(v[i]) >= tau && (ok == null || ok[i])) c++;
+                if (Float.isNaN(v[i]) || (ok != null && !ok[i])) continue;
+                hi[(key(v[i]) ^ 0x80000000) >>> 16]++;
+                total++;
             }
         }
-        return c;
+        k = Math.min(k, total);
+        if (k <= 0) return new Threshold(Integer.MAX_VALUE, 0, 0);
+        long above = 0;
+        int b = hi.length - 1;
+        while (above + hi[b] < k) above += hi[b--];
+        long[] lo = new long[1 << 16];
+        for (String n : names) {
+            float[] v = values.apply(n);
+            boolean[] ok = eligible == null ? null : eligible.apply(n);
+            for (int i = 0; i < v.length; i++) {
+                if (Float.isNaN(v[i]) || (ok != null && !ok[i])) continue;
+                int u = key(v[i]) ^ 0x80000000;
+                if (u >>> 16 == b) lo[u & 0xffff]++;
+            }
+        }
+        int l = lo.length - 1;
+        while (above + lo[l] < k) above += lo[l--];
+        int tau = ((b << 16) | l) ^ 0x80000000;
+        return new Threshold(tau, k - above, above);
     }
 }
