@@ -10,6 +10,7 @@ final class Commands {
         return List.of(
                 new InspectCommand(),
                 new QuantizeCommand(),
+                new PqiCommand(),
                 new EvalCommand(),
                 new GenerateCommand(),
                 new SynthCommand(),

@@ -64,11 +64,20 @@ final class CompressionRun implements AutoCloseable {
         this.progress = new Progress(console.err(), args.has("quiet"));
         this.report = new Report(command, Report.argv(command, args.commandLine()));
         report.put("input", in.toString());
-        report.put("output", out.toString());
+        if (out != null) report.put("output", out.toString()); // null: a measuring command (pqi) writes no checkpoint
     }
 
     /** The options every compression command takes: calibration, evaluation, report, force, quiet. */
     static void addOptions(Options o, int defaultSamples, String calibrationNote) {
+        addCalibrationOptions(o, defaultSamples, calibrationNote);
+        EvalSupport.addOptions(o);
+        o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there").build());
+        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
+        o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+    }
+
+    /** {@code --calib}, {@code --samples}, {@code --seq-len}, {@code --seed}: also for commands that only measure (pqi). */
+    static void addCalibrationOptions(Options o, int defaultSamples, String calibrationNote) {
         o.addOption(Option.builder().longOpt("calib").hasArg().argName("FILE|self|random")
                 .desc("calibration text; self (default): the model's own seeded generations; random: token ids (synthetic checkpoints)"
                         + (calibrationNote.isEmpty() ? "" : "; " + calibrationNote)).build());
@@ -76,10 +85,6 @@ final class CompressionRun implements AutoCloseable {
                 .desc("calibration sequences (default " + defaultSamples + "; with self, sized to the model: see docs/model.md)").build());
         o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("calibration sequence length incl. BOS (default min(2048, context))").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("calibration seed (default 0)").build());
-        EvalSupport.addOptions(o);
-        o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there").build());
-        o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
-        o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
     }
 
     Arena arena() {
@@ -96,6 +101,12 @@ final class CompressionRun implements AutoCloseable {
 
     Console console() {
         return console;
+    }
+
+    /** Peak RssAnon of the process so far, in bytes (0 where /proc is not readable); for commands that print no result block. */
+    long peakAnonBytes() {
+        memory.sample();
+        return memory.peakAnonBytes();
     }
 
     /**

@@ -9,6 +9,8 @@ import dev.shrink4j.quantize.QuantizeOptions;
 import dev.shrink4j.quantize.QuantizedCheckpoint;
 import dev.shrink4j.quantize.QuantizedCheckpointWriter;
 import dev.shrink4j.quantize.Quantizer;
+import dev.shrink4j.quantize.ReQuant;
+import dev.shrink4j.quantize.ReQuantOptions;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +27,11 @@ import org.apache.commons.cli.Options;
  */
 final class QuantizeCommand implements Command {
     static final int DEFAULT_SAMPLES = 128;
-    static final List<String> METHODS = List.of("rtn", "gptq", "squeezellm", "lnq", "guidedquant", "guided-gptq");
+    static final List<String> METHODS = List.of("rtn", "gptq", "squeezellm", "lnq", "guidedquant", "guided-gptq", "requant");
+    /** ReQuant's bases (docs/methods/pqi-requant.md §3 step 1). */
+    static final List<String> BASES = List.of("squeezellm", "rtn", "gptq", "lnq", "guidedquant");
+    /** Flags that only ReQuant reads. */
+    private static final List<String> REQUANT_FLAGS = List.of("base", "outlier-ratio", "significant-ratio", "outlier-allocation", "pqi-points");
     static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4");
 
     @Override
@@ -35,7 +41,7 @@ final class QuantizeCommand implements Command {
 
     @Override
     public String summary() {
-        return "quantize a checkpoint (rtn, gptq, squeezellm, lnq, guidedquant, guided-gptq)";
+        return "quantize a checkpoint (rtn, gptq, squeezellm, lnq, guidedquant, guided-gptq, requant)";
     }
 
     @Override
@@ -50,7 +56,9 @@ final class QuantizeCommand implements Command {
                 Methods (notes in docs/methods/): rtn (rtn-gptq.md §1); gptq (rtn-gptq.md §2: act-order, static
                 groups); squeezellm (squeezellm.md: Fisher-weighted k-means, per-row LUT); lnq (guidedquant-lnq.md §5:
                 SqueezeLLM init + coordinate descent); guidedquant (guidedquant-lnq.md §1–§5: LNQ on end-loss-guided
-                Hessians, the default); guided-gptq (GPTQ on the guided Hessians).
+                Hessians, the default); guided-gptq (GPTQ on the guided Hessians); requant (pqi-requant.md: --base
+                quantized without its outliers, outliers chosen per layer by --outlier-allocation, then the weights with the
+                largest post-quantization integral detached step by step; dense + one CSR per linear; r_o 0.45 %, r_s 0.05 %).
                 Uniform methods are asymmetric with group size 128 unless --sym / --group-size; LUT methods keep one
                 2^b-entry codebook per row (per G input columns with --lut-group G). Without --calib the model's own seeded generations calibrate it (rtn needs none: it is data-free); without
                 --eval its generations (another seed) measure the change. jlama-q4 defaults to --sym --group-size 32.
@@ -67,6 +75,11 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) and, for squeezellm, lnq and guidedquant, every block's Hessians (H or guided H_k, F64 upper triangles; TinyLlama-1.1B: 3.6 GiB plain, 18.7 GiB guided g=4) in DIR keyed by model + calibration tokens + guided groups, and reuse them, e.g. across --bits: a fully cached run skips the backward and all block forwards and writes the same bytes").build());
         o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
+        o.addOption(Option.builder().longOpt("base").hasArg().argName("M").desc("requant: squeezellm|rtn|gptq|lnq|guidedquant (default squeezellm)").build());
+        o.addOption(Option.builder().longOpt("outlier-ratio").hasArg().argName("r_o").desc("requant: share of weights kept as outliers, in [0, 0.5) (default 0.45%)").build());
+        o.addOption(Option.builder().longOpt("significant-ratio").hasArg().argName("r_s").desc("requant: share detached by PQI, in [0, 0.5) (default 0.05%; two steps of r_s/2)").build());
+        o.addOption(Option.builder().longOpt("outlier-allocation").hasArg().argName("A").desc("requant: adaptive|uniform (default adaptive)").build());
+        o.addOption(Option.builder().longOpt("pqi-points").hasArg().argName("N").desc("requant: PQI path points per detach step (default 8)").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4 (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
@@ -78,6 +91,7 @@ final class QuantizeCommand implements Command {
         List<String> paths = args.positionals("IN", "OUT");
         OutputFormat format = OutputFormat.parse(args.choice("format", "shrink4j", FORMATS));
         QuantizeOptions qo = options(args, format);
+        ReQuantOptions rq = requantOptions(args, qo, format);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
 
@@ -87,26 +101,27 @@ final class QuantizeCommand implements Command {
             LlamaModel model = run.loadInput(true);
             LlamaModel reference = LlamaModel.load(in, run.arena());
             // RTN is data-free (docs/methods/rtn-gptq.md §1): no calibration unless --calib asks for the layer objectives.
-            boolean dataFree = qo.method() == QuantMethod.RTN && !args.has("calib");
+            boolean dataFree = rq == null && qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
             Tokenizer tok = run.tokenizer(model, !((run.randomCalibration() || dataFree) && args.has("no-eval")));
-            report.put("method", qo.method().cliName());
-            report.put("parameters", parameters(qo, format));
+            report.put("method", rq == null ? qo.method().cliName() : "requant");
+            report.put("parameters", parameters(qo, rq, format));
             Calibration calib = dataFree ? null : run.calibration(model, tok, DEFAULT_SAMPLES);
             if (dataFree) report.put("calibration", "none: rtn is data-free (--calib also measures the layer objectives)");
             EvalSupport eval = run.evaluation(model, tok);
             run.evalBefore(eval, reference);
             // shrink4j and dense outputs are streamed block by block (memory does not grow with depth);
             // jlama-q4 is written in one piece at the end.
-            boolean streamed = format != OutputFormat.JLAMA_Q4;
+            // requant keeps every linear until its PQI detach steps are done: written at the end too.
+            boolean streamed = format != OutputFormat.JLAMA_Q4 && rq == null;
             Quantizer.Result result;
             List<String> notes = List.of();
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, format, out, args.has("force"), provenance(qo, calib)) : null) {
+                    ? QuantizedCheckpointWriter.open(in, format, out, args.has("force"), provenance(qo, rq, calib)) : null) {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
                 if (streamed) quantizer.writingTo(writer::add);
-                result = run.stage("quantize", () -> quantizer.run(model, calib, new Quantizer.Listener() {
+                Quantizer.Listener listener = new Quantizer.Listener() {
                     @Override
                     public void stage(String name, int total) {
                         progress.stage(name, total);
@@ -116,7 +131,14 @@ final class QuantizeCommand implements Command {
                     public void step(int done, String what) {
                         progress.step(done, what);
                     }
-                }));
+                };
+                if (rq == null) {
+                    result = run.stage("quantize", () -> quantizer.run(model, calib, listener));
+                } else {
+                    ReQuant.Result rr = run.stage("requant", () -> new ReQuant(rq, run.arena()).run(model, reference, calib, listener));
+                    report.put("requant", requantSummary(rr));
+                    result = rr.quantized();
+                }
                 Quantizer.Result r = result;
                 notes = run.stage("write " + format.cliName(), () -> {
                     progress.stage("write " + format.cliName() + " to " + out, 0);
@@ -124,7 +146,7 @@ final class QuantizeCommand implements Command {
                         writer.commit();
                         return List.<String>of();
                     }
-                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, calib));
+                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, rq, calib));
                 });
             }
             for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
@@ -138,14 +160,16 @@ final class QuantizeCommand implements Command {
             // A streamed run evaluates what was written: the output checkpoint, memory-mapped.
             run.evalAfter(eval, streamed ? LlamaModel.load(out, run.arena()) : model, reference);
             run.finish(String.format(Locale.ROOT, "%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
-                    qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
+                    rq == null ? qo.method().cliName() : "requant over " + qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName()));
         }
         return 0;
     }
 
     static QuantizeOptions options(Args args, OutputFormat format) {
-        QuantMethod method = QuantMethod.parse(args.choice("method", "guidedquant", METHODS));
+        String name = args.choice("method", "guidedquant", METHODS);
+        if (name.equals("requant")) name = args.choice("base", "squeezellm", BASES);
+        QuantMethod method = QuantMethod.parse(name);
         int bits = args.integerChoice("bits", 4, List.of(2, 3, 4, 8));
         boolean jlama = format == OutputFormat.JLAMA_Q4;
         int group = args.integer("group-size", jlama ? 32 : 128, 1);
@@ -176,6 +200,50 @@ final class QuantizeCommand implements Command {
         return o;
     }
 
+    /** ReQuant's options, or null for the other methods (which refuse its flags). */
+    static ReQuantOptions requantOptions(Args args, QuantizeOptions base, OutputFormat format) {
+        if (!args.string("method", "guidedquant").equals("requant")) {
+            for (String f : REQUANT_FLAGS) {
+                if (args.has(f)) throw new UsageException("--" + f + " applies to --method requant");
+            }
+            return null;
+        }
+        if (format == OutputFormat.JLAMA_Q4) {
+            throw new UsageException("--format jlama-q4 cannot hold requant's sparse part; use --format shrink4j (dense + CSR) or dense");
+        }
+        double ro = args.fraction("outlier-ratio", ReQuantOptions.DEFAULT_OUTLIER_RATIO, 0, 0.5, true);
+        double rs = args.fraction("significant-ratio", ReQuantOptions.DEFAULT_SIGNIFICANT_RATIO, 0, 0.5, true);
+        boolean adaptive = args.choice("outlier-allocation", "adaptive", List.of("adaptive", "uniform")).equals("adaptive");
+        int points = args.integer("pqi-points", ReQuantOptions.DEFAULT_PQI_POINTS, 1, 1024);
+        return ReQuantOptions.defaults(base).withRatios(ro, rs).withAdaptive(adaptive).withPqiPoints(points);
+    }
+
+    private static Map<String, Object> requantSummary(ReQuant.Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("outliers", r.outliers());
+        m.put("significant", r.significant());
+        m.put("detached_per_step", r.detached());
+        Map<String, Object> ratios = new LinkedHashMap<>();
+        r.outlierRatios().forEach(ratios::put);
+        m.put("outlier_ratio_per_module", ratios);
+        return m;
+    }
+
+    private static Map<String, Object> parameters(QuantizeOptions o, ReQuantOptions rq, OutputFormat f) {
+        Map<String, Object> r = parameters(o, f);
+        if (rq != null) {
+            r.put("base", o.method().cliName());
+            r.put("outlier_ratio", rq.outlierRatio());
+            r.put("significant_ratio", rq.significantRatio());
+            r.put("detach_step", rq.step());
+            r.put("detach_steps", rq.detachSteps());
+            r.put("outlier_allocation", rq.adaptive() ? "adaptive" : "uniform");
+            r.put("pqi_points", rq.pqiPoints());
+            r.put("pqi_rule", "left");
+        }
+        return r;
+    }
+
     private static Map<String, Object> parameters(QuantizeOptions o, OutputFormat f) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("bits", o.bits());
@@ -202,11 +270,11 @@ final class QuantizeCommand implements Command {
         return r;
     }
 
-    private static Map<String, Object> provenance(QuantizeOptions o, Calibration calib) {
+    private static Map<String, Object> provenance(QuantizeOptions o, ReQuantOptions rq, Calibration calib) {
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("method", o.method().cliName());
+        r.put("method", rq == null ? o.method().cliName() : "requant");
         r.put("bits", o.bits());
-        r.put("parameters", parameters(o, OutputFormat.SHRINK4J));
+        r.put("parameters", parameters(o, rq, OutputFormat.SHRINK4J));
         r.put("calibration", calib == null ? "none (data-free)" : CompressionRun.calibrationInfo(calib.record()));
         r.put("tool_version", Main.VERSION);
         return r;

@@ -53,6 +53,12 @@ class UsageErrorsTest {
                 Case.of(2, "--method gptqq: unknown; did you mean gptq?", "quantize", "--method", "gptqq", demo, out),
                 Case.of(2, "OUT " + demo + " is IN", "quantize", "--method", "rtn", demo, demo),
                 Case.of(2, "missing OUT", "quantize", demo),
+                Case.of(2, "--outlier-ratio must be in [0, 0.5), got 0.5", "quantize", "--method", "requant", "--outlier-ratio", "0.5", demo, out),
+                Case.of(2, "--base awq: unknown", "quantize", "--method", "requant", "--base", "awq", demo, out),
+                // pqi
+                Case.of(2, "--quantized is required", "pqi", "--model", demo),
+                Case.of(1, "--quantized " + MISSING + ": no such directory", "pqi", "--model", demo, "--quantized", MISSING),
+                Case.of(2, "--points 0: expected comma-separated integers", "pqi", "--model", demo, "--quantized", demo, "--points", "0"),
                 // eval
                 Case.of(2, "unknown option --max-window; did you mean --max-windows?", "eval", "--model", demo, "--text", text, "--max-window", "2"),
                 Case.of(1, "--text " + MISSING + ": no such file", "eval", "--model", demo, "--text", MISSING),

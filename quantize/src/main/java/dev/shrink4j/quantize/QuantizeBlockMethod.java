@@ -23,9 +23,11 @@ final class QuantizeBlockMethod implements BlockMethod {
     private final StreamedWeights weights;
     private final BitAccounting accounting;
     private final boolean dataFree; // RTN without calibration: no inputs, no H, objectives NaN
+    private final Map<String, Double> outlierRatios; // module → ReQuant's r_o for it (docs/methods/pqi-requant.md §3 steps 3–4); empty: none
 
     QuantizeBlockMethod(QuantizeOptions options, GradientStatistics stats, BlockHessians hessians, StreamedWeights weights,
-                        BitAccounting accounting, boolean dataFree) {
+                        BitAccounting accounting, boolean dataFree, Map<String, Double> outlierRatios) {
+        this.outlierRatios = outlierRatios;
         this.options = options;
         this.stats = stats;
         this.hessians = hessians;
@@ -58,8 +60,18 @@ final class QuantizeBlockMethod implements BlockMethod {
             float[] w = lin.weight(blockArena).toFloatArray(); // a compressed input is dequantized here
             LayerQuantizer.checkFinite(p.weightName(layer), w);
             Arena into = weights.arenaFor(layer, current);
-            LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, into, w, dOut, dIn, hs, stats.fisher().get(p.weightName(layer)));
+            // ReQuant: the outliers leave the dense part before it is quantized (docs/methods/pqi-requant.md §3)
+            int[] outliers = OutlierSplit.furthestFromRowMean(w, dOut, dIn,
+                    (int) OutlierAllocation.count(outlierRatios.getOrDefault(p.module(layer), 0.0), (long) dOut * dIn));
+            float[] fisher = OutlierSplit.fisherWithout(stats.fisher().get(p.weightName(layer)), outliers);
+            LayerQuantizer.Outcome o = LayerQuantizer.quantize(options, into, outliers.length == 0 ? w : OutlierSplit.without(w, outliers),
+                    dOut, dIn, hs, fisher);
             CompressedWeight cw = o.weight();
+            if (outliers.length > 0) {
+                boolean[] mask = new boolean[w.length];
+                for (int i : outliers) mask[i] = true;
+                cw = OutlierSplit.withResiduals(into, cw, w, mask);
+            }
             out.put(p, new CompressedLinear(cw, lin.bias()));
             weights.put(p.module(layer), cw);
             accounting.add(p.module(layer), cw, o, (System.nanoTime() - t0) / 1e9);

@@ -75,6 +75,7 @@ public final class Quantizer {
     private final Arena arena;
     private StatisticsCache statisticsCache;
     private WeightSink sink;
+    private Map<String, Double> outlierRatios = Map.of();
 
     /** @param arena owns the compressed tensors; shared, and open while the model or the result is used */
     public Quantizer(QuantizeOptions options, Arena arena) {
@@ -91,6 +92,16 @@ public final class Quantizer {
      */
     public Quantizer withStatisticsCache(Path dir) {
         this.statisticsCache = new StatisticsCache(dir);
+        return this;
+    }
+
+    /**
+     * ReQuant's outliers (docs/methods/pqi-requant.md §3 steps 3–4): module name → ratio r_o of its weights
+     * furthest from their row mean that leave the dense part before it is quantized and are kept exactly in
+     * a sparse part ({@code dense_and_sparse} output). Modules not named get none.
+     */
+    public Quantizer withOutliers(Map<String, Double> ratioByModule) {
+        this.outlierRatios = Map.copyOf(ratioByModule);
         return this;
     }
 
@@ -120,7 +131,7 @@ public final class Quantizer {
 
         StreamedWeights weights = new StreamedWeights(arena, sink);
         BitAccounting accounting = new BitAccounting();
-        QuantizeBlockMethod method = new QuantizeBlockMethod(options, stats, hessians, weights, accounting, dataFree);
+        QuantizeBlockMethod method = new QuantizeBlockMethod(options, stats, hessians, weights, accounting, dataFree, outlierRatios);
         listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit" + (dataFree ? " (data-free)" : ""), model.numLayers());
         BlockPipeline.Options po = PIPELINE.withPropagation(
                 m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);

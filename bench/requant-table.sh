@@ -1,0 +1,29 @@
+#!/bin/bash
+# ReQuant quality table on the demo: calibrate on the first half of tinystories-valid, evaluate on the second half and tinyshakespeare.
+cd /work/wt-pqi
+COMMON="--calib /tmp/ts-calib.txt --samples 8 --seq-len 128 --eval /tmp/ts-eval.txt --eval /work/shared/data/tinyshakespeare.txt --max-windows 16 --quiet --force"
+run() { # label, args...
+  label=$1; shift
+  out=$(./shrink4j quantize "$@" $COMMON examples/stories260K /tmp/rqt-out 2>&1)
+  bits=$(echo "$out" | sed -n 's/.*block linears \([0-9.]*\) bits\/weight.*/\1/p')
+  ev=$(echo "$out" | grep -E "ts-eval|tinyshakespeare" | sed -E 's/.*(ts-eval|tinyshakespeare)[^:]*: ppl ([0-9.]+) → ([0-9.]+) \(ΔNLL ([-+0-9.]+) nats, KL ([0-9.]+).*/\1 \2 \3 \4 \5/' | tr '\n' ' ')
+  t=$(echo "$out" | sed -n 's/.*total \([0-9.]*\) s.*/\1/p')
+  echo -e "$label\t$bits\t$ev\t${t}s"
+  echo "$out" | grep -iE "error|exception" | head -3
+}
+for b in 3 2 4; do
+  for base in squeezellm gptq; do
+    run "$base $b-bit" --method $base --bits $b
+    run "requant/$base $b-bit" --method requant --base $base --bits $b --pqi-points 4
+  done
+  if [ $b = 3 ]; then
+    run "ablation squeezellm 3: outliers only, adaptive" --method requant --base squeezellm --bits 3 --significant-ratio 0 
+    run "ablation squeezellm 3: outliers only, uniform" --method requant --base squeezellm --bits 3 --significant-ratio 0 --outlier-allocation uniform
+    run "ablation squeezellm 3: significant only" --method requant --base squeezellm --bits 3 --outlier-ratio 0 --pqi-points 4
+    run "ablation squeezellm 3: both, uniform" --method requant --base squeezellm --bits 3 --outlier-allocation uniform --pqi-points 4
+    for base in lnq guidedquant; do
+      run "$base $b-bit" --method $base --bits $b
+      run "requant/$base $b-bit" --method requant --base $base --bits $b --pqi-points 4
+    done
+  fi
+done
