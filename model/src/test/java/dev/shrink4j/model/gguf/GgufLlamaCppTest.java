@@ -1,0 +1,174 @@
+package dev.shrink4j.model.gguf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shrink4j.model.Generator;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Perplexity;
+import dev.shrink4j.model.Sampler;
+import dev.shrink4j.model.Tokenizer;
+import dev.shrink4j.tensors.gguf.GgufFile;
+import dev.shrink4j.tensors.gguf.GgufType;
+import dev.shrink4j.tensors.testing.LlamaCpp;
+import dev.shrink4j.tensors.testing.TestData;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real llama.cpp (libllama through FFM) as the oracle: it reads our GGUF export of the demo and
+ * scores the same windows with the same NLL as {@code shrink4j eval}, and generates the same greedy
+ * tokens; and what its {@code llama_model_quantize} writes, we read to the same NLL it computes.
+ */
+class GgufLlamaCppTest {
+    /** NLL agreement between the two engines (float32 kernels, different summation orders). */
+    private static final double NLL_REL = 1e-4;
+    private static final int SEQ_LEN = 128;
+    private static final int WINDOWS = 4;
+    private static final int GREEDY_TOKENS = 48;
+    /**
+     * llama.cpp's CPU dot products for Q4_0/Q4_1/Q8_0 weights quantize the activations to Q8_0 (or
+     * Q8_1) blocks first; shrink4j multiplies with F32 activations. The NLLs of the same quantized
+     * weights therefore differ by that activation rounding, not by the weights (which
+     * GgufGgmlReferenceTest shows decode bit for bit like ggml, and the F32 re-export below shows
+     * score within NLL_REL).
+     */
+    private static final double ACTIVATION_Q8_REL = 5e-3;
+    /** One thread: ggml's workers spin at barriers, which is slow on a shared 2-core machine. */
+    private static final int THREADS = 1;
+
+    @TempDir static Path dir;
+    static Path gguf;
+    static int[] stream;
+
+    @BeforeAll static void export() throws IOException {
+        gguf = dir.resolve("demo-f32.gguf");
+        LlamaGgufExport.write(TestData.demoModel(), gguf, false, LlamaGgufExport::sameType);
+        String text = Files.readString(TestData.sharedFile("tinystories-valid.txt"));
+        text = text.substring(0, Math.min(text.length(), 8000));
+        try (Arena a = Arena.ofConfined()) {
+            LlamaModel m = LlamaModel.load(TestData.demoModel(), a);
+            stream = Tokenizer.load(TestData.demoModel(), m.config()).encode(text, false);
+        }
+    }
+
+    /** llama.cpp's NLL over the shrink4j eval protocol's windows (BOS + seq_len − 1 tokens each). */
+    static double llamaNll(LlamaCpp llama, int bos) {
+        double sum = 0;
+        long n = 0;
+        int v = llama.vocabSize();
+        for (int w = 0; w < WINDOWS; w++) {
+            int[] input = new int[SEQ_LEN];
+            input[0] = bos;
+            System.arraycopy(stream, w * (SEQ_LEN - 1), input, 1, SEQ_LEN - 1);
+            float[] logits = llama.logitsAll(input);
+            for (int i = 0; i < SEQ_LEN - 1; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int k = 0; k < v; k++) max = Math.max(max, logits[i * v + k]);
+                double s = 0;
+                for (int k = 0; k < v; k++) s += Math.exp(logits[i * v + k] - max);
+                sum += max + Math.log(s) - logits[i * v + input[i + 1]];
+                n++;
+            }
+        }
+        return sum / n;
+    }
+
+    static double ourNll(Path checkpoint) {
+        try (Arena a = Arena.ofShared()) {
+            LlamaModel m = LlamaModel.load(checkpoint, a);
+            return Perplexity.evaluate(m, stream, SEQ_LEN, WINDOWS, null).nll();
+        }
+    }
+
+    @Test void llamaCppScoresOurF32ExportLikeShrink4jEval() {
+        double ours = ourNll(TestData.demoModel());
+        try (LlamaCpp llama = new LlamaCpp(gguf, SEQ_LEN, THREADS)) {
+            double theirs = llamaNll(llama, 1);
+            assertEquals(ours, theirs, NLL_REL * ours, "NLL shrink4j " + ours + " vs llama.cpp " + theirs);
+        }
+    }
+
+    @Test void greedyGenerationFromBosIsTokenIdentical() {
+        int[] ours;
+        try (Arena a = Arena.ofShared()) {
+            LlamaModel m = LlamaModel.load(TestData.demoModel(), a);
+            int[] generated = new Generator(m).generate(new int[] {1}, GREEDY_TOKENS, Sampler.greedy(), t -> {});
+            ours = new int[generated.length + 1];
+            ours[0] = 1;
+            System.arraycopy(generated, 0, ours, 1, generated.length);
+        }
+        try (LlamaCpp llama = new LlamaCpp(gguf, SEQ_LEN, THREADS)) {
+            int[] seq = new int[] {1};
+            int v = llama.vocabSize();
+            while (seq.length < ours.length) {
+                float[] logits = llama.logitsAll(seq);
+                int best = 0;
+                for (int k = 1; k < v; k++) if (logits[(seq.length - 1) * v + k] > logits[(seq.length - 1) * v + best]) best = k;
+                seq = Arrays.copyOf(seq, seq.length + 1);
+                seq[seq.length - 1] = best;
+            }
+            assertArrayEquals(ours, seq);
+        }
+    }
+
+    @Test void llamaCppTokenizesTheGoldenTextLikeUs() {
+        String golden = "Once upon a time, there was a little girl named Lily. She loved to play outside.";
+        try (Arena a = Arena.ofConfined(); LlamaCpp llama = new LlamaCpp(gguf, SEQ_LEN, THREADS)) {
+            LlamaModel m = LlamaModel.load(TestData.demoModel(), a);
+            int[] ours = Tokenizer.load(TestData.demoModel(), m.config()).encode(golden, true);
+            assertArrayEquals(ours, llama.tokenize(golden, true));
+        }
+    }
+
+    /** llama.cpp quantizes our F32 export; we import its file and score it as llama.cpp does. */
+    @Test void weReadWhatLlamaCppQuantizes() {
+        for (LlamaCpp.FileType ft : new LlamaCpp.FileType[] {LlamaCpp.FileType.Q4_0, LlamaCpp.FileType.Q4_1, LlamaCpp.FileType.Q8_0}) {
+            Path q = dir.resolve("demo-" + ft + ".gguf");
+            LlamaCpp.quantize(gguf, q, ft, THREADS);
+            try (Arena a = Arena.ofConfined()) {
+                GgufFile g = GgufFile.open(q, a);
+                assertEquals(GgufType.valueOf(ft.name()), g.entry("blk.0.attn_q.weight").type(), ft + " attn_q");
+            }
+            Path hf = dir.resolve("demo-" + ft);
+            LlamaGgufImport.write(q, hf, null, false);
+            double ours = ourNll(hf);
+            try (LlamaCpp llama = new LlamaCpp(q, SEQ_LEN, THREADS)) {
+                double theirs = llamaNll(llama, 1);
+                assertEquals(theirs, ours, ACTIVATION_Q8_REL * theirs, ft + ": shrink4j " + ours + " vs llama.cpp " + theirs);
+            }
+            // The imported (dequantized, F32) weights exported again: llama.cpp then computes in F32 too.
+            Path f32 = dir.resolve("demo-" + ft + "-as-f32.gguf");
+            LlamaGgufExport.write(hf, f32, false, LlamaGgufExport::sameType);
+            try (LlamaCpp llama = new LlamaCpp(f32, SEQ_LEN, THREADS)) {
+                double theirs = llamaNll(llama, 1);
+                assertEquals(ours, theirs, NLL_REL * ours, ft + " as F32: shrink4j " + ours + " vs llama.cpp " + theirs);
+            }
+        }
+    }
+
+    @Test void convertRoundTripIsBitIdentical() throws IOException {
+        Path back = dir.resolve("roundtrip");
+        LlamaGgufImport.Result r = LlamaGgufImport.write(gguf, back, null, false);
+        assertTrue(r.tokenizer());
+        try (Arena a = Arena.ofConfined()) {
+            var in = dev.shrink4j.tensors.io.Checkpoint.open(TestData.demoModel(), a);
+            var out = dev.shrink4j.tensors.io.Checkpoint.open(back, a);
+            assertEquals(in.names().stream().sorted().toList(), out.names().stream().sorted().toList());
+            for (String n : in.names()) {
+                assertEquals(in.tensor(n).dtype(), out.tensor(n).dtype(), n);
+                assertArrayEquals(in.tensor(n).segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                        out.tensor(n).segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), n);
+            }
+        }
+        assertEquals(Files.readString(TestData.demoModel().resolve("config.json")), Files.readString(back.resolve("config.json")));
+        assertEquals(Files.readString(TestData.demoModel().resolve("tokenizer.json")), Files.readString(back.resolve("tokenizer.json")));
+    }
+}
