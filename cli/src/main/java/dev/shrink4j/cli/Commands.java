@@ -15,6 +15,7 @@ final class Commands {
                 new SynthCommand(),
                 new PruneCommand(),
                 new SparsityCommand(),
-                new LowrankCommand());
+                new LowrankCommand(),
+                new ConvertCommand());
     }
 }
