@@ -2,6 +2,7 @@ package dev.shrink4j.cli;
 
 import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.gguf.LlamaGgufExport;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
 import dev.shrink4j.quantize.QuantMethod;
@@ -26,7 +27,7 @@ import org.apache.commons.cli.Options;
 final class QuantizeCommand implements Command {
     static final int DEFAULT_SAMPLES = 128;
     static final List<String> METHODS = List.of("rtn", "gptq", "squeezellm", "lnq", "guidedquant", "guided-gptq");
-    static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4");
+    static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4", "gguf");
 
     @Override
     public String name() {
@@ -66,7 +67,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) and, for squeezellm, lnq and guidedquant, every block's Hessians (H or guided H_k, F64 upper triangles; TinyLlama-1.1B: 3.6 GiB plain, 18.7 GiB guided g=4) in DIR keyed by model + calibration tokens + guided groups, and reuse them, e.g. across --bits: a fully cached run skips the backward and all block forwards and writes the same bytes").build());
         o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
-        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4 (default shrink4j)").build());
+        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
     }
@@ -98,10 +99,13 @@ final class QuantizeCommand implements Command {
             // shrink4j and dense outputs are streamed block by block (memory does not grow with depth);
             // jlama-q4 is written in one piece at the end.
             boolean streamed = format != OutputFormat.JLAMA_Q4;
+            boolean gguf = format == OutputFormat.GGUF;
+            // GGUF: the shrink4j checkpoint is streamed to a hidden staging sibling, then mapped to blocks.
+            Path staging = gguf ? out.toAbsolutePath().normalize().resolveSibling("." + out.getFileName() + ".staging-" + ProcessHandle.current().pid()) : out;
             Quantizer.Result result;
             List<String> notes = List.of();
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, format, out, args.has("force"), provenance(qo, calib)) : null) {
+                    ? QuantizedCheckpointWriter.open(in, gguf ? OutputFormat.SHRINK4J : format, staging, gguf || args.has("force"), provenance(qo, calib)) : null) {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
                 if (streamed) quantizer.writingTo(writer::add);
@@ -119,6 +123,14 @@ final class QuantizeCommand implements Command {
                 Quantizer.Result r = result;
                 notes = run.stage("write " + format.cliName(), () -> {
                     progress.stage("write " + format.cliName() + " to " + out, 0);
+                    if (gguf) {
+                        writer.commit();
+                        try {
+                            return LlamaGgufExport.writeQuantized(in, staging, out, args.has("force"));
+                        } finally {
+                            deleteTree(staging);
+                        }
+                    }
                     if (streamed) {
                         writer.commit();
                         return List.<String>of();
@@ -135,7 +147,8 @@ final class QuantizeCommand implements Command {
             if (!notes.isEmpty()) report.put("notes", notes);
             for (String n : notes) progress.note("note: " + n);
             // A streamed run evaluates what was written: the output checkpoint, memory-mapped.
-            run.evalAfter(eval, streamed ? LlamaModel.load(out, run.arena()) : model, reference);
+            Path written = gguf ? GgufInput.asCheckpointDir("OUT", out) : out;
+            run.evalAfter(eval, streamed ? LlamaModel.load(written, run.arena()) : model, reference);
             run.finish(String.format(Locale.ROOT, "%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
                     qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName()));
@@ -143,11 +156,25 @@ final class QuantizeCommand implements Command {
         return 0;
     }
 
+    private static void deleteTree(Path p) {
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(p)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // best effort: a hidden staging directory
+        }
+    }
+
     static QuantizeOptions options(Args args, OutputFormat format) {
         QuantMethod method = QuantMethod.parse(args.choice("method", "guidedquant", METHODS));
         int bits = args.integerChoice("bits", 4, List.of(2, 3, 4, 8));
         boolean jlama = format == OutputFormat.JLAMA_Q4;
-        int group = args.integer("group-size", jlama ? 32 : 128, 1);
+        boolean gguf = format == OutputFormat.GGUF;
+        int group = args.integer("group-size", jlama || gguf ? 32 : 128, 1);
+        if (gguf && (!method.uniform() || group != 32 || bits != 4 && bits != 8 || bits == 8 && !args.has("sym"))) {
+            throw new UsageException("--format gguf maps exactly: --bits 4 --sym --group-size 32 (Q4_0), --bits 4 --group-size 32 (Q4_1),"
+                    + " --bits 8 --sym --group-size 32 (Q8_0), with --method rtn|gptq|guided-gptq (got " + method.cliName() + ", "
+                    + bits + " bits, group " + group + (args.has("sym") ? ", symmetric" : ", asymmetric") + ")");
+        }
         boolean sym = args.has("sym") || jlama;
         CommandLine cl = args.commandLine();
         if (jlama && (!method.uniform() || bits != 4 || group % 32 != 0)) {

@@ -4,7 +4,11 @@ import dev.shrink4j.model.ModelConfig;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.Formats;
+import dev.shrink4j.tensors.formats.UniformQuantized;
 import dev.shrink4j.tensors.gguf.GgufBlocks;
+import dev.shrink4j.tensors.gguf.GgufMapping;
 import dev.shrink4j.tensors.gguf.GgufType;
 import dev.shrink4j.tensors.gguf.GgufValue;
 import dev.shrink4j.tensors.gguf.GgufWriter;
@@ -74,6 +78,83 @@ public final class LlamaGgufExport {
             tokenizer(w, hfDir, cfg);
             tensors.forEach(Runnable::run);
             w.commit();
+        }
+    }
+
+    /**
+     * Writes a quantized shrink4j checkpoint ({@code compressedDir}, produced from {@code hfInput}) as
+     * GGUF: each uniform linear whose codes are ggml blocks ({@link GgufMapping}) is written as those
+     * blocks, every other linear dequantized to F32 (exact values, larger file), the rest as stored.
+     * Metadata and tokenizer come from the dense input, so the file imports as a plain checkpoint.
+     *
+     * @return one note per kind of weight that was not written as blocks, and per inexact Q4_1 offset
+     */
+    public static List<String> writeQuantized(Path hfInput, Path compressedDir, Path out, boolean force) {
+        ModelConfig in = ModelConfig.load(hfInput);
+        ModelConfig cfg = ModelConfig.load(compressedDir);
+        Map<String, Map<String, Object>> compressed = cfg.compressedTensors();
+        Map<String, Integer> fallbacks = new java.util.TreeMap<>();
+        long inexact = 0;
+        try (Arena mapped = Arena.ofShared(); GgufWriter w = new GgufWriter(out, force)) {
+            Checkpoint ckpt = Checkpoint.open(compressedDir, mapped);
+            Map<String, Tensor> all = new java.util.LinkedHashMap<>();
+            for (String n : ckpt.names()) all.put(n, ckpt.tensor(n));
+            Checkpoint dense = Checkpoint.open(hfInput, mapped);
+            GgufType fileType = null;
+            List<Runnable> adds = new ArrayList<>();
+            long[] inexactBox = new long[1];
+            for (String hf : dense.names()) {
+                String gg = LlamaGgufNames.toGguf(hf).orElseThrow(() -> new ShrinkException(hfInput + ": tensor \"" + hf + "\" has no llama.cpp counterpart"));
+                int ropeHeads = LlamaGgufNames.ropeHeads(hf, in.numHeads(), in.numKvHeads());
+                String module = hf.endsWith(".weight") ? hf.substring(0, hf.length() - ".weight".length()) : null;
+                if (module != null && compressed.containsKey(module)) {
+                    CompressedWeight cw = Formats.fromTensors(module, compressed.get(module), all);
+                    java.util.Optional<GgufType> t = cw instanceof UniformQuantized u ? GgufMapping.typeOf(u) : java.util.Optional.empty();
+                    if (t.isPresent()) {
+                        if (fileType == null) fileType = t.get();
+                        UniformQuantized u = (UniformQuantized) cw;
+                        adds.add(() -> inexactBox[0] += addBlocks(w, gg, t.get(), u, ropeHeads));
+                    } else {
+                        String why = cw instanceof UniformQuantized u ? GgufMapping.whyNot(u) : cw.format() + " format";
+                        fallbacks.merge(why, 1, Integer::sum);
+                        adds.add(() -> addDequantized(w, gg, cw, ropeHeads));
+                    }
+                } else {
+                    Tensor t = ckpt.tensor(hf);
+                    adds.add(() -> addTensor(w, gg, sameType(hf, t), t, ropeHeads));
+                }
+            }
+            metadata(w, hfInput, in, fileType == null ? GgufType.F32 : fileType);
+            tokenizer(w, hfInput, in);
+            adds.forEach(Runnable::run);
+            w.commit();
+            inexact = inexactBox[0];
+        }
+        List<String> notes = new ArrayList<>();
+        fallbacks.forEach((why, n) -> notes.add(n + " linear(s) written as F32 (dequantized, same values): " + why));
+        if (inexact > 0) notes.add(inexact + " Q4_1 block(s) have an offset -s*z that F16 cannot hold exactly; stored rounded to the nearest F16");
+        return notes;
+    }
+
+    private static long addBlocks(GgufWriter w, String name, GgufType type, UniformQuantized u, int ropeHeads) {
+        try (Arena a = Arena.ofConfined()) {
+            long rowBytes = type.bytes(u.dIn());
+            MemorySegment hfBlocks = a.allocate(rowBytes * u.dOut());
+            long inexact = GgufMapping.write(u, type, hfBlocks);
+            MemorySegment dst = hfBlocks;
+            if (ropeHeads > 0) {
+                int[] hfRow = LlamaGgufNames.ggufToHfRows(u.dOut(), ropeHeads);
+                dst = a.allocate(hfBlocks.byteSize());
+                for (int r = 0; r < u.dOut(); r++) MemorySegment.copy(hfBlocks, hfRow[r] * rowBytes, dst, r * rowBytes, rowBytes);
+            }
+            w.add(name, type, new long[] {u.dOut(), u.dIn()}, dst);
+            return inexact;
+        }
+    }
+
+    private static void addDequantized(GgufWriter w, String name, CompressedWeight cw, int ropeHeads) {
+        try (Arena a = Arena.ofConfined()) {
+            addTensor(w, name, GgufType.F32, cw.dequantize(a), ropeHeads);
         }
     }
 
