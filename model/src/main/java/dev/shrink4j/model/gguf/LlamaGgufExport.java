@@ -237,7 +237,21 @@ public final class LlamaGgufExport {
      */
     private static void tokenizer(GgufWriter w, Path hfDir, ModelConfig cfg) {
         Path file = hfDir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(file)) return; // synthetic checkpoints have none; llama.cpp then needs vocab_only off — see docs
+        if (!Files.isRegularFile(file)) {
+            // Synthetic checkpoints have no tokenizer; llama.cpp still needs a vocabulary to load, so
+            // each id gets a placeholder piece (ids in, logits out work; text does not).
+            List<Object> tokens = new ArrayList<>(), scores = new ArrayList<>(), types = new ArrayList<>();
+            for (int i = 0; i < cfg.vocabSize(); i++) {
+                tokens.add("[id" + i + "]");
+                scores.add(0.0);
+                types.add(4L);
+            }
+            w.put("tokenizer.ggml.model", GgufValue.string("llama"));
+            w.put("tokenizer.ggml.tokens", GgufValue.array(GgufValue.Type.STRING, tokens));
+            w.put("tokenizer.ggml.scores", GgufValue.array(GgufValue.Type.FLOAT32, scores));
+            w.put("tokenizer.ggml.token_type", GgufValue.array(GgufValue.Type.INT32, types));
+            return;
+        }
         Map<String, Object> root = asMap(Json.parse(read(file)), file);
         Map<String, Object> model = asMap(root.get("model"), file);
         Map<String, Object> vocab = asMap(model.get("vocab"), file);
