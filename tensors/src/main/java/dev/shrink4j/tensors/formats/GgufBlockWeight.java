@@ -19,7 +19,7 @@ import java.util.Map;
  * @param blocks (d_out, d_in / blockSize · blockBytes) bytes, a view
  */
 public record GgufBlockWeight(GgufType type, int dOut, int dIn, MemorySegment blocks) implements CompressedWeight {
-    public static final String FORMAT = "gguf";
+    public static final String FORMAT = "gguf_blocks";
 
     public GgufBlockWeight {
         if (dIn % type.blockSize != 0) throw new IllegalArgumentException("d_in " + dIn + " is not a multiple of the " + type + " block size " + type.blockSize);
