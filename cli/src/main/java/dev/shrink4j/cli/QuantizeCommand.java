@@ -3,6 +3,7 @@ package dev.shrink4j.cli;
 import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.gguf.LlamaGgufExport;
+import dev.shrink4j.quantize.CompressedTensorsExport;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
 import dev.shrink4j.quantize.QuantMethod;
@@ -27,7 +28,7 @@ import org.apache.commons.cli.Options;
 final class QuantizeCommand implements Command {
     static final int DEFAULT_SAMPLES = 128;
     static final List<String> METHODS = List.of("rtn", "gptq", "squeezellm", "lnq", "guidedquant", "guided-gptq");
-    static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4", "gguf");
+    static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4", "gguf", "compressed-tensors");
 
     @Override
     public String name() {
@@ -67,7 +68,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("stats-cache").hasArg().argName("DIR").desc("squeezellm, lnq, guidedquant, guided-gptq: keep the gradient-pass statistics (Fisher, saliencies) and, for squeezellm, lnq and guidedquant, every block's Hessians (H or guided H_k, F64 upper triangles; TinyLlama-1.1B: 3.6 GiB plain, 18.7 GiB guided g=4) in DIR keyed by model + calibration tokens + guided groups, and reuse them, e.g. across --bits: a fully cached run skips the backward and all block forwards and writes the same bytes").build());
         o.addOption(Option.builder().longOpt("lut-group").hasArg().argName("G").desc("LUT methods (squeezellm, lnq, guidedquant): one 2^b-entry codebook per G input columns of a row instead of per row; G >= 2^b").build());
         o.addOption(Option.builder().longOpt("guided-groups").hasArg().argName("g").desc("GuidedQuant output-channel groups (default 4 where d_out allows, else 1)").build());
-        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf (default shrink4j)").build());
+        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf|compressed-tensors (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
     }
@@ -100,12 +101,13 @@ final class QuantizeCommand implements Command {
             // jlama-q4 is written in one piece at the end.
             boolean streamed = format != OutputFormat.JLAMA_Q4;
             boolean gguf = format == OutputFormat.GGUF;
-            // GGUF: the shrink4j checkpoint is streamed to a hidden staging sibling, then mapped to blocks.
-            Path staging = gguf ? out.toAbsolutePath().normalize().resolveSibling("." + out.getFileName() + ".staging-" + ProcessHandle.current().pid()) : out;
+            boolean ct = format == OutputFormat.COMPRESSED_TENSORS;
+            // GGUF and compressed-tensors: the shrink4j checkpoint is streamed to a hidden staging sibling, then mapped.
+            Path staging = gguf || ct ? out.toAbsolutePath().normalize().resolveSibling("." + out.getFileName() + ".staging-" + ProcessHandle.current().pid()) : out;
             Quantizer.Result result;
             List<String> notes = List.of();
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, gguf ? OutputFormat.SHRINK4J : format, staging, gguf || args.has("force"), provenance(qo, calib)) : null) {
+                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, calib)) : null) {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
                 if (streamed) quantizer.writingTo(writer::add);
@@ -131,6 +133,10 @@ final class QuantizeCommand implements Command {
                             deleteTree(staging);
                         }
                     }
+                    if (ct) {
+                        writer.commit(); // the staging checkpoint is evaluated below, then deleted
+                        return CompressedTensorsExport.write(in, staging, out, args.has("force"));
+                    }
                     if (streamed) {
                         writer.commit();
                         return List.<String>of();
@@ -148,7 +154,12 @@ final class QuantizeCommand implements Command {
             for (String n : notes) progress.note("note: " + n);
             // A streamed run evaluates what was written: the output checkpoint, memory-mapped.
             Path written = gguf ? GgufInput.asCheckpointDir("OUT", out) : out;
-            run.evalAfter(eval, streamed ? LlamaModel.load(written, run.arena()) : model, reference);
+            // compressed-tensors has no reader here: the staging shrink4j checkpoint holds the same values.
+            try {
+                run.evalAfter(eval, streamed ? LlamaModel.load(ct ? staging : written, run.arena()) : model, reference);
+            } finally {
+                if (ct) deleteTree(staging);
+            }
             run.finish(String.format(Locale.ROOT, "%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
                     qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName()));
@@ -170,6 +181,11 @@ final class QuantizeCommand implements Command {
         boolean jlama = format == OutputFormat.JLAMA_Q4;
         boolean gguf = format == OutputFormat.GGUF;
         int group = args.integer("group-size", jlama || gguf ? 32 : 128, 1);
+        if (format == OutputFormat.COMPRESSED_TENSORS && (!method.uniform() || !args.has("sym") || bits != 4 && bits != 8)) {
+            throw new UsageException("--format compressed-tensors (pack-quantized) takes symmetric int4 or int8: --sym --bits 4|8"
+                    + " with --method rtn|gptq|guided-gptq and a --group-size that divides d_in (got " + method.cliName() + ", " + bits + " bits"
+                    + (args.has("sym") ? ", symmetric" : ", asymmetric") + ")");
+        }
         if (gguf && (!method.uniform() || group != 32 || bits != 4 && bits != 8 || bits == 8 && !args.has("sym"))) {
             throw new UsageException("--format gguf maps exactly: --bits 4 --sym --group-size 32 (Q4_0), --bits 4 --group-size 32 (Q4_1),"
                     + " --bits 8 --sym --group-size 32 (Q8_0), with --method rtn|gptq|guided-gptq (got " + method.cliName() + ", "
