@@ -124,5 +124,37 @@ class GgufCommandsTest {
             double theirs = sum / (WINDOWS * (SEQ_LEN - 1));
             assertEquals(viaGguf, theirs, ACTIVATION_Q8_REL * viaGguf, "shrink4j " + viaGguf + " vs llama.cpp " + theirs);
         }
+        // llama.cpp's own choices for the rest (F16 for ragged linears, Q8_0 embedding): the same size as its Q4_0.
+        Path same = dir.resolve("rtn-q4_0-equal-size.gguf");
+        dev.shrink4j.model.gguf.LlamaGgufExport.writeQuantized(TestData.demoModel(), ours, same, false, GgufType.F16, GgufType.Q8_0);
+        try (Arena a = Arena.ofConfined()) {
+            GgufFile g = GgufFile.open(same, a);
+            assertEquals(GgufType.Q4_0, g.entry("blk.0.attn_q.weight").type());
+            assertEquals(GgufType.F16, g.entry("blk.0.ffn_down.weight").type());
+            assertEquals(GgufType.Q8_0, g.entry("token_embd.weight").type());
+        }
+        try (Arena a = Arena.ofShared(); LlamaCpp llama = new LlamaCpp(same, SEQ_LEN, 1)) {
+            double o = Perplexity.evaluate(LlamaModel.load(GgufInput.asCheckpointDir("test", same), a), stream, SEQ_LEN, WINDOWS, null).nll();
+            double theirs = nll(llama, stream);
+            assertEquals(o, theirs, ACTIVATION_Q8_REL * o, "equal-size file: shrink4j " + o + " vs llama.cpp " + theirs);
+        }
+    }
+
+    private static double nll(LlamaCpp llama, int[] stream) {
+        double sum = 0;
+        int v = llama.vocabSize();
+        for (int w = 0; w < WINDOWS; w++) {
+            int[] in = new int[SEQ_LEN];
+            in[0] = 1;
+            System.arraycopy(stream, w * (SEQ_LEN - 1), in, 1, SEQ_LEN - 1);
+            float[] lg = llama.logitsAll(in);
+            for (int i = 0; i < SEQ_LEN - 1; i++) {
+                double max = Double.NEGATIVE_INFINITY, s = 0;
+                for (int k = 0; k < v; k++) max = Math.max(max, lg[i * v + k]);
+                for (int k = 0; k < v; k++) s += Math.exp(lg[i * v + k] - max);
+                sum += max + Math.log(s) - lg[i * v + in[i + 1]];
+            }
+        }
+        return sum / (WINDOWS * (SEQ_LEN - 1));
     }
 }

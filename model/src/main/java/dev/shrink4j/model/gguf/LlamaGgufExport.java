@@ -90,6 +90,16 @@ public final class LlamaGgufExport {
      * @return one note per kind of weight that was not written as blocks, and per inexact Q4_1 offset
      */
     public static List<String> writeQuantized(Path hfInput, Path compressedDir, Path out, boolean force) {
+        return writeQuantized(hfInput, compressedDir, out, force, GgufType.F32, null);
+    }
+
+    /**
+     * As above, choosing the types of what is not our blocks: {@code fallback} for linears that do not
+     * map (F32 keeps their values exactly; F16 rounds them), {@code embedding} for
+     * {@code token_embd}/{@code output} (null keeps their dtype). {@code (F16, Q8_0)} is what
+     * llama.cpp's own Q4_0/Q4_1 quantization picks on the demo, for comparisons at equal size.
+     */
+    public static List<String> writeQuantized(Path hfInput, Path compressedDir, Path out, boolean force, GgufType fallback, GgufType embedding) {
         ModelConfig in = ModelConfig.load(hfInput);
         ModelConfig cfg = ModelConfig.load(compressedDir);
         Map<String, Map<String, Object>> compressed = cfg.compressedTensors();
@@ -117,11 +127,13 @@ public final class LlamaGgufExport {
                     } else {
                         String why = cw instanceof UniformQuantized u ? GgufMapping.whyNot(u) : cw.format() + " format";
                         fallbacks.merge(why, 1, Integer::sum);
-                        adds.add(() -> addDequantized(w, gg, cw, ropeHeads));
+                        adds.add(() -> addDequantized(w, gg, cw, ropeHeads, fallback));
                     }
                 } else {
                     Tensor t = ckpt.tensor(hf);
-                    adds.add(() -> addTensor(w, gg, sameType(hf, t), t, ropeHeads));
+                    boolean embd = gg.equals("token_embd.weight") || gg.equals("output.weight");
+                    GgufType ty = embd && embedding != null ? embedding : sameType(hf, t);
+                    adds.add(() -> addTensor(w, gg, ty, t, ropeHeads));
                 }
             }
             metadata(w, hfInput, in, fileType == null ? GgufType.F32 : fileType);
@@ -131,7 +143,7 @@ public final class LlamaGgufExport {
             inexact = inexactBox[0];
         }
         List<String> notes = new ArrayList<>();
-        fallbacks.forEach((why, n) -> notes.add(n + " linear(s) written as F32 (dequantized, same values): " + why));
+        fallbacks.forEach((why, n) -> notes.add(n + " linear(s) written as " + fallback + " (dequantized" + (fallback == GgufType.F32 ? ", same values" : "") + "): " + why));
         if (inexact > 0) notes.add(inexact + " Q4_1 block(s) have an offset -s*z that F16 cannot hold exactly; stored rounded to the nearest F16");
         return notes;
     }
@@ -152,9 +164,9 @@ public final class LlamaGgufExport {
         }
     }
 
-    private static void addDequantized(GgufWriter w, String name, CompressedWeight cw, int ropeHeads) {
+    private static void addDequantized(GgufWriter w, String name, CompressedWeight cw, int ropeHeads, GgufType type) {
         try (Arena a = Arena.ofConfined()) {
-            addTensor(w, name, GgufType.F32, cw.dequantize(a), ropeHeads);
+            addTensor(w, name, type, cw.dequantize(a), ropeHeads);
         }
     }
 
