@@ -1,6 +1,7 @@
 package dev.shrink4j.cli;
 
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.gguf.GgufFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -163,10 +164,14 @@ final class Args {
         return inputDir("--" + option, Path.of(required(option, "DIR")));
     }
 
-    /** An existing input directory; {@code label} is the flag or the argument name (IN). */
+    /**
+     * An existing input directory; {@code label} is the flag or the argument name (IN). A GGUF file is
+     * accepted too and read through a converted copy ({@link GgufInput}).
+     */
     static Path inputDir(String label, Path p) {
         if (!Files.exists(p)) throw new ShrinkException(label + " " + p + ": no such directory");
-        if (!Files.isDirectory(p)) throw new ShrinkException(label + " " + p + ": not a directory (give the checkpoint's directory)");
+        if (GgufFile.looksLikeGguf(p)) return GgufInput.asCheckpointDir(label, p);
+        if (!Files.isDirectory(p)) throw new ShrinkException(label + " " + p + ": not a directory (give the checkpoint's directory or a .gguf file)");
         return p;
     }
 

@@ -17,6 +17,7 @@ final class Commands {
                 new PruneCommand(),
                 new SparsityCommand(),
                 new LowrankCommand(),
-                new DevicesCommand());
+                new DevicesCommand(),
+                new ConvertCommand());
     }
 }

@@ -8,6 +8,7 @@ import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.gguf.GgufFile;
 import dev.shrink4j.tensors.io.SafetensorsHeaders;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -280,6 +281,9 @@ final class CompressionRun implements AutoCloseable {
         arena.close();
     }
 
+    private static final java.util.regex.Pattern GGUF_BLOCK_LINEAR =
+            java.util.regex.Pattern.compile("blk\\.\\d+\\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\\.weight");
+
     /** Weights of the decoder blocks' linears (d_out × d_in each), whatever their storage. */
     static long blockLinearWeights(LlamaModel model) {
         long n = 0;
@@ -292,6 +296,15 @@ final class CompressionRun implements AutoCloseable {
 
     /** Bytes of every stored tensor that belongs to a decoder block's linear (norms excluded). */
     static long blockLinearBytes(Path dir) {
+        if (GgufFile.looksLikeGguf(dir)) {
+            long bytes = 0;
+            try (Arena a = Arena.ofConfined()) {
+                for (GgufFile.TensorEntry e : GgufFile.open(dir, a).tensors().values()) {
+                    if (GGUF_BLOCK_LINEAR.matcher(e.name()).matches()) bytes += e.bytes();
+                }
+            }
+            return bytes;
+        }
         long bytes = 0;
         for (Map.Entry<String, Long> e : SafetensorsHeaders.tensorBytes(dir).entrySet()) {
             if (BLOCK_LINEAR.matcher(e.getKey()).matches()) bytes += e.getValue();
@@ -301,6 +314,13 @@ final class CompressionRun implements AutoCloseable {
 
     /** Bytes of the safetensors files of a checkpoint directory. */
     static long safetensorsBytes(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            try {
+                return Files.size(dir);
+            } catch (IOException e) {
+                throw new ShrinkException(dir + ": cannot read its size (" + e.getMessage() + ")", e);
+            }
+        }
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).mapToLong(p -> {
                 try {

@@ -61,6 +61,12 @@ final class InspectCommand implements Command {
     @Override
     public int run(CommandLine cl, Console console) throws IOException {
         Path path = Path.of(new Args(cl).positionals("PATH").get(0));
+        if (dev.shrink4j.tensors.gguf.GgufFile.looksLikeGguf(path)) {
+            try (Arena arena = Arena.ofConfined()) {
+                inspectGguf(console, dev.shrink4j.tensors.gguf.GgufFile.open(path, arena), cl.hasOption("json"));
+            }
+            return 0;
+        }
         try (Arena arena = Arena.ofConfined()) {
             Checkpoint ckpt = Checkpoint.open(path, arena);
             Map<String, Object> config = readConfig(ckpt.directory());
@@ -71,6 +77,36 @@ final class InspectCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** A GGUF file: its scalar metadata (arrays by length) and one row per tensor. */
+    private static void inspectGguf(Console console, dev.shrink4j.tensors.gguf.GgufFile g, boolean json) {
+        Map<String, Object> meta = new java.util.LinkedHashMap<>();
+        g.metadata().forEach((k, v) -> meta.put(k, v.value() instanceof dev.shrink4j.tensors.gguf.GgufValue.Array a
+                ? "[" + a.values().size() + " × " + a.elementType() + "]"
+                : v.value() instanceof String str && str.length() > 80 ? "(" + str.length() + " characters)" : v.value()));
+        List<Map<String, Object>> rows = new java.util.ArrayList<>();
+        for (var e : g.tensors().values()) {
+            Map<String, Object> r = new java.util.LinkedHashMap<>();
+            r.put("name", e.name());
+            r.put("type", e.type().name());
+            r.put("shape", java.util.Arrays.stream(e.shape().dims()).boxed().toList());
+            r.put("bytes", e.bytes());
+            rows.add(r);
+        }
+        if (json) {
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("path", g.path().toString());
+            out.put("format", "gguf");
+            out.put("metadata", meta);
+            out.put("tensors", rows);
+            console.out().println(Json.write(out, 2));
+            return;
+        }
+        console.out().printf("%s: GGUF v3, %d metadata keys, %d tensors, %,d bytes of tensor data%n", g.path(), meta.size(), rows.size(), g.dataBytes());
+        meta.forEach((k, v) -> console.out().printf("  %-45s %s%n", k, v));
+        console.out().printf("%-40s %-6s %-16s %12s%n", "tensor", "type", "shape", "bytes");
+        for (Map<String, Object> r : rows) console.out().printf("%-40s %-6s %-16s %,12d%n", r.get("name"), r.get("type"), r.get("shape"), (Long) r.get("bytes"));
     }
 
     /** The config beside the weights, or null when there is none. */

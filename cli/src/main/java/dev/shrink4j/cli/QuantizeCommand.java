@@ -2,6 +2,8 @@ package dev.shrink4j.cli;
 
 import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.gguf.LlamaGgufExport;
+import dev.shrink4j.quantize.CompressedTensorsExport;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
 import dev.shrink4j.quantize.QuantMethod;
@@ -32,7 +34,7 @@ final class QuantizeCommand implements Command {
     static final List<String> BASES = List.of("squeezellm", "rtn", "gptq", "lnq", "guidedquant");
     /** Flags that only ReQuant reads. */
     private static final List<String> REQUANT_FLAGS = List.of("base", "outlier-ratio", "significant-ratio", "outlier-allocation", "pqi-points");
-    static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4");
+    static final List<String> FORMATS = List.of("shrink4j", "dense", "jlama-q4", "gguf", "compressed-tensors");
 
     @Override
     public String name() {
@@ -80,7 +82,7 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("significant-ratio").hasArg().argName("r_s").desc("requant: share detached by PQI, in [0, 0.5) (default 0.05%; two steps of r_s/2)").build());
         o.addOption(Option.builder().longOpt("outlier-allocation").hasArg().argName("A").desc("requant: adaptive|uniform (default adaptive)").build());
         o.addOption(Option.builder().longOpt("pqi-points").hasArg().argName("N").desc("requant: PQI path points per detach step (default 8)").build());
-        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4 (default shrink4j)").build());
+        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf|compressed-tensors (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
     }
@@ -114,10 +116,14 @@ final class QuantizeCommand implements Command {
             // jlama-q4 is written in one piece at the end.
             // requant keeps every linear until its PQI detach steps are done: written at the end too.
             boolean streamed = format != OutputFormat.JLAMA_Q4 && rq == null;
+            boolean gguf = format == OutputFormat.GGUF;
+            boolean ct = format == OutputFormat.COMPRESSED_TENSORS;
+            // GGUF and compressed-tensors: the shrink4j checkpoint is streamed to a hidden staging sibling, then mapped.
+            Path staging = gguf || ct ? out.toAbsolutePath().normalize().resolveSibling("." + out.getFileName() + ".staging-" + ProcessHandle.current().pid()) : out;
             Quantizer.Result result;
             List<String> notes = List.of();
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, format, out, args.has("force"), provenance(qo, rq, calib)) : null) {
+                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, rq, calib)) : null) {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
                 if (streamed) quantizer.writingTo(writer::add);
@@ -142,6 +148,18 @@ final class QuantizeCommand implements Command {
                 Quantizer.Result r = result;
                 notes = run.stage("write " + format.cliName(), () -> {
                     progress.stage("write " + format.cliName() + " to " + out, 0);
+                    if (gguf) {
+                        writer.commit();
+                        try {
+                            return LlamaGgufExport.writeQuantized(in, staging, out, args.has("force"));
+                        } finally {
+                            deleteTree(staging);
+                        }
+                    }
+                    if (ct) {
+                        writer.commit(); // the staging checkpoint is evaluated below, then deleted
+                        return CompressedTensorsExport.write(in, staging, out, args.has("force"));
+                    }
                     if (streamed) {
                         writer.commit();
                         return List.<String>of();
@@ -158,12 +176,26 @@ final class QuantizeCommand implements Command {
             if (!notes.isEmpty()) report.put("notes", notes);
             for (String n : notes) progress.note("note: " + n);
             // A streamed run evaluates what was written: the output checkpoint, memory-mapped.
-            run.evalAfter(eval, streamed ? LlamaModel.load(out, run.arena()) : model, reference);
+            Path written = gguf ? GgufInput.asCheckpointDir("OUT", out) : out;
+            // compressed-tensors has no reader here: the staging shrink4j checkpoint holds the same values.
+            try {
+                run.evalAfter(eval, streamed ? LlamaModel.load(ct ? staging : written, run.arena()) : model, reference);
+            } finally {
+                if (ct) deleteTree(staging);
+            }
             run.finish(String.format(Locale.ROOT, "%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
                     rq == null ? qo.method().cliName() : "requant over " + qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName()));
         }
         return 0;
+    }
+
+    private static void deleteTree(Path p) {
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(p)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // best effort: a hidden staging directory
+        }
     }
 
     static QuantizeOptions options(Args args, OutputFormat format) {
@@ -172,7 +204,18 @@ final class QuantizeCommand implements Command {
         QuantMethod method = QuantMethod.parse(name);
         int bits = args.integerChoice("bits", 4, List.of(2, 3, 4, 8));
         boolean jlama = format == OutputFormat.JLAMA_Q4;
-        int group = args.integer("group-size", jlama ? 32 : 128, 1);
+        boolean gguf = format == OutputFormat.GGUF;
+        int group = args.integer("group-size", jlama || gguf ? 32 : 128, 1);
+        if (format == OutputFormat.COMPRESSED_TENSORS && (!method.uniform() || !args.has("sym") || bits != 4 && bits != 8)) {
+            throw new UsageException("--format compressed-tensors (pack-quantized) takes symmetric int4 or int8: --sym --bits 4|8"
+                    + " with --method rtn|gptq|guided-gptq and a --group-size that divides d_in (got " + method.cliName() + ", " + bits + " bits"
+                    + (args.has("sym") ? ", symmetric" : ", asymmetric") + ")");
+        }
+        if (gguf && (!method.uniform() || group != 32 || bits != 4 && bits != 8 || bits == 8 && !args.has("sym"))) {
+            throw new UsageException("--format gguf maps exactly: --bits 4 --sym --group-size 32 (Q4_0), --bits 4 --group-size 32 (Q4_1),"
+                    + " --bits 8 --sym --group-size 32 (Q8_0), with --method rtn|gptq|guided-gptq (got " + method.cliName() + ", "
+                    + bits + " bits, group " + group + (args.has("sym") ? ", symmetric" : ", asymmetric") + ")");
+        }
         boolean sym = args.has("sym") || jlama;
         CommandLine cl = args.commandLine();
         if (jlama && (!method.uniform() || bits != 4 || group % 32 != 0)) {
@@ -208,8 +251,8 @@ final class QuantizeCommand implements Command {
             }
             return null;
         }
-        if (format == OutputFormat.JLAMA_Q4) {
-            throw new UsageException("--format jlama-q4 cannot hold requant's sparse part; use --format shrink4j (dense + CSR) or dense");
+        if (format == OutputFormat.JLAMA_Q4 || format == OutputFormat.GGUF || format == OutputFormat.COMPRESSED_TENSORS) {
+            throw new UsageException("--format " + format.cliName() + " cannot hold requant's sparse part; use --format shrink4j (dense + CSR) or dense");
         }
         double ro = args.fraction("outlier-ratio", ReQuantOptions.DEFAULT_OUTLIER_RATIO, 0, 0.5, true);
         double rs = args.fraction("significant-ratio", ReQuantOptions.DEFAULT_SIGNIFICANT_RATIO, 0, 0.5, true);

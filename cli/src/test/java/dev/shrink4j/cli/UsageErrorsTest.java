@@ -90,6 +90,10 @@ class UsageErrorsTest {
                 Case.of(1, "IN " + MISSING + ": no such directory", "lowrank", "--method", "svd", "--params-ratio", "0.5", MISSING, out),
                 Case.of(2, "--params-ratio must be in (0, 1], got 2", "lowrank", "--method", "svd", "--params-ratio", "2", demo, out),
                 Case.of(2, "--method lots: unknown; did you mean lost?", "lowrank", "--method", "lots", "--params-ratio", "0.5", demo, out),
+                // convert
+                Case.of(2, "unknown option --too; did you mean --to?", "convert", "--too", "gguf", demo, dir.resolve("out").toString()),
+                Case.of(1, "IN " + MISSING + ": no such file or directory", "convert", MISSING, out),
+                Case.of(2, "--dtype q7: unknown (expected one of f32, f16, bf16)", "convert", "--dtype", "q7", demo, out),
                 // the command itself
                 Case.of(2, "unknown command 'quantise'; did you mean quantize?", "quantise", demo, out));
     }

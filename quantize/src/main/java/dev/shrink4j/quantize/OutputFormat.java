@@ -9,7 +9,11 @@ public enum OutputFormat {
     /** Dequantized weights in the input's dtype: any Hugging Face loader reads it. */
     DENSE("dense"),
     /** jlama's Q4 layout (symmetric int4, 32-element blocks) for jlama 0.8.4. */
-    JLAMA_Q4("jlama-q4");
+    JLAMA_Q4("jlama-q4"),
+    /** One GGUF file llama.cpp loads: uniform int4/int8 g32 codes as Q4_0/Q4_1/Q8_0 blocks (model module's LlamaGgufExport). */
+    GGUF("gguf"),
+    /** compressed-tensors pack-quantized (vLLM's W4A16/W8A16) for symmetric int4/int8 ({@link CompressedTensorsExport}). */
+    COMPRESSED_TENSORS("compressed-tensors");
 
     private final String cliName;
 
@@ -23,6 +27,6 @@ public enum OutputFormat {
 
     public static OutputFormat parse(String s) {
         for (OutputFormat f : values()) if (f.cliName.equals(s)) return f;
-        throw new ShrinkException("unknown --format '" + s + "'; expected shrink4j, dense or jlama-q4");
+        throw new ShrinkException("unknown --format '" + s + "'; expected shrink4j, dense, jlama-q4, gguf or compressed-tensors");
     }
 }
