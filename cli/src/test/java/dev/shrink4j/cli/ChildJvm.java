@@ -14,10 +14,15 @@ final class ChildJvm {
 
     /** The java command line for {@code shrink4j args...}. */
     static List<String> command(String... args) {
+        return withHeap("-Xmx512m", args);
+    }
+
+    /** The same with the heap option {@code xmx} (as the launcher passes it). */
+    static List<String> withHeap(String xmx, String... args) {
         List<String> c = new ArrayList<>();
         c.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         c.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:-UsePerfData",
-                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "-Xshare:auto", xmx, "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         c.addAll(List.of(args));
         return c;
     }
