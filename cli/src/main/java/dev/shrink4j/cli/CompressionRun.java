@@ -65,6 +65,9 @@ final class CompressionRun implements AutoCloseable {
         report.put("input", in.toString());
         report.put("output", out.toString());
         checkMemoryBudget();
+        for (Path stale : dev.shrink4j.tensors.io.AbandonedOutputs.remove(out)) {
+            progress.note("note: removed " + stale + ", the unfinished output of an earlier run of this command that was killed; starting over");
+        }
     }
 
     /**

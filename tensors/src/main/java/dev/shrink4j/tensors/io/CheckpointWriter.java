@@ -77,6 +77,7 @@ public final class CheckpointWriter implements AutoCloseable {
             if (!Files.isDirectory(parent)) throw new NotDirectoryException(parent.toString());
             Path temp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
             UnfinishedOutputs.add(temp);
+            AbandonedOutputs.claim(temp);
             return new CheckpointWriter(target, temp, options);
         } catch (IOException e) {
             throw new ShrinkException(target + ": cannot create the output in " + parent + ": " + WriteFailure.of(e), e);
@@ -179,6 +180,7 @@ public final class CheckpointWriter implements AutoCloseable {
                 }
                 deleteTree(target);
             }
+            Files.deleteIfExists(temp.resolve(AbandonedOutputs.OWNER_FILE));
             // createTempDirectory makes the directory owner-only (0700); the output is an ordinary directory.
             try {
                 Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
