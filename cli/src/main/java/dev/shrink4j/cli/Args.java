@@ -181,8 +181,21 @@ final class Args {
      */
     Path output(Path in, String out) {
         Path p = Path.of(out);
-        if (p.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
+        Path absOut = p.toAbsolutePath().normalize();
+        Path absIn = in.toAbsolutePath().normalize();
+        if (absOut.equals(absIn)) {
             throw new UsageException("OUT " + out + " is IN: write to a new directory (the input is never modified)");
+        }
+        if (absOut.startsWith(absIn)) {
+            throw new UsageException("OUT " + out + " is inside IN " + in + ": write outside the input (the input is never modified)");
+        }
+        if (absIn.startsWith(absOut)) {
+            // --force would delete the input with the old output.
+            throw new UsageException("OUT " + out + " contains IN " + in + ": write to a directory that does not hold the input");
+        }
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+            // Even with --force: replacing a file the user named by mistake with a directory is not ours to do.
+            throw new UsageException("OUT " + out + " is a file, not a directory: name a new directory");
         }
         if (Files.exists(p) && !cl.hasOption("force")) {
             throw new UsageException("OUT " + out + " already exists (add --force to replace it)");

@@ -66,6 +66,44 @@ final class CompressionRun implements AutoCloseable {
         this.report = new Report(command, Report.argv(command, args.commandLine()));
         report.put("input", in.toString());
         if (out != null) report.put("output", out.toString()); // null: a measuring command (pqi) writes no checkpoint
+        checkMemoryBudget();
+        if (out != null) {
+            for (Path stale : dev.shrink4j.tensors.io.AbandonedOutputs.remove(out)) {
+                progress.note("note: removed " + stale + ", the unfinished output of an earlier run of this command that was killed; starting over");
+            }
+        }
+    }
+
+    /**
+     * {@code --max-memory SIZE}: refuses the run before any work when {@link HeapPlan}'s estimate exceeds
+     * SIZE (exit 2: the command line has to change), naming what needs the memory.
+     */
+    private void checkMemoryBudget() {
+        if (!args.has("max-memory")) return;
+        long budget = parseSize("--max-memory", args.string("max-memory", null));
+        HeapPlan.Plan plan = HeapPlan.plan(command, args.commandLine());
+        report.put("max_memory_bytes", budget);
+        report.put("memory_estimate_bytes", plan.total());
+        if (plan.total() > budget) {
+            throw new UsageException("--max-memory " + args.string("max-memory", null) + ": this run needs " + plan.describe()
+                    + "; lower --samples or --seq-len, or raise --max-memory");
+        }
+    }
+
+    /** "4g", "1500m", "512MiB", "2GB", "1073741824" → bytes (binary units). */
+    static long parseSize(String flag, String text) {
+        java.util.regex.Matcher m = Pattern.compile("(?i)\\s*(\\d+(?:\\.\\d+)?)\\s*([kmgt]?)(?:i?b)?\\s*").matcher(text);
+        if (!m.matches()) throw new UsageException(flag + " " + text + ": expected a size such as 4g, 1500m or 512MiB");
+        int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            case "t" -> 40;
+            default -> 0;
+        };
+        double bytes = Double.parseDouble(m.group(1)) * (1L << shift);
+        if (bytes < 1 || bytes > Long.MAX_VALUE / 2) throw new UsageException(flag + " " + text + ": out of range");
+        return (long) bytes;
     }
 
     /** The options every compression command takes: calibration, evaluation, report, force, quiet. */
@@ -74,6 +112,8 @@ final class CompressionRun implements AutoCloseable {
         EvalSupport.addOptions(o);
         o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there").build());
         o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
+        o.addOption(Option.builder().longOpt("max-memory").hasArg().argName("SIZE")
+                .desc("refuse up front when the estimated memory (RssAnon: heap, off-heap activations, JVM) exceeds SIZE, e.g. 4g, 1500m; the launcher sizes the heap within it").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
     }
 

@@ -44,6 +44,30 @@ public final class HeapPlan {
         }
     }
 
+    /** JVM memory outside the heap and the activations: metaspace, code cache, thread stacks, GC structures. */
+    static final long JVM_OVERHEAD = 160 * MIB;
+
+    /**
+     * What a run needs, in the parts a user can act on. {@code heap} is the -Xmx the launcher passes;
+     * {@code activations} the block pipeline's off-heap calibration activations (samples × T × hidden F32).
+     * {@link #total} is the anonymous memory (RssAnon) the run may reach: what {@code --max-memory} bounds.
+     */
+    record Plan(long base, long activations, long work, long statistics, long heap) {
+        static final Plan NONE = new Plan(0, 0, 0, 0, 0);
+
+        long total() {
+            return heap == 0 ? 0 : heap + activations + JVM_OVERHEAD;
+        }
+
+        /** "about 1.4 GiB: calibration activations 512 MiB (off-heap), …" */
+        String describe() {
+            return String.format(java.util.Locale.ROOT,
+                    "about %s: calibration activations %s (off-heap, samples × seq-len × hidden), per-layer working set %s, gradient statistics %s, base heap %s, JVM %s",
+                    InspectCommand.human(total()), InspectCommand.human(activations), InspectCommand.human(work), InspectCommand.human(statistics),
+                    InspectCommand.human(base), InspectCommand.human(JVM_OVERHEAD));
+        }
+    }
+
     /** Heap bytes for {@code shrink4j ARGS...}, or 0 when the command needs no plan or its arguments are off. */
     static long estimate(List<String> args) {
         if (args.isEmpty()) return 0;
@@ -56,9 +80,14 @@ public final class HeapPlan {
         } catch (ParseException e) {
             return 0; // the run itself reports the usage error
         }
-        String input = command.name().equals("sparsity") ? cl.getOptionValue("model")
+        return plan(command.name(), cl).heap();
+    }
+
+    /** The plan for a parsed command line, or {@link Plan#NONE} when the command needs none or IN has no config. */
+    static Plan plan(String commandName, CommandLine cl) {
+        String input = commandName.equals("sparsity") ? cl.getOptionValue("model")
                 : cl.getArgList().isEmpty() ? null : cl.getArgList().get(0);
-        if (input == null || !Files.isRegularFile(Path.of(input).resolve("config.json"))) return 0;
+        if (input == null || !Files.isRegularFile(Path.of(input).resolve("config.json"))) return Plan.NONE;
         ModelConfig c = ModelConfig.load(Path.of(input));
         long h = c.hiddenSize(), f = 0, params = 0;
         for (int l = 0; l < c.numLayers(); l++) {
@@ -71,7 +100,7 @@ public final class HeapPlan {
         long samples;
         long work; // the method's largest per-layer working set
         boolean gradients = false;
-        switch (command.name()) {
+        switch (commandName) {
             case "quantize" -> {
                 String m = cl.getOptionValue("method", "guidedquant");
                 boolean dataFree = m.equals("rtn") && !cl.hasOption("calib"); // no calibration, no activations
@@ -96,7 +125,7 @@ public final class HeapPlan {
                 work = 20 * d * d;
             }
             default -> {
-                return 0;
+                return Plan.NONE;
             }
         }
         long tokens = samples * seqLen;
@@ -104,19 +133,24 @@ public final class HeapPlan {
         // neither -Xmx nor MaxDirectMemorySize limits); only 2SSP's stage 1 and depth pruning hold theirs on
         // the heap, a batch of at most 8 sequences at a time.
         String method = cl.getOptionValue("method", "");
-        boolean structured = command.name().equals("prune") && List.of("2ssp", "width", "depth").contains(method);
-        long activations = structured ? 4 * Math.min(samples, 8) * seqLen * (h + f) : command.name().equals("sparsity") ? 4 * tokens * h : 0;
+        boolean structured = commandName.equals("prune") && List.of("2ssp", "width", "depth").contains(method);
+        long activations = structured ? 4 * Math.min(samples, 8) * seqLen * (h + f) : commandName.equals("sparsity") ? 4 * tokens * h : 0;
         long pass = 4 * Math.min(tokens, ROWS_PER_PASS) * (6 * h + 3 * f);
         long statistics = gradients ? 4 * params + 4L * tokens * 8 : 0;
-        // Self-calibration (the default) holds its KV caches while generating, before any block is worked on.
+        // The pipeline's Z (samples × T × hidden F32) in an FFM arena: not heap, but RssAnon all the same.
+        long offHeap = structured || commandName.equals("sparsity") ? 0 : 4 * tokens * h;
+        // Self-calibration (the default) holds its KV caches on the heap while generating, before any block is
+        // worked on: the heap needs the larger of the two phases.
         long kv = 0;
         if (samples > 0 && cl.getOptionValue("calib", "self").equals("self")) {
             SelfCalibration.Size size = cl.hasOption("samples") || cl.hasOption("seq-len")
                     ? new SelfCalibration.Size((int) samples, (int) seqLen, false)
                     : SelfCalibration.defaults(c, SelfCalibration.parameters(c), (int) samples, (int) seqLen);
             kv = SelfCalibration.cacheBytes(c, size);
+            if (!cl.hasOption("samples") && !cl.hasOption("seq-len")) offHeap = structured || commandName.equals("sparsity") ? 0 : 4 * size.tokens() * h;
         }
         // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
-        return BASE + Math.max(kv, activations + Math.max(pass, work) + statistics);
+        long heap = BASE + Math.max(kv, activations + Math.max(pass, work) + statistics);
+        return new Plan(BASE + activations, offHeap, Math.max(pass, work), statistics, heap);
     }
 }

@@ -1,6 +1,7 @@
 package dev.shrink4j.model;
 
 import dev.shrink4j.tensors.ShrinkException;
+import dev.shrink4j.tensors.io.Json;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -33,19 +34,23 @@ final class BpeVocabulary {
         int max = -1;
         Map<String, Object> vocab = JsonFields.object(model, "vocab");
         for (Map.Entry<String, Object> e : (vocab == null ? Map.<String, Object>of() : vocab).entrySet()) {
-            int id = e.getValue() instanceof Number n ? n.intValue() : 0;
+            int id = tokenId(file, e.getKey(), e.getValue());
             ids.put(e.getKey(), id);
             max = Math.max(max, id);
         }
         BitSet special = new BitSet();
         for (Object a : JsonFields.list(root, "added_tokens")) {
-            int id = JsonFields.integer(a, "id", 0);
+            int id = tokenId(file, JsonFields.text(a, "content", ""), a instanceof Map<?, ?> m ? m.get("id") : null);
             ids.putIfAbsent(JsonFields.text(a, "content", ""), id);
             max = Math.max(max, id);
             if (JsonFields.bool(a, "special", false)) special.set(id);
         }
         if (max < 0) {
             throw new ShrinkException(file + ": empty vocabulary");
+        }
+        // Ids index an array of pieces: a few entries claiming id 10⁹ must not allocate gigabytes.
+        if (max >= 4L * ids.size() + 4096) {
+            throw new ShrinkException(file + ": token id " + max + " for a vocabulary of " + ids.size() + " entries (ids must be dense)");
         }
         String[] pieces = new String[max + 1];
         ids.forEach((k, v) -> pieces[v] = k);
@@ -75,6 +80,16 @@ final class BpeVocabulary {
         return new BpeVocabulary(pieces, ids, merges, special);
     }
 
+    /** Largest vocabulary accepted (2²⁴; real ones are at most a few hundred thousand). */
+    static final int MAX_TOKENS = 1 << 24;
+
+    private static int tokenId(Path file, String piece, Object value) {
+        if (!(value instanceof Long n) || n < 0 || n >= MAX_TOKENS) {
+            throw new ShrinkException(file + ": token " + Json.write(piece, 0) + " has id " + value + "; expected an integer in [0, " + MAX_TOKENS + ")");
+        }
+        return n.intValue();
+    }
+
     private static long key(int a, int b) {
         return ((long) a << 32) | (b & 0xFFFFFFFFL);
     }
@@ -89,7 +104,7 @@ final class BpeVocabulary {
     }
 
     boolean isSpecial(int id) {
-        return special.get(id);
+        return id >= 0 && special.get(id);
     }
 
     int size() {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -40,9 +41,12 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
     private final Pattern split;
     private final boolean addPrefixSpace;
     private final boolean nfc;
-    private final Map<String, int[]> cache = new HashMap<>();
+    private final Path file;
+    /** Pre-token → ids. Concurrent: one tokenizer serves every request thread of a server. */
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
-    private ByteLevelBpeTokenizer(BpeVocabulary vocab, int bos, Pattern split, boolean addPrefixSpace, boolean nfc) {
+    private ByteLevelBpeTokenizer(Path file, BpeVocabulary vocab, int bos, Pattern split, boolean addPrefixSpace, boolean nfc) {
+        this.file = file;
         this.vocab = vocab;
         this.bos = bos;
         this.split = split;
@@ -77,7 +81,7 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
             throw new ShrinkException(file + ": pre-tokenizer pattern not understood: " + e.getDescription());
         }
         boolean nfc = Tokenizer.containsType(root.get("normalizer"), "NFC");
-        return new ByteLevelBpeTokenizer(vocab, bos, compiled, prefix, nfc);
+        return new ByteLevelBpeTokenizer(file, vocab, bos, compiled, prefix, nfc);
     }
 
     @Override
@@ -86,11 +90,11 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
         if (addPrefixSpace && !s.startsWith(" ")) s = " " + s;
         List<int[]> parts = new ArrayList<>();
         int total = 0;
-        Matcher m = split.matcher(s);
+        Matcher m = split.matcher(new RegexBudget(s, file.toString()));
         int last = 0;
         while (m.find()) {
             if (m.start() > last) total += add(parts, s.substring(last, m.start()));
-            if (m.end() > m.start()) total += add(parts, m.group());
+            if (m.end() > m.start()) total += add(parts, s.substring(m.start(), m.end()));
             last = m.end();
         }
         if (last < s.length()) total += add(parts, s.substring(last));

@@ -138,7 +138,16 @@ public record ModelConfig(
         int[] eos = intList(obj.get("eos_token_id"));
 
         Map<String, Object> sh = JsonFields.object(obj, "shrink4j");
+        // Bounds before anything is sized by them: a hostile config must not allocate 10⁹ of anything.
+        within(source, "hidden_size", hidden, 1, 1 << 20);
+        within(source, "num_hidden_layers", layers, 1, MAX_LAYERS);
+        within(source, "num_attention_heads", heads, 1, 1 << 14);
+        within(source, "head_dim", headDim, 2, 1 << 16);
+        within(source, "vocab_size", vocab, 1, 1 << 24);
+        within(source, "max_position_embeddings", maxPos, 1, 1 << 24);
+        within(source, "sliding_window", window, 0, Integer.MAX_VALUE);
         int[] inter = intermediateSizes(obj, sh, layers, source);
+        for (int size : inter) within(source, "intermediate_size", size, 0, 1 << 22);
         BitSet removed = new BitSet(layers);
         Map<String, Map<String, Object>> tensors = new LinkedHashMap<>();
         if (sh != null) {
@@ -210,6 +219,15 @@ public record ModelConfig(
                     number(rs, "high_freq_factor", 4), integer(rs, "original_max_position_embeddings", 8192));
             default -> throw new ShrinkException(source + ": unsupported rope_scaling type " + type + "; supported: linear, llama3");
         };
+    }
+
+    /** Most decoder layers a config may declare (the largest released models have about 130). */
+    static final int MAX_LAYERS = 1 << 14;
+
+    private static void within(String source, String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new ShrinkException(source + ": " + key + " " + value + " is outside [" + min + ", " + max + "]");
+        }
     }
 
     private static int requireInt(Map<String, ?> obj, String key, String source) {

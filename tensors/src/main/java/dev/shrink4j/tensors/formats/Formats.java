@@ -22,6 +22,16 @@ public final class Formats {
 
     /** Rebuilds the weight of {@code module} from its descriptor and tensors (views, no copies). */
     public static CompressedWeight fromTensors(String module, Map<String, ?> descriptor, Map<String, Tensor> tensors) {
+        try {
+            return read(module, descriptor, tensors);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            // The formats' constructors check their invariants (N:M counts, index ranges, sizes) for every
+            // caller; a file that breaks one is malformed, and its reader says so in the one documented way.
+            throw new ShrinkException("module '" + module + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static CompressedWeight read(String module, Map<String, ?> descriptor, Map<String, Tensor> tensors) {
         String format = string(module, descriptor, "format");
         return switch (format) {
             case DenseWeight.FORMAT -> DenseWeight.fromTensors(module, descriptor, tensors);

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -73,10 +74,13 @@ public final class CheckpointWriter implements AutoCloseable {
         Path parent = target.getParent();
         try {
             Files.createDirectories(parent);
+            if (!Files.isDirectory(parent)) throw new NotDirectoryException(parent.toString());
             Path temp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+            UnfinishedOutputs.add(temp);
+            AbandonedOutputs.claim(temp);
             return new CheckpointWriter(target, temp, options);
         } catch (IOException e) {
-            throw new ShrinkException(parent + ": cannot create output: " + e.getMessage(), e);
+            throw new ShrinkException(target + ": cannot create the output in " + parent + ": " + WriteFailure.of(e), e);
         }
     }
 
@@ -92,7 +96,12 @@ public final class CheckpointWriter implements AutoCloseable {
         if (current == null) {
             current = new ShardWriter(temp.resolve("shard-" + finishedShards.size() + ".data"));
         }
-        current.add(name, tensor);
+        try {
+            current.add(name, tensor);
+        } catch (ShrinkException e) {
+            // The shard writer names the hidden temporary directory; the user knows OUT.
+            throw new ShrinkException(target + ": cannot write tensor \"" + name + "\": " + WriteFailure.describe(e.getCause() == null ? e : e.getCause()), e);
+        }
         shardOfTensor.put(name, finishedShards.size());
     }
 
@@ -103,7 +112,7 @@ public final class CheckpointWriter implements AutoCloseable {
         try {
             Files.write(temp.resolve(fileName), content);
         } catch (IOException e) {
-            throw new ShrinkException(target + ": cannot write " + fileName + ": " + e.getMessage(), e);
+            throw new ShrinkException(target + ": cannot write " + fileName + ": " + WriteFailure.of(e), e);
         }
     }
 
@@ -119,7 +128,7 @@ public final class CheckpointWriter implements AutoCloseable {
         try {
             Files.copy(source, temp.resolve(fileName));
         } catch (IOException e) {
-            throw new ShrinkException(source + ": cannot copy into the output: " + e.getMessage(), e);
+            throw new ShrinkException(source + ": cannot copy into the output " + target + ": " + WriteFailure.of(e), e);
         }
     }
 
@@ -134,7 +143,11 @@ public final class CheckpointWriter implements AutoCloseable {
 
     private void finishShard() {
         Path p = temp.resolve("shard-" + finishedShards.size() + ".safetensors");
-        current.finish(p, options.metadata());
+        try {
+            current.finish(p, options.metadata());
+        } catch (ShrinkException e) {
+            throw new ShrinkException(target + ": cannot finish a shard: " + (e.getCause() == null ? e.getMessage() : WriteFailure.describe(e.getCause())), e);
+        }
         finishedShards.add(p);
         current = null;
     }
@@ -167,6 +180,7 @@ public final class CheckpointWriter implements AutoCloseable {
                 }
                 deleteTree(target);
             }
+            Files.deleteIfExists(temp.resolve(AbandonedOutputs.OWNER_FILE));
             // createTempDirectory makes the directory owner-only (0700); the output is an ordinary directory.
             try {
                 Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -179,9 +193,10 @@ public final class CheckpointWriter implements AutoCloseable {
                 Files.move(temp, target);
             }
         } catch (IOException e) {
-            throw new ShrinkException(target + ": cannot finish output: " + e.getMessage(), e);
+            throw new ShrinkException(target + ": cannot finish output: " + WriteFailure.of(e), e);
         }
         committed = true;
+        UnfinishedOutputs.remove(temp);
         return target;
     }
 
@@ -199,6 +214,7 @@ public final class CheckpointWriter implements AutoCloseable {
                 // nothing more we can do; the directory is hidden and named .tmp
             }
         }
+        UnfinishedOutputs.remove(temp);
     }
 
     static void deleteTree(Path root) throws IOException {

@@ -163,7 +163,7 @@ public final class Json {
         int start = pos;
         if (s.charAt(pos) == '-') pos++;
         int intStart = pos;
-        while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
+        while (pos < s.length() && isAsciiDigit(s.charAt(pos))) pos++;
         if (pos == intStart) throw error("invalid number");
         if (s.charAt(intStart) == '0' && pos - intStart > 1) throw error("leading zero in number");
         boolean integral = true;
@@ -171,7 +171,7 @@ public final class Json {
             integral = false;
             pos++;
             int f = pos;
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
+            while (pos < s.length() && isAsciiDigit(s.charAt(pos))) pos++;
             if (pos == f) throw error("invalid fraction");
         }
         if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
@@ -179,7 +179,7 @@ public final class Json {
             pos++;
             if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) pos++;
             int f = pos;
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
+            while (pos < s.length() && isAsciiDigit(s.charAt(pos))) pos++;
             if (pos == f) throw error("invalid exponent");
         }
         String t = s.substring(start, pos);
@@ -187,10 +187,22 @@ public final class Json {
             try {
                 return Long.parseLong(t);
             } catch (NumberFormatException tooBig) {
-                return Double.parseDouble(t);
+                return finite(t);
             }
         }
-        return Double.parseDouble(t);
+        return finite(t);
+    }
+
+    /** A number beyond double's range is refused: it would read as infinity and write back as null. */
+    private Double finite(String t) {
+        double d = Double.parseDouble(t);
+        if (Double.isInfinite(d)) throw error("number " + (t.length() > 40 ? t.substring(0, 40) + "…" : t) + " is out of range");
+        return d;
+    }
+
+    /** JSON digits are 0-9 only (Character.isDigit also accepts Arabic-Indic, Devanagari, … digits). */
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     /** Serializes maps, lists, strings, numbers, booleans and null; {@code indent} 0 = compact. */

@@ -39,7 +39,7 @@ final class ShardWriter implements AutoCloseable {
         try {
             this.data = FileChannel.open(dataFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new ShrinkException(dataFile + ": cannot create: " + e.getMessage(), e);
+            throw new ShrinkException(dataFile.getParent() + ": cannot create " + dataFile.getFileName() + ": " + WriteFailure.of(e), e);
         }
     }
 
@@ -67,7 +67,7 @@ final class ShardWriter implements AutoCloseable {
                 done += c;
             }
         } catch (IOException e) {
-            throw new ShrinkException(dataFile + ": write failed for tensor \"" + name + "\": " + e.getMessage(), e);
+            throw new ShrinkException(dataFile.getParent() + ": write failed for tensor \"" + name + "\": " + WriteFailure.of(e), e);
         }
         entries.add(new TensorInfo(name, t.dtype(), t.shape(), offset, offset + n));
         offset += n;
@@ -92,7 +92,7 @@ final class ShardWriter implements AutoCloseable {
             }
             Files.delete(dataFile);
         } catch (IOException e) {
-            throw new ShrinkException(target + ": write failed: " + e.getMessage(), e);
+            throw new ShrinkException(target + ": write failed: " + WriteFailure.of(e), e);
         }
         verify(target, metadata);
     }

@@ -1,0 +1,79 @@
+package dev.shrink4j.tensors.io;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The hidden {@code .OUT.tmp-*} directories that a killed writer (kill -9, power loss, OOM kill) left
+ * behind: no shutdown hook ran for them. Each temporary directory records its owner ({@code pid},
+ * process start time, host) in {@link #OWNER_FILE}; a later run for the same OUT removes those whose
+ * owner is gone from this host. A directory without that file, from another host (a shared file
+ * system), or whose owner still runs is left alone.
+ */
+public final class AbandonedOutputs {
+    static final String OWNER_FILE = ".shrink4j-owner";
+
+    private AbandonedOutputs() {}
+
+    /** Marks {@code temp} as this process's. */
+    static void claim(Path temp) throws IOException {
+        ProcessHandle self = ProcessHandle.current();
+        String start = self.info().startInstant().map(Instant::toString).orElse("?");
+        Files.writeString(temp.resolve(OWNER_FILE), self.pid() + " " + start + " " + host() + "\n");
+    }
+
+    /** Removes the abandoned temporary directories of output {@code outDir}; returns what it removed. */
+    public static List<Path> remove(Path outDir) {
+        Path target = outDir.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        List<Path> removed = new ArrayList<>();
+        if (parent == null || !Files.isDirectory(parent)) return removed;
+        String prefix = "." + target.getFileName() + ".tmp-";
+        try (Stream<Path> s = Files.list(parent)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p)).toList()) {
+                if (abandoned(p)) {
+                    CheckpointWriter.deleteTree(p);
+                    removed.add(p);
+                }
+            }
+        } catch (IOException e) {
+            // Best effort: a directory we cannot list or remove is left as it was.
+        }
+        return removed;
+    }
+
+    private static boolean abandoned(Path temp) {
+        String[] owner;
+        try {
+            owner = Files.readString(temp.resolve(OWNER_FILE), StandardCharsets.UTF_8).strip().split(" ");
+        } catch (IOException e) {
+            return false;
+        }
+        if (owner.length != 3 || !owner[2].equals(host())) return false;
+        long pid;
+        try {
+            pid = Long.parseLong(owner[0]);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        Optional<ProcessHandle> p = ProcessHandle.of(pid);
+        // Alive with the recorded start time: still writing. A reused pid has another start time.
+        return p.isEmpty() || !p.get().info().startInstant().map(Instant::toString).orElse("?").equals(owner[1]);
+    }
+
+    private static String host() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException | RuntimeException e) {
+            String h = System.getenv("HOSTNAME");
+            return h == null || h.isBlank() ? "localhost" : h.strip();
+        }
+    }
+}
