@@ -168,8 +168,19 @@ final class CompressionRun implements AutoCloseable {
     }
 
     /** The tokenizer of IN, or null when none is needed (data-free or random calibration without evaluation). */
-    Tokenizer tokenizer(LlamaModel model, boolean needed) {
-        return needed ? Tokenizer.load(in, model.config()) : null;
+    Tokenizer tokenizer(LlamaModel model, boolean calibrates) {
+        return tokenizerNeeded(calibrates) ? Tokenizer.load(in, model.config()) : null;
+    }
+
+    /**
+     * Whether the run reads text: a calibration file (when it calibrates at all) or {@code --eval} files.
+     * Self-calibration and the self-generated evaluation text work in token ids, so a checkpoint without a
+     * tokenizer (a synthetic one) runs without one.
+     */
+    boolean tokenizerNeeded(boolean calibrates) {
+        String source = args.string("calib", "self");
+        boolean calibrationFile = calibrates && !source.equals("self") && !source.equals("random");
+        return calibrationFile || (args.has("eval") && !args.has("no-eval"));
     }
 
     /** Whether the run calibrates on random token ids (synthetic checkpoints without a tokenizer). */

@@ -53,7 +53,6 @@ public final class EvalSupport {
         if (args.has("no-eval")) return new EvalSupport(List.of(), 0, 0, progress);
         int T = args.integer("eval-seq-len", Math.min(256, model.config().maxPositions()), 2, model.config().maxPositions());
         int maxWindows = args.integer("max-windows", 0, 1);
-        if (tok == null) throw new UsageException("evaluation needs the model's tokenizer: add --no-eval for a checkpoint without one");
         List<Text> texts = new ArrayList<>();
         if (args.has("eval")) {
             for (String f : args.values("eval")) {

@@ -119,7 +119,7 @@ final class LowrankCommand implements Command {
                 summary = run.stage("factorize", () -> driver.run(in, out, opts, listener));
             } else {
                 LlamaModel model = run.loadInput(false);
-                Tokenizer tok = run.tokenizer(model, !(run.randomCalibration() && args.has("no-eval")));
+                Tokenizer tok = run.tokenizer(model, method.needsCalibration());
                 Calibration calib = method.needsCalibration() ? run.calibration(model, tok, DEFAULT_SAMPLES) : null;
                 if (calib != null) provenance.put("calibration", CompressionRun.calibrationInfo(calib.record()));
                 EvalSupport eval = run.evaluation(model, tok);

@@ -85,7 +85,7 @@ final class PqiCommand implements Command {
             LlamaModel quantized = LlamaModel.load(q, run.arena());
             Pqi.checkCompatible(original, quantized);
             report.put("quantized", q.toString());
-            Tokenizer tok = run.tokenizer(original, !run.randomCalibration());
+            Tokenizer tok = run.tokenizer(original, true);
             Calibration calib = run.calibration(original, tok, DEFAULT_SAMPLES);
             int maxN = points.stream().mapToInt(Integer::intValue).max().orElseThrow();
             List<Pqi.Scheme> schemes = new ArrayList<>();

@@ -114,7 +114,7 @@ final class PruneCommand implements Command {
             LlamaModel model = run.loadInput(false);
             if (pattern != null) checkPattern(model, pattern);
             boolean needsCalib = !method.equals("magnitude");
-            Tokenizer tok = run.tokenizer(model, !((run.randomCalibration() || !needsCalib) && args.has("no-eval")));
+            Tokenizer tok = run.tokenizer(model, needsCalib);
             int defaultSamples = method.equals("depth") ? 1 : structured ? 32 : 128;
             Calibration calibration = needsCalib ? calibration(run, args, model, tok, structured, defaultSamples) : null;
             EvalSupport eval = run.evaluation(model, tok);

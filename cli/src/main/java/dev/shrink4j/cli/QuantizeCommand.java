@@ -105,7 +105,7 @@ final class QuantizeCommand implements Command {
             // RTN is data-free (docs/methods/rtn-gptq.md §1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = rq == null && qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
-            Tokenizer tok = run.tokenizer(model, !((run.randomCalibration() || dataFree) && args.has("no-eval")));
+            Tokenizer tok = run.tokenizer(model, !dataFree);
             report.put("method", rq == null ? qo.method().cliName() : "requant");
             report.put("parameters", parameters(qo, rq, format));
             Calibration calib = dataFree ? null : run.calibration(model, tok, DEFAULT_SAMPLES);

@@ -60,6 +60,9 @@ final class SynthCommand implements Command {
     public int run(CommandLine cl, Console console) throws IOException {
         Args args = new Args(cl);
         String outDir = args.positionals("OUT").get(0);
+        if (java.nio.file.Files.exists(Path.of(outDir)) && !args.has("force")) {
+            throw new UsageException("OUT " + outDir + " already exists (add --force to replace it)");
+        }
         if (cl.hasOption("preset") == cl.hasOption("config")) throw new UsageException("give exactly one of --preset and --config");
         Map<String, Object> config;
         if (cl.hasOption("preset")) {

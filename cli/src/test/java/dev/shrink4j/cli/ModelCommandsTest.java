@@ -75,8 +75,33 @@ class ModelCommandsTest {
         double nll = ((Number) ((Map<?, ?>) Json.parse(e.out())).get("nll")).doubleValue();
         assertEquals(Math.log(512), nll, 0.1);
         CliRunner again = CliRunner.run("synth", "--config", cfg.toString(), "--seed", "4", out.toString());
-        assertEquals(1, again.status());
+        assertEquals(2, again.status(), "an existing OUT is a usage error, as in every command");
         assertTrue(again.err().contains("already exists"), again.err());
+    }
+
+    /** Self-calibration works in token ids: a checkpoint without a tokenizer is quantized, pruned and factorized. */
+    @Test
+    void aCheckpointWithoutATokenizerSelfCalibrates() throws IOException {
+        Path cfg = dir.resolve("tiny.json");
+        Files.writeString(cfg, """
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+                 "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 256,
+                 "max_position_embeddings": 64, "tie_word_embeddings": true}""");
+        Path in = dir.resolve("tiny");
+        assertEquals(0, CliRunner.run("synth", "--config", cfg.toString(), "--seed", "1", in.toString()).status());
+        assertTrue(!Files.exists(in.resolve("tokenizer.json")));
+        String[][] runs = {
+                {"quantize", "--method", "gptq", "--bits", "4", "--group-size", "32"},
+                {"prune", "--method", "wanda", "--sparsity", "0.5"},
+                {"lowrank", "--method", "whitened-svd", "--params-ratio", "0.5"},
+        };
+        for (String[] run : runs) {
+            java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of(run));
+            a.addAll(java.util.List.of("--samples", "4", "--seq-len", "32", "--quiet", in.toString(), dir.resolve(run[0]).toString()));
+            CliRunner r = CliRunner.run(a.toArray(String[]::new));
+            assertEquals(0, r.status(), String.join(" ", a) + ": " + r.err());
+            assertTrue(r.out().contains("self-generated"), "evaluated on the model's own generations: " + r.out());
+        }
     }
 
     @Test
