@@ -136,6 +136,21 @@ final class CompressionRun implements AutoCloseable {
         return progress;
     }
 
+    /** The quantizers' stage and step callbacks on this run's progress lines. */
+    dev.shrink4j.quantize.Quantizer.Listener quantizerListener() {
+        return new dev.shrink4j.quantize.Quantizer.Listener() {
+            @Override
+            public void stage(String name, int total) {
+                progress.stage(name, total);
+            }
+
+            @Override
+            public void step(int done, String what) {
+                progress.step(done, what);
+            }
+        };
+    }
+
     Report report() {
         return report;
     }

@@ -91,17 +91,7 @@ final class PqiCommand implements Command {
             List<Pqi.Scheme> schemes = new ArrayList<>();
             for (int n : points) schemes.add(new Pqi.Scheme(n, rule));
             Pqi.Options po = new Pqi.Options(new Pqi.Scheme(maxN, rule), schemes, args.has("scratch") ? Path.of(args.string("scratch", null)) : null);
-            Quantizer.Listener listener = new Quantizer.Listener() {
-                @Override
-                public void stage(String name, int total) {
-                    progress.stage(name, total);
-                }
-
-                @Override
-                public void step(int done, String what) {
-                    progress.step(done, what);
-                }
-            };
+            Quantizer.Listener listener = run.quantizerListener();
             try (Pqi pqi = new Pqi(original, quantized, po, calib.sequences(), listener)) {
                 Pqi.Result r = run.stage("pqi", pqi::run);
                 PqiSummary s = run.stage("summary", () -> PqiSummary.of(pqi, PqiSummary.PAPER_FRACTIONS));

@@ -127,17 +127,7 @@ final class QuantizeCommand implements Command {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
                 if (streamed) quantizer.writingTo(writer::add);
-                Quantizer.Listener listener = new Quantizer.Listener() {
-                    @Override
-                    public void stage(String name, int total) {
-                        progress.stage(name, total);
-                    }
-
-                    @Override
-                    public void step(int done, String what) {
-                        progress.step(done, what);
-                    }
-                };
+                Quantizer.Listener listener = run.quantizerListener();
                 if (rq == null) {
                     result = run.stage("quantize", () -> quantizer.run(model, calib, listener));
                 } else {

@@ -1,11 +1,11 @@
 package dev.shrink4j.lowrank;
 
+import dev.shrink4j.model.CheckpointConfig;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.io.Checkpoint;
 import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -78,20 +78,7 @@ final class LowRankCheckpointWriter implements AutoCloseable {
     }
 
     static Map<String, Object> readConfig(Path dir) {
-        Path cfg = dir.resolve("config.json");
-        if (!Files.exists(cfg)) return new LinkedHashMap<>();
-        try {
-            if (Json.parse(Files.readString(cfg)) instanceof Map<?, ?> m) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> map = new LinkedHashMap<>((Map<String, Object>) m);
-                return map;
-            }
-            throw new ShrinkException(cfg + ": not a JSON object");
-        } catch (IOException e) {
-            throw new ShrinkException(cfg + ": " + e.getMessage(), e);
-        } catch (Json.JsonException e) {
-            throw new ShrinkException(cfg + ": invalid JSON: " + e.getMessage());
-        }
+        return CheckpointConfig.read(dir);
     }
 
     /** Tokenizer, generation config, license: every regular file that is not weights or config. */

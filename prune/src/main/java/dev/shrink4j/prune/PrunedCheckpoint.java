@@ -1,16 +1,14 @@
 package dev.shrink4j.prune;
 
+import dev.shrink4j.model.CheckpointConfig;
 import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.Shape;
-import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import dev.shrink4j.tensors.io.CheckpointWriter;
-import dev.shrink4j.tensors.io.Json;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,14 +31,7 @@ public final class PrunedCheckpoint {
     /** The source's config.json as an ordered map. */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> readConfig(Path dir) {
-        Path f = dir.resolve("config.json");
-        try {
-            return (Map<String, Object>) Json.parse(Files.readString(f));
-        } catch (IOException e) {
-            throw new ShrinkException(f + ": cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            throw new ShrinkException(f + ": not a JSON object: " + e.getMessage(), e);
-        }
+        return CheckpointConfig.read(dir);
     }
 
     /** The {@code shrink4j} block of a config map, created (format_version 1) when absent. */
