@@ -14,8 +14,10 @@ public interface Command {
     /** One line for the command list. */
     String summary();
 
-    /** Positional arguments for the usage line, e.g. {@code "PATH"}; empty when none. */
-    String arguments();
+    /** Positional arguments for the usage line, e.g. {@code "IN OUT"}; empty (the default) when none. */
+    default String arguments() {
+        return "";
+    }
 
     /** The command's options ({@code --help} and {@code --debug} are added by Main). */
     Options options();

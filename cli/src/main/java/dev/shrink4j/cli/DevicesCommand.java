@@ -18,10 +18,6 @@ final class DevicesCommand implements Command {
         return "list the CPU kernels and CUDA devices shrink4j can use";
     }
 
-    @Override
-    public String arguments() {
-        return "";
-    }
 
     @Override
     public boolean computes() {

@@ -25,10 +25,6 @@ final class EvalCommand implements Command {
         return "perplexity of a model on a text file (and KL divergence to a reference model)";
     }
 
-    @Override
-    public String arguments() {
-        return "";
-    }
 
     @Override
     public String footer() {

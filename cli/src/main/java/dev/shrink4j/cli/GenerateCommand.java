@@ -25,10 +25,6 @@ final class GenerateCommand implements Command {
         return "continue a prompt with a model (greedy by default)";
     }
 
-    @Override
-    public String arguments() {
-        return "";
-    }
 
     @Override
     public String footer() {

@@ -40,10 +40,6 @@ final class PqiCommand implements Command {
         return "post-quantization integral: which weights' quantization costs the loss, and how well Σ PQI predicts ΔF";
     }
 
-    @Override
-    public String arguments() {
-        return "";
-    }
 
     @Override
     public String footer() {

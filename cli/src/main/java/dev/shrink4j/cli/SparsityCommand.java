@@ -35,10 +35,6 @@ final class SparsityCommand implements Command {
         return "essential-sparsity analysis: perplexity vs one-shot magnitude sparsity, detected point, plot";
     }
 
-    @Override
-    public String arguments() {
-        return "";
-    }
 
     @Override
     public String footer() {
