@@ -1,7 +1,11 @@
 #!/bin/bash
 # ReQuant quality table on the demo: calibrate on the first half of tinystories-valid, evaluate on the second half and tinyshakespeare.
-cd /work/wt-pqi
-COMMON="--calib /tmp/ts-calib.txt --samples 8 --seq-len 128 --eval /tmp/ts-eval.txt --eval /work/shared/data/tinyshakespeare.txt --max-windows 16 --quiet --force"
+set -uo pipefail
+cd "$(dirname "$0")/.."
+# The split: calibration = the first half of the TinyStories text (to a story boundary), evaluation = the rest.
+python3 -c "t=open('examples/text/tinystories-valid.txt').read(); c=t.index('\n\n', len(t)//2)
+open('/tmp/ts-calib.txt','w').write(t[:c]); open('/tmp/ts-eval.txt','w').write(t[c+2:])"
+COMMON="--calib /tmp/ts-calib.txt --samples 8 --seq-len 128 --eval /tmp/ts-eval.txt --eval examples/text/tinyshakespeare.txt --max-windows 16 --quiet --force"
 run() { # label, args...
   label=$1; shift
   out=$(./shrink4j quantize "$@" $COMMON examples/stories260K /tmp/rqt-out 2>&1)
