@@ -73,14 +73,8 @@ final class Args {
 
     int integer(String option, int dflt, int min, int max) {
         if (!cl.hasOption(option)) return dflt;
-        String v = cl.getOptionValue(option).trim();
-        long x;
-        try {
-            x = Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + option + " expects an integer, got '" + v + "'");
-        }
-        if (x < min || x > max) throw new UsageException("--" + option + " must be " + range(min, max) + ", got " + v);
+        long x = longValue(option, dflt);
+        if (x < min || x > max) throw new UsageException("--" + option + " must be " + range(min, max) + ", got " + x);
         return (int) x;
     }
 

@@ -232,9 +232,7 @@ final class CompressionRun implements AutoCloseable {
      */
     private Calibration selfCalibration(LlamaModel model, int samples, int seqLen, long seed) {
         long parameters = SelfCalibration.parameters(model);
-        SelfCalibration.Size size = args.has("samples") || args.has("seq-len")
-                ? new SelfCalibration.Size(samples, seqLen <= 0 ? model.config().defaultSeqLen() : seqLen, false)
-                : SelfCalibration.defaults(model.config(), parameters, samples, seqLen);
+        SelfCalibration.Size size = SelfCalibration.of(model.config(), parameters, samples, seqLen, args.has("samples") || args.has("seq-len"));
         String why = size.reduced()
                 ? String.format(Locale.ROOT, " (sized to the model's %.2f B parameters: --samples/--seq-len or --calib FILE to choose)", parameters / 1e9)
                 : "";

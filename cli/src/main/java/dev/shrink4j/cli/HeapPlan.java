@@ -143,11 +143,10 @@ public final class HeapPlan {
         // worked on: the heap needs the larger of the two phases.
         long kv = 0;
         if (samples > 0 && cl.getOptionValue("calib", "self").equals("self")) {
-            SelfCalibration.Size size = cl.hasOption("samples") || cl.hasOption("seq-len")
-                    ? new SelfCalibration.Size((int) samples, (int) seqLen, false)
-                    : SelfCalibration.defaults(c, SelfCalibration.parameters(c), (int) samples, (int) seqLen);
+            boolean chosen = cl.hasOption("samples") || cl.hasOption("seq-len");
+            SelfCalibration.Size size = SelfCalibration.of(c, SelfCalibration.parameters(c), (int) samples, (int) seqLen, chosen);
             kv = SelfCalibration.cacheBytes(c, size);
-            if (!cl.hasOption("samples") && !cl.hasOption("seq-len")) offHeap = structured || commandName.equals("sparsity") ? 0 : 4 * size.tokens() * h;
+            if (!chosen) offHeap = structured || commandName.equals("sparsity") ? 0 : 4 * size.tokens() * h;
         }
         // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
         long heap = BASE + Math.max(kv, activations + Math.max(pass, work) + statistics);

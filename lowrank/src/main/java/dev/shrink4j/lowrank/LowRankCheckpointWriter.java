@@ -38,7 +38,7 @@ final class LowRankCheckpointWriter implements AutoCloseable {
     LowRankCheckpointWriter(Checkpoint input, Path out, CheckpointLowRank.Options options, Set<String> factorized) {
         this.input = input;
         this.options = options;
-        this.config = readConfig(input.directory());
+        this.config = CheckpointConfig.read(input.directory());
         this.writer = CheckpointWriter.create(out, CheckpointWriter.Options.defaults().withForce(options.force()));
         for (String name : input.names()) {
             if (!factorized.contains(name)) writer.add(name, input.tensor(name));
@@ -66,7 +66,7 @@ final class LowRankCheckpointWriter implements AutoCloseable {
         s4j.put("tensors", descriptors);
         s4j.put("provenance", options.provenance());
         config.put("shrink4j", s4j);
-        writer.writeFile("config.json", dev.shrink4j.model.CheckpointConfig.toJson(config));
+        writer.writeFile("config.json", CheckpointConfig.toJson(config));
         copySideFiles(input.directory());
         Path written = writer.commit();
         return new CheckpointLowRank.Summary(written, blocks, linears, denseParams, params, safetensorsBytes(written));
@@ -77,9 +77,6 @@ final class LowRankCheckpointWriter implements AutoCloseable {
         writer.close();
     }
 
-    static Map<String, Object> readConfig(Path dir) {
-        return CheckpointConfig.read(dir);
-    }
 
     /** Tokenizer, generation config, license: every regular file that is not weights or config. */
     private void copySideFiles(Path dir) {

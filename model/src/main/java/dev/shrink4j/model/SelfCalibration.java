@@ -48,6 +48,15 @@ public final class SelfCalibration {
         return new Size(n, reducedT, true);
     }
 
+    /**
+     * The size a run generates: {@code samples} × {@code seqLen} as given when the user {@code chose}
+     * either, else {@link #defaults}.
+     */
+    public static Size of(ModelConfig config, long parameters, int samples, int seqLen, boolean chosen) {
+        return chosen ? new Size(samples, seqLen <= 0 ? config.defaultSeqLen() : seqLen, false)
+                : defaults(config, parameters, samples, seqLen);
+    }
+
     /** Parameters a generated token passes through: every linear (embedding lookups are free, the head is not). */
     public static long parameters(LlamaModel model) {
         long p = (long) model.config().vocabSize() * model.config().hiddenSize(); // the LM head

@@ -28,12 +28,6 @@ import java.util.Set;
 public final class PrunedCheckpoint {
     private PrunedCheckpoint() {}
 
-    /** The source's config.json as an ordered map. */
-    @SuppressWarnings("unchecked")
-    public static Map<String, Object> readConfig(Path dir) {
-        return CheckpointConfig.read(dir);
-    }
-
     /** The {@code shrink4j} block of a config map, created (format_version 1) when absent. */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> shrink4jBlock(Map<String, Object> config) {
@@ -101,7 +95,7 @@ public final class PrunedCheckpoint {
             widths.add((long) layer.intermediateSize());
         }
         copyRest(model, out, consumed);
-        Map<String, Object> config = readConfig(model.weights().directory());
+        Map<String, Object> config = CheckpointConfig.read(model.weights().directory());
         config.put("num_hidden_layers", (long) blocks.length);
         boolean uniform = widths.stream().distinct().count() <= 1;
         if (!widths.isEmpty()) {
@@ -114,7 +108,7 @@ public final class PrunedCheckpoint {
             config.put("intermediate_size", widths.stream().max(Long::compare).orElse(0L));
         }
         sh.put("provenance", provenance);
-        out.writeFile("config.json", dev.shrink4j.model.CheckpointConfig.toJson(config));
+        out.writeFile("config.json", CheckpointConfig.toJson(config));
     }
 
     private static Tensor vector(Arena arena, float[] v, DType dtype) {

@@ -117,7 +117,7 @@ public final class PrunedWeightsWriter implements LayerwisePruner.Sink {
      */
     public void finish(Map<String, Object> provenance) {
         PrunedCheckpoint.copyRest(model, writer, written);
-        Map<String, Object> config = PrunedCheckpoint.readConfig(model.weights().directory());
+        Map<String, Object> config = CheckpointConfig.read(model.weights().directory());
         Map<String, Object> sh = PrunedCheckpoint.shrink4jBlock(config);
         if (!descriptors.isEmpty()) {
             @SuppressWarnings("unchecked")

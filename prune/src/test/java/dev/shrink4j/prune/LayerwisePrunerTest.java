@@ -1,5 +1,6 @@
 package dev.shrink4j.prune;
 
+import dev.shrink4j.model.CheckpointConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,7 +60,7 @@ class LayerwisePrunerTest {
                     written.add(p.weightName(l));
                 }, null, arena);
                 PrunedCheckpoint.copyRest(model, w, written);
-                Map<String, Object> config = PrunedCheckpoint.readConfig(TestData.demoModel());
+                Map<String, Object> config = CheckpointConfig.read(TestData.demoModel());
                 if (!descriptors.isEmpty()) {
                     PrunedCheckpoint.shrink4jBlock(config).put("tensors", descriptors);
                 }
