@@ -122,8 +122,9 @@ class WriteFaultsTest {
     void sigintLeavesNoOutput() throws Exception {
         Path parent = Files.createDirectory(dir.resolve("int"));
         Path err = dir.resolve("err.txt");
-        // Random calibration: the output's hidden directory appears within a second of start, and GPTQ then runs for seconds.
-        Process p = ChildJvm.start(ChildJvm.command("quantize", "--method", "gptq", "--bits", "4", "--calib", "random", "--samples", "8", "--seq-len", "128",
+        // Random calibration: the output's hidden directory appears within a second of start; GuidedQuant's gradient
+        // pass and LNQ then run for seconds even on a quiet machine (GPTQ on 8 × 128 tokens could finish before the signal).
+        Process p = ChildJvm.start(ChildJvm.command("quantize", "--method", "guidedquant", "--bits", "3", "--calib", "random", "--samples", "32", "--seq-len", "256",
                 "--no-eval", "--quiet", TestData.demoModel().toString(), parent.resolve("out").toString()), err);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!hasTemp(parent) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
