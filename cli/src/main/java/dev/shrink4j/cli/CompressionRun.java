@@ -176,7 +176,7 @@ final class CompressionRun implements AutoCloseable {
         report.put("model", Report.modelInfo(in, model));
         inputLinearWeights = blockLinearWeights(model);
         if (model.isCompressed()) {
-            progress.note("note: " + in + " is already compressed: its linears are dequantized block by block and " + command + "d again");
+            progress.note("note: " + in + " is already compressed: its linears are dequantized block by block and compressed again");
             report.put("input", in + " (compressed: dequantized block by block)");
         }
         return model;
