@@ -56,14 +56,24 @@ __device__ __forceinline__ float s4j_weight(const void* b, long long idx) {
     return s4j_f16_to_f32(((const unsigned short*) b)[idx]);
 }
 
-// C(i, j) (+)= Σ_p A(i, p)·B(p, j) with A(i, p) = a[i·sai + p·sap], B(p, j) = b[p·sbp + j·sbj],
+// B(p, j) = b[p·sbp + j·sbj] for a stored F32/BF16/F16 matrix.
+template <int W>
+struct S4jStridedB {
+    const void* b;
+    long long sbp, sbj;
+    __device__ __forceinline__ bool jContiguous() const { return sbj == 1; }
+    __device__ __forceinline__ float at(int p, int j) const { return s4j_weight<W>(b, (long long) p * sbp + (long long) j * sbj); }
+};
+
+// C(i, j) (+)= Σ_p A(i, p)·B(p, j) with A(i, p) = a[i·sai + p·sap], B(p, j) from the loader (a strided
+// matrix, or a compressed weight Ŵ(j, p) decoded as its slice is loaded into shared memory),
 // C(i, j) = c[i·ldc + j]. With rowWeights, A(i, p) is scaled by rowWeights[p] (GuidedQuant's H̄ₖ);
 // with upper, only tiles and entries with j ≥ i are computed (SYRK). Block (16, 16), grid
 // (ceil(n / 64), ceil(m / 64)). Each output is one sequential sum over p, in order.
-template <int W>
+template <class B>
 __device__ void s4j_gemm_body(int m, int n, int k,
                               const float* a, long long sai, long long sap,
-                              const void* b, long long sbp, long long sbj,
+                              const B& bl,
                               const float* rowWeights, int upper,
                               float* c, long long ldc, int accumulate) {
     __shared__ float as[S4J_BK][S4J_BM + 4];  // as[p][i]: the A slice, transposed
@@ -91,9 +101,9 @@ __device__ void s4j_gemm_body(int m, int n, int k,
         }
         for (int e = tid; e < S4J_BN * S4J_BK; e += nthreads) {
             int j, p;
-            if (sbj == 1) { j = e % S4J_BN; p = e / S4J_BN; } else { j = e / S4J_BK; p = e % S4J_BK; }
+            if (bl.jContiguous()) { j = e % S4J_BN; p = e / S4J_BN; } else { j = e / S4J_BK; p = e % S4J_BK; }
             int gj = col0 + j, gp = p0 + p;
-            bs[p][j] = (gj < n && gp < k) ? s4j_weight<W>(b, (long long) gp * sbp + (long long) gj * sbj) : 0.0f;
+            bs[p][j] = (gj < n && gp < k) ? bl.at(gp, gj) : 0.0f;
         }
         __syncthreads();
         for (int p = 0; p < S4J_BK; p++) {
@@ -120,26 +130,26 @@ __device__ void s4j_gemm_body(int m, int n, int k,
 S4J_EXTERN __global__ void s4j_gemm_f32(int m, int n, int k, const float* a, long long sai, long long sap,
                                         const float* b, long long sbp, long long sbj,
                                         float* c, long long ldc, int accumulate) {
-    s4j_gemm_body<S4J_W_F32>(m, n, k, a, sai, sap, b, sbp, sbj, 0, 0, c, ldc, accumulate);
+    s4j_gemm_body(m, n, k, a, sai, sap, S4jStridedB<S4J_W_F32>{b, sbp, sbj}, 0, 0, c, ldc, accumulate);
 }
 
 S4J_EXTERN __global__ void s4j_gemm_bf16(int m, int n, int k, const float* a, long long sai, long long sap,
                                          const unsigned short* b, long long sbp, long long sbj,
                                          float* c, long long ldc, int accumulate) {
-    s4j_gemm_body<S4J_W_BF16>(m, n, k, a, sai, sap, b, sbp, sbj, 0, 0, c, ldc, accumulate);
+    s4j_gemm_body(m, n, k, a, sai, sap, S4jStridedB<S4J_W_BF16>{b, sbp, sbj}, 0, 0, c, ldc, accumulate);
 }
 
 S4J_EXTERN __global__ void s4j_gemm_f16(int m, int n, int k, const float* a, long long sai, long long sap,
                                         const unsigned short* b, long long sbp, long long sbj,
                                         float* c, long long ldc, int accumulate) {
-    s4j_gemm_body<S4J_W_F16>(m, n, k, a, sai, sap, b, sbp, sbj, 0, 0, c, ldc, accumulate);
+    s4j_gemm_body(m, n, k, a, sai, sap, S4jStridedB<S4J_W_F16>{b, sbp, sbj}, 0, 0, c, ldc, accumulate);
 }
 
 // H += Σ_t s_t·x_t·x_tᵀ on the upper triangle (j ≥ i): Xᵀ·X with X (rows, d), leading dimension ldx;
 // rowWeights (rows) or null. H (d, d), leading dimension ldh.
 S4J_EXTERN __global__ void s4j_syrk_upper(int rows, int d, const float* x, long long ldx,
                                           const float* rowWeights, float* h, long long ldh) {
-    s4j_gemm_body<S4J_W_F32>(d, d, rows, x, 1, ldx, x, ldx, 1, rowWeights, 1, h, ldh, 1);
+    s4j_gemm_body(d, d, rows, x, 1, ldx, S4jStridedB<S4J_W_F32>{x, ldx, 1}, rowWeights, 1, h, ldh, 1);
 }
 
 // Code i of a row of b-bit codes packed little-endian (docs/formats.md): bits [i·b, (i+1)·b) of the
@@ -165,55 +175,116 @@ __device__ __forceinline__ float s4j_block_sum(float* partial, float v) {
     return partial[0];
 }
 
-// y = Ŵ·x for uniform group quantization with static groups: ŵ[j, i] = s[j, g]·(q[j, i] − z[j, g]),
-// g = i / groupSize. q: codes of `bits` bits packed little-endian per row (rowBytes per row);
-// scales F32 (dOut, nGroups); zeros one byte per group (dOut, nGroups), or null for symmetric
-// (z = 2^(bits−1)). One block per row (grid.x = dOut), blockDim.x threads, a power of two ≤ 256.
-S4J_EXTERN __global__ void s4j_uniform_matvec(int dOut, int dIn, int bits, int groupSize, int nGroups,
-                                              const unsigned char* q, long long rowBytes,
-                                              const float* scales, const unsigned char* zeros,
-                                              const float* x, float* y) {
-    __shared__ float partial[256];
-    int j = blockIdx.x;
-    int t = threadIdx.x, nt = blockDim.x;
-    const unsigned char* qr = q + (long long) j * rowBytes;
-    const float* sr = scales + (long long) j * nGroups;
-    int symZero = 1 << (bits - 1);
-    float acc = 0.0f;
-    if (j < dOut) {
-        for (int i = t; i < dIn; i += nt) {
-            int g = i / groupSize;
-            int z = zeros ? (int) zeros[(long long) j * nGroups + g] : symZero;
-            acc += sr[g] * (float) (s4j_code(qr, i, bits) - z) * x[i];
-        }
+// ---------------------------------------------------------------- compressed weights Ŵ (d_out, d_in)
+// Each format is one decoder, Ŵ(j, i) as F32, used two ways: by the matvec kernels (one block per
+// row j, threads over i, a tree sum) and, as the loader B(p = i, j) of s4j_gemm_body, by the matmul
+// kernels Y = X·Ŵᵀ (X (m, d_in), Y (m, d_out)), which decode each weight once per 64 rows of X.
+
+// Uniform group quantization: Ŵ(j, i) = s[j, g]·(q[j, i] − z[j, g]) with g = gIdx[i] (GPTQ
+// act-order) or i / groupSize (static groups, ragged last group). q: `bits`-bit codes packed per row
+// (rowBytes per row); scales F32 (d_out, n_groups); zeros one byte per group (d_out, n_groups), or
+// null for symmetric (z = 2^(bits−1)); gIdx I32 (d_in) or null.
+struct S4jUniformW {
+    const unsigned char* q;
+    long long rowBytes;
+    int bits, groupSize, nGroups;
+    const float* scales;
+    const unsigned char* zeros;
+    const int* gIdx;
+    __device__ __forceinline__ bool jContiguous() const { return false; }
+    __device__ __forceinline__ float at(int i, int j) const {
+        int g = gIdx ? gIdx[i] : i / groupSize;
+        long long sg = (long long) j * nGroups + g;
+        int z = zeros ? (int) zeros[sg] : 1 << (bits - 1);
+        return scales[sg] * (float) (s4j_code(q + (long long) j * rowBytes, i, bits) - z);
     }
-    float sum = s4j_block_sum(partial, acc);
-    if (t == 0 && j < dOut) y[j] = sum;
+};
+
+// Codebook (LUT) quantization: Ŵ(j, i) = lut[j, g, q[j, i]], g = i / groupSize; lut F32 (d_out, n_groups, 2^bits).
+struct S4jLutW {
+    const unsigned char* q;
+    long long rowBytes;
+    int bits, groupSize, nGroups;
+    const float* lut;
+    __device__ __forceinline__ bool jContiguous() const { return false; }
+    __device__ __forceinline__ float at(int i, int j) const {
+        long long e = 1LL << bits;
+        return lut[((long long) j * nGroups + i / groupSize) * e + s4j_code(q + (long long) j * rowBytes, i, bits)];
+    }
+};
+
+// N:M semi-structured sparsity: row j keeps kPerRow = d_in·N/M values (F32, (d_out, kPerRow)); kept
+// value t sits in run t / N at column (t / N)·M + index(t), index ib bits packed like the codes.
+// Ŵ(j, i) sums the kept values of i's run whose index is i mod M (a run that keeps fewer than N
+// stores zeros, possibly at a repeated index).
+struct S4jNmW {
+    const float* values;
+    const unsigned char* indices;
+    long long indexRowBytes;
+    int kPerRow, n, m, ib;
+    __device__ __forceinline__ bool jContiguous() const { return false; }
+    __device__ __forceinline__ float at(int i, int j) const {
+        const float* vr = values + (long long) j * kPerRow;
+        const unsigned char* ir = indices + (long long) j * indexRowBytes;
+        int run = i / m, within = i - run * m;
+        float v = 0.0f;
+        for (int t = run * n; t < run * n + n; t++)
+            if (s4j_code(ir, t, ib) == within) v += vr[t];
+        return v;
+    }
+};
+
+// Y = X·Ŵᵀ for any decoder above: grid (ceil(d_out / 64), ceil(m / 64)), block (16, 16).
+template <class D>
+__device__ __forceinline__ void s4j_format_matmul(int m, int dOut, int dIn, const D& w, const float* x, float* y) {
+    s4j_gemm_body(m, dOut, dIn, x, dIn, 1, w, 0, 0, y, dOut, 0);
 }
 
-// y = Ŵ·x for codebook (LUT) quantization: ŵ[j, i] = lut[j, g, q[j, i]], g = i / groupSize. Codes
-// packed as for the uniform format; lut F32 (dOut, nGroups, 2^bits). One block per row, as above.
+// y = Ŵ·x, uniform format (S4jUniformW). One block per row (grid.x = d_out), blockDim.x threads, a power of two ≤ 256.
+S4J_EXTERN __global__ void s4j_uniform_matvec(int dOut, int dIn, int bits, int groupSize, int nGroups,
+                                              const unsigned char* q, long long rowBytes,
+                                              const float* scales, const unsigned char* zeros, const int* gIdx,
+                                              const float* x, float* y) {
+    __shared__ float partial[256];
+    S4jUniformW w{q, rowBytes, bits, groupSize, nGroups, scales, zeros, gIdx};
+    int j = blockIdx.x;
+    float acc = 0.0f;
+    if (j < dOut)
+        for (int i = threadIdx.x; i < dIn; i += blockDim.x) acc += w.at(i, j) * x[i];
+    float sum = s4j_block_sum(partial, acc);
+    if (threadIdx.x == 0 && j < dOut) y[j] = sum;
+}
+
+// Y = X·Ŵᵀ, uniform format.
+S4J_EXTERN __global__ void s4j_uniform_matmul(int m, int dOut, int dIn, int bits, int groupSize, int nGroups,
+                                              const unsigned char* q, long long rowBytes,
+                                              const float* scales, const unsigned char* zeros, const int* gIdx,
+                                              const float* x, float* y) {
+    s4j_format_matmul(m, dOut, dIn, S4jUniformW{q, rowBytes, bits, groupSize, nGroups, scales, zeros, gIdx}, x, y);
+}
+
+// y = Ŵ·x, LUT format. One block per row, as above.
 S4J_EXTERN __global__ void s4j_lut_matvec(int dOut, int dIn, int bits, int groupSize, int nGroups,
                                           const unsigned char* q, long long rowBytes,
                                           const float* lut, const float* x, float* y) {
     __shared__ float partial[256];
+    S4jLutW w{q, rowBytes, bits, groupSize, nGroups, lut};
     int j = blockIdx.x;
-    int t = threadIdx.x, nt = blockDim.x;
-    const unsigned char* qr = q + (long long) j * rowBytes;
-    const float* lr = lut + (long long) j * nGroups * (1 << bits);
     float acc = 0.0f;
-    if (j < dOut) {
-        for (int i = t; i < dIn; i += nt) {
-            acc += lr[(i / groupSize) * (1 << bits) + s4j_code(qr, i, bits)] * x[i];
-        }
-    }
+    if (j < dOut)
+        for (int i = threadIdx.x; i < dIn; i += blockDim.x) acc += w.at(i, j) * x[i];
     float sum = s4j_block_sum(partial, acc);
-    if (t == 0 && j < dOut) y[j] = sum;
+    if (threadIdx.x == 0 && j < dOut) y[j] = sum;
 }
 
-// y = Ŵ·x for N:M semi-structured sparsity: row j keeps k = dIn·N/M values (F32, (dOut, k)); kept
-// value t sits in run t / N at the position given by its ib-bit index (packed like the codes above),
-// i.e. column (t / N)·M + index. One block per row, as above.
+// Y = X·Ŵᵀ, LUT format.
+S4J_EXTERN __global__ void s4j_lut_matmul(int m, int dOut, int dIn, int bits, int groupSize, int nGroups,
+                                          const unsigned char* q, long long rowBytes,
+                                          const float* lut, const float* x, float* y) {
+    s4j_format_matmul(m, dOut, dIn, S4jLutW{q, rowBytes, bits, groupSize, nGroups, lut}, x, y);
+}
+
+// y = Ŵ·x, N:M format: threads over the kept values only (k = d_in·N/M of them). One block per row.
 S4J_EXTERN __global__ void s4j_nm_matvec(int dOut, int k, int n, int m, int ib,
                                          const float* values, const unsigned char* indices, long long indexRowBytes,
                                          const float* x, float* y) {
@@ -230,4 +301,29 @@ S4J_EXTERN __global__ void s4j_nm_matvec(int dOut, int k, int n, int m, int ib,
     }
     float sum = s4j_block_sum(partial, acc);
     if (t0 == 0 && j < dOut) y[j] = sum;
+}
+
+// Y = X·Ŵᵀ, N:M format (rows: m of X; nmN:nmM the pattern).
+S4J_EXTERN __global__ void s4j_nm_matmul(int rows, int dOut, int dIn, int k, int n, int m, int ib,
+                                         const float* values, const unsigned char* indices, long long indexRowBytes,
+                                         const float* x, float* y) {
+    s4j_format_matmul(rows, dOut, dIn, S4jNmW{values, indices, indexRowBytes, k, n, m, ib}, x, y);
+}
+
+// Y(r, j) += Σ_p S(j, p)·X(r, p) for a CSR matrix S (d_out, d_in): rowptr I32 (d_out + 1), cols I32
+// (nnz), values F32 (nnz). X (m, d_in), Y (m, d_out); m = 1 is the matvec. One block per row j of S
+// (grid.x = d_out), threads over its non-zeros; grid.y blocks stride over the rows r of X.
+S4J_EXTERN __global__ void s4j_csr_matmul_add(int m, int dOut, int dIn, const int* rowptr, const int* cols,
+                                              const float* values, const float* x, float* y) {
+    __shared__ float partial[256];
+    int j = blockIdx.x;
+    int p0 = j < dOut ? rowptr[j] : 0, p1 = j < dOut ? rowptr[j + 1] : 0;
+    for (int r = blockIdx.y; r < m; r += gridDim.y) {
+        const float* xr = x + (long long) r * dIn;
+        float acc = 0.0f;
+        for (int p = p0 + threadIdx.x; p < p1; p += blockDim.x) acc += values[p] * xr[cols[p]];
+        float sum = s4j_block_sum(partial, acc);
+        if (threadIdx.x == 0 && j < dOut) y[(long long) r * dOut + j] += sum;
+        __syncthreads();  // partial[0] is read before the next row's sums overwrite it
+    }
 }

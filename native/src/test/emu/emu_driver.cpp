@@ -1,8 +1,10 @@
 // The CPU stand-in for libcuda.so.1: exports the driver entry points dev.shrink4j.cuda.CudaDriver
 // binds (same names, same signatures, CUresult codes), runs the kernels of shrink4j_kernels.cu
-// compiled by g++ with cuda_emu.h, and reports one device. Selected with
-// -Dshrink4j.cuda.driver=/path/to/libshrink4j-cudaemu.so. Device memory is host memory; streams are
-// synchronous. Not a performance model.
+// compiled by g++ with cuda_emu.h, and reports one device, or SHRINK4J_EMU_DEVICES (1..8) identical
+// ones (to test device selection). Selected with -Dshrink4j.cuda.driver=/path/to/libshrink4j-cudaemu.so.
+// Device memory is host memory, shared by the devices; streams are synchronous. Not a performance model.
+// SHRINK4J_EMU_TRACE=FILE appends every kernel launched to FILE, one line each, "name cuda:N" with N
+// the device whose context is current (so a test can see which work reached which "device").
 #include "cuda_emu.h"
 #include "shrink4j_kernels.cu"
 
@@ -46,8 +48,10 @@ const ErrorName ERRORS[] = {
 
 std::mutex lock;          // one launch or copy at a time: the fibers and dims are process-wide
 bool initialized = false;
-int contextToken = 1;     // the one primary context
-int currentContext = 0;
+const int MAX_DEVICES = 8;
+int contextTokens[MAX_DEVICES];  // device d's primary context is &contextTokens[d]
+int currentContext = -1;         // the device whose context is current, -1 for none
+int deviceCount = 1;
 std::set<uintptr_t> allocations;
 std::set<uintptr_t> registered;
 const uint64_t DEVICE_MEMORY = 1ull << 30;
@@ -137,15 +141,19 @@ const Kernel KERNELS[] = {
     S4J_KERNEL(s4j_gemm_f16),
     S4J_KERNEL(s4j_syrk_upper),
     S4J_KERNEL(s4j_uniform_matvec),
+    S4J_KERNEL(s4j_uniform_matmul),
     S4J_KERNEL(s4j_lut_matvec),
+    S4J_KERNEL(s4j_lut_matmul),
     S4J_KERNEL(s4j_nm_matvec),
+    S4J_KERNEL(s4j_nm_matmul),
+    S4J_KERNEL(s4j_csr_matmul_add),
 };
 
 struct Module { std::set<std::string> entries; };
 
 int requireContext() {
     if (!initialized) return NOT_INITIALIZED;
-    if (currentContext != contextToken) return INVALID_CONTEXT;
+    if (currentContext < 0) return INVALID_CONTEXT;
     return OK;
 }
 
@@ -159,6 +167,9 @@ typedef unsigned long long CUdeviceptr;
 
 CUresult cuInit(unsigned int flags) {
     if (flags != 0) return INVALID_VALUE;
+    const char* n = getenv("SHRINK4J_EMU_DEVICES");
+    deviceCount = n ? atoi(n) : 1;
+    if (deviceCount < 1 || deviceCount > MAX_DEVICES) deviceCount = 1;
     initialized = true;
     return OK;
 }
@@ -171,25 +182,27 @@ CUresult cuDriverGetVersion(int* v) {
 
 CUresult cuDeviceGetCount(int* n) {
     if (!initialized) return NOT_INITIALIZED;
-    *n = 1;
+    *n = deviceCount;
     return OK;
 }
 
 CUresult cuDeviceGet(CUdevice* d, int ordinal) {
     if (!initialized) return NOT_INITIALIZED;
-    if (ordinal != 0) return INVALID_DEVICE;
-    *d = 0;
+    if (ordinal < 0 || ordinal >= deviceCount) return INVALID_DEVICE;
+    *d = ordinal;
     return OK;
 }
 
+static bool validDevice(CUdevice d) { return d >= 0 && d < deviceCount; }
+
 CUresult cuDeviceGetName(char* name, int len, CUdevice d) {
-    if (d != 0) return INVALID_DEVICE;
+    if (!validDevice(d)) return INVALID_DEVICE;
     snprintf(name, len, "%s", "shrink4j CUDA emulation (CPU stand-in)");
     return OK;
 }
 
 CUresult cuDeviceGetAttribute(int* v, int attribute, CUdevice d) {
-    if (d != 0) return INVALID_DEVICE;
+    if (!validDevice(d)) return INVALID_DEVICE;
     switch (attribute) {
         case 75: *v = 9; return OK;    // COMPUTE_CAPABILITY_MAJOR
         case 76: *v = 0; return OK;    // COMPUTE_CAPABILITY_MINOR
@@ -202,26 +215,27 @@ CUresult cuDeviceGetAttribute(int* v, int attribute, CUdevice d) {
 }
 
 CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice d) {
-    if (d != 0) return INVALID_DEVICE;
+    if (!validDevice(d)) return INVALID_DEVICE;
     *bytes = DEVICE_MEMORY;
     return OK;
 }
 
 CUresult cuDevicePrimaryCtxRetain(void** ctx, CUdevice d) {
     if (!initialized) return NOT_INITIALIZED;
-    if (d != 0) return INVALID_DEVICE;
-    *ctx = &contextToken;
+    if (!validDevice(d)) return INVALID_DEVICE;
+    *ctx = &contextTokens[d];
     return OK;
 }
 
 CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) {
-    return d == 0 ? OK : INVALID_DEVICE;
+    return validDevice(d) ? OK : INVALID_DEVICE;
 }
 
 CUresult cuCtxSetCurrent(void* ctx) {
     if (!initialized) return NOT_INITIALIZED;
-    if (ctx != nullptr && ctx != &contextToken) return INVALID_CONTEXT;
-    currentContext = ctx ? contextToken : 0;
+    int* c = (int*) ctx;
+    if (c != nullptr && (c < contextTokens || c >= contextTokens + deviceCount)) return INVALID_CONTEXT;
+    currentContext = c ? (int) (c - contextTokens) : -1;
     return OK;
 }
 
@@ -344,6 +358,13 @@ CUresult cuLaunchKernel(void* f, unsigned int gx, unsigned int gy, unsigned int 
     blockDim = {bx, by, bz};
     blockBody = k->run;
     blockParams = params;
+    if (const char* trace = getenv("SHRINK4J_EMU_TRACE")) {
+        static FILE* traceFile = fopen(trace, "a");
+        if (traceFile) {
+            fprintf(traceFile, "%s cuda:%d\n", k->name, currentContext);
+            fflush(traceFile);
+        }
+    }
     for (unsigned int z = 0; z < gz; z++) {
         for (unsigned int y = 0; y < gy; y++) {
             for (unsigned int x = 0; x < gx; x++) {

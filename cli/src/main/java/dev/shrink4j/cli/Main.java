@@ -54,14 +54,12 @@ public final class Main {
             printHelp(command, options, out);
             return 0;
         }
-        dev.shrink4j.tensors.kernels.Kernels previousKernels = null;
-        boolean deviceSelected = false;
+        Device.Previous previousKernels = null;
         try {
             CommandLine cl = parser().parse(options, rest);
             if (command.computes()) {
-                // Before anything loads Kernels.get() into a static field: --device decides what it returns.
-                previousKernels = Device.select(new Args(cl).choice(Device.OPTION, "auto", Device.CHOICES));
-                deviceSelected = true;
+                // --device decides what Kernels.get() and FormatKernels.get() return for this command.
+                previousKernels = Device.select(Device.parse(new Args(cl)));
             }
             // Load the kernels and their threads now, so a bad -Dshrink4j.* setting is refused up front
             // by every command, not only by those that happen to reach a parallel kernel.
@@ -96,7 +94,7 @@ public final class Main {
             if (debug) e.printStackTrace(err);
             return 1;
         } finally {
-            if (deviceSelected) dev.shrink4j.tensors.kernels.KernelsProvider.use(previousKernels);
+            if (previousKernels != null) Device.restore(previousKernels);
         }
     }
 

@@ -10,9 +10,25 @@ import dev.shrink4j.tensors.kernels.Kernels;
  * forces it). Weights stay in their stored dtype (F32/F16/BF16); the kernels widen them panel by panel.
  */
 final class Gemm {
-    private static final Kernels K = Kernels.get();
-    /** For work already split across the pool (per head, per row chunk): no nested fan-out. */
-    private static final Kernels K1 = K.withThreads(1);
+    /**
+     * Kernels.get() and its one-thread copy, for work already split across the pool (per head, per row
+     * chunk: no nested fan-out). Read per call, not kept from class load, so the CLI's {@code --device}
+     * (KernelsProvider.use) reaches the model in every command of a JVM; the copy is remade when the
+     * choice changes (a race makes it twice, harmlessly).
+     */
+    private record Choice(Kernels k, Kernels k1) {}
+
+    private static volatile Choice choice;
+
+    private static Choice choice() {
+        Kernels k = Kernels.get();
+        Choice c = choice;
+        if (c == null || c.k() != k) {
+            c = new Choice(k, k.withThreads(1));
+            choice = c;
+        }
+        return c;
+    }
 
     private Gemm() {}
 
@@ -20,11 +36,12 @@ final class Gemm {
     private static final long PARALLEL_MIN_WORK = 1L << 17;
 
     static Kernels kernels() {
-        return K;
+        return choice().k();
     }
 
     private static Kernels forWork(long madds) {
-        return madds < PARALLEL_MIN_WORK ? K1 : K;
+        Choice c = choice();
+        return madds < PARALLEL_MIN_WORK ? c.k1() : c.k();
     }
 
     /** Runs {@code body(i)} for i in [0, n) on the shared pool. */
@@ -67,18 +84,18 @@ final class Gemm {
     /** Single-threaded C = A·Bᵀ with offsets and leading dimensions (inside per-head tasks). */
     static void abt1(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
                      boolean accumulate) {
-        K1.gemmABt(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        choice().k1().gemmABt(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
     }
 
     /** Single-threaded C = A·B. */
     static void ab1(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
                     boolean accumulate) {
-        K1.gemmAB(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        choice().k1().gemmAB(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
     }
 
     /** Single-threaded C = Aᵀ·B. */
     static void atb1(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
                      boolean accumulate) {
-        K1.gemmAtB(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        choice().k1().gemmAtB(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
     }
 }

@@ -1,7 +1,9 @@
 package dev.shrink4j.cuda;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Finds CUDA once per JVM. Absence is normal: {@link #probe()} answers {@link Absent} with one line
@@ -33,28 +35,46 @@ public final class Cuda {
 
     private static final class Holder {
         static final Probe PROBE = probe(System.getProperty(DRIVER_PROPERTY, DEFAULT_DRIVER));
-        static final Object DEVICE = openDefault();
     }
+
+    /** Opened devices by ordinal: a CudaDevice, or the one-line reason it cannot be used. */
+    private static final Map<Integer, Object> DEVICES = new HashMap<>();
 
     /** The probe of the configured driver, done once. */
     public static Probe probe() {
         return Holder.PROBE;
     }
 
-    /**
-     * The configured driver's device 0, opened once (context, module, stream).
-     *
-     * @throws CudaUnavailableException with the reason when there is none
-     */
+    /** The configured driver's device 0; see {@link #device(int)}. */
     public static CudaDevice device() {
-        if (Holder.DEVICE instanceof CudaDevice d) return d;
-        throw new CudaUnavailableException((String) Holder.DEVICE);
+        return device(0);
     }
 
-    private static Object openDefault() {
+    /**
+     * The configured driver's device {@code ordinal}, opened once per JVM (context, module, stream); a
+     * failed open is remembered too, so every caller gets the same reason.
+     *
+     * @throws CudaUnavailableException with the reason when there is no such usable device, e.g.
+     *     {@code cuda:2: no such device (the driver sees 1: cuda:0)}
+     */
+    public static CudaDevice device(int ordinal) {
+        Object d;
+        synchronized (DEVICES) {
+            d = DEVICES.computeIfAbsent(ordinal, Cuda::open);
+        }
+        if (d instanceof CudaDevice dev) return dev;
+        throw new CudaUnavailableException((String) d);
+    }
+
+    private static Object open(int ordinal) {
         if (probe() instanceof Absent a) return a.reason();
+        int n = ((Found) probe()).devices().size();
+        if (ordinal < 0 || ordinal >= n) {
+            return "device " + ordinal + " does not exist (the driver sees " + n + ": "
+                    + (n == 1 ? "cuda:0" : "cuda:0 to cuda:" + (n - 1)) + ")";
+        }
         try {
-            return CudaDevice.open(System.getProperty(DRIVER_PROPERTY, DEFAULT_DRIVER), 0);
+            return CudaDevice.open(System.getProperty(DRIVER_PROPERTY, DEFAULT_DRIVER), ordinal);
         } catch (CudaUnavailableException e) {
             return e.getMessage();
         }

@@ -16,7 +16,9 @@ import java.util.Map;
  */
 public final class CudaDevice implements AutoCloseable {
     /** The kernels the PTX must define (dev/shrink4j/cuda/shrink4j_kernels.sm_XX.ptx). */
-    static final String[] KERNELS = {"s4j_gemm_f32", "s4j_gemm_bf16", "s4j_gemm_f16", "s4j_syrk_upper", "s4j_uniform_matvec", "s4j_lut_matvec", "s4j_nm_matvec"};
+    static final String[] KERNELS = {"s4j_gemm_f32", "s4j_gemm_bf16", "s4j_gemm_f16", "s4j_syrk_upper",
+        "s4j_uniform_matvec", "s4j_uniform_matmul", "s4j_lut_matvec", "s4j_lut_matmul", "s4j_nm_matvec", "s4j_nm_matmul",
+        "s4j_csr_matmul_add"};
     private static final int CUDA_ERROR_INVALID_PTX = 218;
     private static final int CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222;
     private static final int CUDA_ERROR_NO_BINARY_FOR_GPU = 209;

@@ -32,9 +32,14 @@ public final class CudaKernels implements Kernels {
     private final CudaDevice device;
     private final long minWork;
 
-    /** The configured device ({@link Cuda#device()}) over {@code cpu}; throws {@link CudaUnavailableException} without one. */
+    /** The configured driver's device 0 ({@link Cuda#device()}) over {@code cpu}; throws {@link CudaUnavailableException} without one. */
     public CudaKernels(Kernels cpu) {
-        this(cpu, Cuda.device(), Long.getLong(MIN_WORK_PROPERTY, 1L << 24));
+        this(cpu, 0);
+    }
+
+    /** The configured driver's device {@code ordinal} over {@code cpu}; throws {@link CudaUnavailableException} without one. */
+    public CudaKernels(Kernels cpu, int ordinal) {
+        this(cpu, Cuda.device(ordinal), Long.getLong(MIN_WORK_PROPERTY, 1L << 24));
     }
 
     public CudaKernels(Kernels cpu, CudaDevice device, long minWork) {

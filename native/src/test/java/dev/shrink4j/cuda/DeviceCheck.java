@@ -64,7 +64,7 @@ public final class DeviceCheck {
     /** The same weight over read-only views, as a mapped checkpoint gives it: it stays resident on the device. */
     static UniformQuantized readOnly(UniformQuantized w) {
         return new UniformQuantized(w.dOut(), w.dIn(), w.width(), w.groupSize(), w.symmetric(),
-                ro(w.qweight()), ro(w.scales()), w.zeros() == null ? null : ro(w.zeros()), null);
+                ro(w.qweight()), ro(w.scales()), w.zeros() == null ? null : ro(w.zeros()), w.gIdx() == null ? null : ro(w.gIdx()));
     }
 
     static Tensor ro(Tensor t) {

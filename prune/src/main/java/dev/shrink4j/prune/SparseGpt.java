@@ -18,7 +18,6 @@ public final class SparseGpt {
     public static final int BLOCK_SIZE = 128;
     /** Rows per parallel task of the in-block sweep. */
     private static final int TILE_ROWS = 32;
-    private static final Kernels KERNELS = Kernels.get();
 
     private SparseGpt() {}
 
@@ -78,7 +77,7 @@ public final class SparseGpt {
                         ut[k * b + c] = u[urow + k];
                     }
                 }
-                KERNELS.gemmABt(dOut, rest, b, negErr, 0, b, ut, 0, b, w, i2, dIn, true);
+                Kernels.get().gemmABt(dOut, rest, b, negErr, 0, b, ut, 0, b, w, i2, dIn, true);
             }
         }
         return mask;

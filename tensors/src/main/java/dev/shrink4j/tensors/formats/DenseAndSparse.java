@@ -48,15 +48,7 @@ public record DenseAndSparse(CompressedWeight base, CsrSparse sparse) implements
 
     @Override public void matmul(float[] x, int m, float[] y, FormatKernels k) {
         base.matmul(x, m, y, k);
-        int dIn = dIn(), dOut = dOut();
-        float[] xr = new float[dIn];
-        float[] yr = new float[dOut];
-        for (int r = 0; r < m; r++) {
-            System.arraycopy(x, r * dIn, xr, 0, dIn);
-            System.arraycopy(y, r * dOut, yr, 0, dOut);
-            k.csrMatvecAdd(sparse, xr, yr);
-            System.arraycopy(yr, 0, y, r * dOut, dOut);
-        }
+        k.csrMatmulAdd(sparse, x, m, y);
     }
 
     @Override public long payloadBytes() {

@@ -6,8 +6,9 @@ import java.util.Optional;
  * The kernels behind the compressed formats: a scalar reference ({@link #scalar()}) and a Vector
  * API implementation ({@code dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels}) loaded by
  * name at run time, so incubator classes are never linked when the module is absent. The system
- * property {@code shrink4j.kernels=scalar|panama} forces a choice (the same switch as the dense
- * {@code Kernels} SPI); anything else selects Panama when it loads, else scalar.
+ * property {@code shrink4j.kernels=scalar|panama|cuda[:N]} forces a choice (the same switch as the
+ * dense {@code Kernels} SPI); anything else selects Panama when it loads, else scalar. An application
+ * (the CLI's {@code --device}) may replace the choice at run time with {@link #use}.
  *
  * <p>All activations are F32 heap arrays; weights are read from their tensors' segments. Outputs
  * are Modified; {@code …Add} methods accumulate into them.
@@ -15,7 +16,7 @@ import java.util.Optional;
 public interface FormatKernels {
     String PANAMA_CLASS = "dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels";
 
-    /** "scalar" or "panama". */
+    /** "scalar", "panama" or "cuda". */
     String name();
 
     /** y = W·x. W (d_out, d_in) F32/F16/BF16; x (d_in); y (d_out). */
@@ -39,12 +40,64 @@ public interface FormatKernels {
     /** y += S·x for a CSR matrix S. */
     void csrMatvecAdd(CsrSparse s, float[] x, float[] y);
 
+    /** Y += X·Sᵀ for a CSR matrix S. X (m, d_in); Y (m, d_out). By default one {@link #csrMatvecAdd} per row of X. */
+    default void csrMatmulAdd(CsrSparse s, float[] x, int m, float[] y) {
+        int dIn = s.dIn(), dOut = s.dOut();
+        float[] xr = new float[dIn];
+        float[] yr = new float[dOut];
+        for (int r = 0; r < m; r++) {
+            System.arraycopy(x, r * dIn, xr, 0, dIn);
+            System.arraycopy(y, r * dOut, yr, 0, dOut);
+            csrMatvecAdd(s, xr, yr);
+            System.arraycopy(yr, 0, y, r * dOut, dOut);
+        }
+    }
+
     /** y = Ŵ·x for N:M semi-structured sparsity. */
     void nmMatvec(NmSparse w, float[] x, float[] y);
 
-    /** The kernels chosen once for this JVM. */
+    /** Y = X·Ŵᵀ for N:M semi-structured sparsity. X (m, d_in); Y (m, d_out). By default one {@link #nmMatvec} per row of X. */
+    default void nmMatmul(NmSparse w, float[] x, int m, float[] y) {
+        int dIn = w.dIn(), dOut = w.dOut();
+        float[] xr = new float[dIn];
+        float[] yr = new float[dOut];
+        for (int r = 0; r < m; r++) {
+            System.arraycopy(x, r * dIn, xr, 0, dIn);
+            nmMatvec(w, xr, yr);
+            System.arraycopy(yr, 0, y, r * dOut, dOut);
+        }
+    }
+
+    /**
+     * The kernels in use: the one {@link #use} installed, else the one the property chose for this JVM
+     * (chosen on first use). Read it per call, not into a static field, so a later {@link #use} is seen.
+     */
     static FormatKernels get() {
-        return FormatKernelsChoice.INSTANCE;
+        return FormatKernelsChoice.get();
+    }
+
+    /**
+     * Makes {@link #get()} return {@code k} from now on ({@code null}: the property's choice again) and
+     * returns the previous override (null when there was none), so a caller can restore it. Visible to
+     * every thread at once (a volatile write); calls already running finish on the kernels they started with.
+     */
+    static FormatKernels use(FormatKernels k) {
+        return FormatKernelsChoice.use(k);
+    }
+
+    /** The CPU kernels: scalar when {@code -Dshrink4j.kernels=scalar}, else Panama when it loads, else scalar. */
+    static FormatKernels cpu() {
+        return FormatKernelsChoice.cpu();
+    }
+
+    /**
+     * The CUDA kernels of device {@code ordinal} over {@code cpu}, loaded by name ({@code
+     * dev.shrink4j.cuda.CudaFormatKernels}, module native).
+     *
+     * @throws UnsupportedOperationException with one line saying why they cannot be used
+     */
+    static FormatKernels cuda(FormatKernels cpu, int ordinal) {
+        return FormatKernelsChoice.cuda(cpu, ordinal);
     }
 
     /** The scalar reference. */

@@ -3,13 +3,33 @@ package dev.shrink4j.tensors.formats;
 import java.util.Locale;
 import java.util.Optional;
 
-/** Chooses the {@link FormatKernels} once per JVM (Lucene's VectorizationProvider pattern). */
+/**
+ * Chooses the {@link FormatKernels} (Lucene's VectorizationProvider pattern): the property's choice is
+ * made once, on first use (a holder class, so {@link #use} alone never triggers it); an override set by
+ * {@link #use} takes precedence, read from a volatile field on every call.
+ */
 final class FormatKernelsChoice {
     static final Optional<FormatKernels> PANAMA = loadPanama();
     static final String CUDA_CLASS = "dev.shrink4j.cuda.CudaFormatKernels";
-    static final FormatKernels INSTANCE = choose();
+
+    private static volatile FormatKernels override;
 
     private FormatKernelsChoice() {}
+
+    private static final class Holder {
+        static final FormatKernels INSTANCE = choose();
+    }
+
+    static FormatKernels get() {
+        FormatKernels o = override;
+        return o != null ? o : Holder.INSTANCE;
+    }
+
+    static FormatKernels use(FormatKernels k) {
+        FormatKernels previous = override;
+        override = k;
+        return previous;
+    }
 
     private static Optional<FormatKernels> loadPanama() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
@@ -23,19 +43,39 @@ final class FormatKernelsChoice {
         }
     }
 
+    static FormatKernels cpu() {
+        String p = System.getProperty("shrink4j.kernels", "").trim().toLowerCase(Locale.ROOT);
+        return p.equals("scalar") ? ScalarFormatKernels.INSTANCE : PANAMA.orElse(ScalarFormatKernels.INSTANCE);
+    }
+
+    static FormatKernels cuda(FormatKernels cpu, int ordinal) {
+        Class<?> c;
+        try {
+            c = Class.forName(CUDA_CLASS);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new UnsupportedOperationException("the native module (shrink4j-native) is not on the class path");
+        }
+        try {
+            return (FormatKernels) c.getConstructor(FormatKernels.class, int.class).newInstance(cpu, ordinal);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw new UnsupportedOperationException(e.getCause().getMessage(), e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot load " + CUDA_CLASS, e);
+        }
+    }
+
     private static FormatKernels choose() {
-        String p = System.getProperty("shrink4j.kernels", "").toLowerCase(Locale.ROOT);
+        String p = System.getProperty("shrink4j.kernels", "").trim().toLowerCase(Locale.ROOT);
         if (p.equals("scalar")) {
             return ScalarFormatKernels.INSTANCE;
         }
-        if (p.equals("cuda")) {
-            // dev.shrink4j.cuda.CudaFormatKernels (module native), loaded by name; Kernels refuses a forced
-            // cuda without a device first, so failing here only means the class is not on the class path.
+        if (p.equals("cuda") || p.startsWith("cuda:")) {
+            // Kernels refuses a forced cuda without a device, or a bad index, first (KernelsProvider), so
+            // failing here means the class is not on the class path or the device went away.
             try {
-                Class<?> c = Class.forName(CUDA_CLASS);
-                return (FormatKernels) c.getConstructor(FormatKernels.class).newInstance(PANAMA.orElse(ScalarFormatKernels.INSTANCE));
-            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                throw new IllegalStateException("shrink4j.kernels=cuda but " + CUDA_CLASS + " cannot be used: " + e);
+                return cuda(cpu(), dev.shrink4j.tensors.kernels.KernelsProvider.cudaOrdinal(p));
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                throw new IllegalStateException("shrink4j.kernels=" + p + " but " + CUDA_CLASS + " cannot be used: " + e.getMessage());
             }
         }
         if (p.equals("panama") && PANAMA.isEmpty()) {

@@ -142,13 +142,7 @@ public record NmSparse(int dOut, int dIn, int n, int m, Tensor values, Tensor in
     }
 
     @Override public void matmul(float[] x, int rows, float[] y, FormatKernels k) {
-        float[] xr = new float[dIn];
-        float[] yr = new float[dOut];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(x, r * dIn, xr, 0, dIn);
-            k.nmMatvec(this, xr, yr);
-            System.arraycopy(yr, 0, y, r * dOut, dOut);
-        }
+        k.nmMatmul(this, x, rows, y);
     }
 
     @Override public long payloadBytes() {

@@ -9,8 +9,9 @@ import java.util.logging.Logger;
 /**
  * Chooses the {@link Kernels} implementation once per JVM, Lucene-style: the Panama class is loaded
  * by name only after checking that {@code jdk.incubator.vector} is in the boot layer, so incubator
- * classes are never linked when the module is absent. {@code -Dshrink4j.kernels=scalar|panama|cuda}
- * forces a choice (forcing panama without the module, or cuda without a usable device, is an error).
+ * classes are never linked when the module is absent. {@code -Dshrink4j.kernels=scalar|panama|cuda|cuda:N}
+ * forces a choice (forcing panama without the module, or cuda without a usable device N, default 0, is
+ * an error).
  * The CUDA implementation ({@code dev.shrink4j.cuda.CudaKernels}, module {@code native}) is loaded by
  * name too, so this module never links it; it wraps the CPU choice and sends only large products to
  * the device. An application (the CLI's {@code --device}) may replace the choice with {@link #use}.
@@ -66,6 +67,11 @@ public final class KernelsProvider {
      *     path, no driver, no device, a driver too old for the PTX)
      */
     public static Kernels cuda(Kernels cpu) {
+        return cuda(cpu, 0);
+    }
+
+    /** As {@link #cuda(Kernels)} on device {@code ordinal} (the driver's numbering, as {@code shrink4j devices} lists it). */
+    public static Kernels cuda(Kernels cpu, int ordinal) {
         Class<?> cls;
         try {
             cls = Class.forName(CUDA_CLASS);
@@ -73,12 +79,24 @@ public final class KernelsProvider {
             throw new UnsupportedOperationException("the native module (shrink4j-native) is not on the class path");
         }
         try {
-            return (Kernels) cls.getConstructor(Kernels.class).newInstance(cpu);
+            return (Kernels) cls.getConstructor(Kernels.class, int.class).newInstance(cpu, ordinal);
         } catch (java.lang.reflect.InvocationTargetException e) {
             throw new UnsupportedOperationException(e.getCause().getMessage(), e.getCause());
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot load " + CUDA_CLASS, e);
         }
+    }
+
+    /**
+     * The device index a device name selects: {@code cuda} → 0, {@code cuda:N} → N.
+     *
+     * @throws IllegalArgumentException for anything else ({@code cuda:x}, {@code cuda:-1}, {@code cuda:})
+     */
+    public static int cudaOrdinal(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        if (n.equals("cuda")) return 0;
+        if (n.startsWith("cuda:") && n.substring(5).matches("\\d{1,9}")) return Integer.parseInt(n.substring(5));
+        throw new IllegalArgumentException(name.trim() + ": expected cuda or cuda:N, N a device index (0, 1, …; see shrink4j devices)");
     }
 
     /** The scalar reference. */
@@ -108,7 +126,21 @@ public final class KernelsProvider {
     }
 
     static Kernels choose(String forced) {
-        switch (forced.trim().toLowerCase(Locale.ROOT)) {
+        String f = forced.trim().toLowerCase(Locale.ROOT);
+        if (f.startsWith("cuda:")) {
+            int ordinal;
+            try {
+                ordinal = cudaOrdinal(f);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + e.getMessage());
+            }
+            try {
+                return cuda(choose(""), ordinal);
+            } catch (UnsupportedOperationException e) {
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + f + ": " + e.getMessage());
+            }
+        }
+        switch (f) {
             case "scalar":
                 return scalar();
             case "panama":
@@ -126,7 +158,7 @@ public final class KernelsProvider {
                 LOG.fine("jdk.incubator.vector not in the boot layer; using scalar kernels (add --add-modules jdk.incubator.vector)");
                 return scalar();
             default:
-                throw new IllegalArgumentException("-D" + PROPERTY + "=" + forced + ": expected scalar, panama or cuda");
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + forced + ": expected scalar, panama, cuda or cuda:N");
         }
     }
 }

@@ -11,13 +11,12 @@ import dev.shrink4j.tensors.kernels.Kernels;
 public final class Dgemm {
     /** At or below this many multiply-adds a plain loop beats packing. */
     private static final long SMALL = 16L * 16 * 16;
-    private static final Kernels KERNELS = Kernels.get();
 
     private Dgemm() {}
 
     /** The kernels in use (for logs and benchmark labels). */
     public static Kernels kernels() {
-        return KERNELS;
+        return Kernels.get();  // per call: KernelsProvider.use may change it (the CLI's --device)
     }
 
     /**
@@ -39,11 +38,11 @@ public final class Dgemm {
         if (k <= 0 || alpha == 0.0 || (long) m * n * k <= SMALL || (transA && transB)) {
             naive(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else if (!transA && !transB) {
-            KERNELS.dgemmAB(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            Kernels.get().dgemmAB(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else if (!transA) {
-            KERNELS.dgemmABt(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            Kernels.get().dgemmABt(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else {
-            KERNELS.dgemmAtB(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            Kernels.get().dgemmAtB(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         }
     }
 
