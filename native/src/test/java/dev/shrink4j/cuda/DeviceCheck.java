@@ -59,6 +59,23 @@ public final class DeviceCheck {
             row("cuda-matvec-int4-g128-16384-vs-memory-bandwidth", gpuMv, memPeak, "GB/s");
             row("cuda-matvec-int4-g128-16384-vs-cpu", gpuMv, cpuMv, "GB/s");
         }
+
+        // Prefill: Y (512, 8192) = X (512, 8192)·Ŵᵀ, Ŵ int4 g128 with zero points, resident (read-only).
+        int mm = 512, dm = 8192;
+        try (Arena arena = Arena.ofShared()) {
+            UniformQuantized w = readOnly(UniformQuantized.rtn(arena, randoms(rnd, dm * dm), dm, dm, 4, gs, false));
+            FormatKernels fcpu = FormatKernels.panama().orElse(FormatKernels.scalar());
+            FormatKernels fgpu = new CudaFormatKernels(fcpu, dev, 0);
+            float[] x = randoms(rnd, mm * dm), yg = new float[mm * dm], yc = new float[mm * dm];
+            double mmFlops = 2.0 * mm * dm * dm;
+            double gpuMm = mmFlops / median(5, () -> fgpu.uniformMatmul(w, x, mm, yg)) / 1e9;
+            double cpuMm = mmFlops / median(1, () -> fcpu.uniformMatmul(w, x, mm, yc)) / 1e9;
+            for (int i = 0; i < yc.length; i++) {
+                if (Math.abs(yg[i] - yc[i]) > 1e-3 * (1 + Math.abs(yc[i]))) throw new AssertionError("int4 matmul output " + i + ": " + yg[i] + " vs " + yc[i]);
+            }
+            row("cuda-matmul-int4-g128-512x8192-vs-cpu", gpuMm, cpuMm, "GF/s");
+            row("cuda-matmul-int4-g128-512x8192-vs-fp32-peak", gpuMm, fp32Peak, "GF/s");
+        }
     }
 
     /** The same weight over read-only views, as a mapped checkpoint gives it: it stays resident on the device. */
