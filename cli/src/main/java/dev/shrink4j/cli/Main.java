@@ -57,6 +57,8 @@ public final class Main {
         Device.Previous previousKernels = null;
         try {
             CommandLine cl = parser().parse(options, rest);
+            // The kernels' threads first: a bad -Dshrink4j.threads/poll.micros is refused here, before --device loads kernels.
+            dev.shrink4j.tensors.Parallel.threads();
             if (command.computes()) {
                 // --device decides what Kernels.get() and FormatKernels.get() return for this command.
                 previousKernels = Device.select(Device.parse(new Args(cl)));

@@ -107,6 +107,6 @@ public interface FormatKernels {
 
     /** The Vector API kernels, if {@code jdk.incubator.vector} is present and usable on this CPU. */
     static Optional<FormatKernels> panama() {
-        return FormatKernelsChoice.PANAMA;
+        return FormatKernelsChoice.panama();
     }
 }

@@ -9,7 +9,6 @@ import java.util.Optional;
  * {@link #use} takes precedence, read from a volatile field on every call.
  */
 final class FormatKernelsChoice {
-    static final Optional<FormatKernels> PANAMA = loadPanama();
     static final String CUDA_CLASS = "dev.shrink4j.cuda.CudaFormatKernels";
 
     private static volatile FormatKernels override;
@@ -18,6 +17,15 @@ final class FormatKernelsChoice {
 
     private static final class Holder {
         static final FormatKernels INSTANCE = choose();
+    }
+
+    /** Loaded on first need, not by {@link #use}: loading it starts the kernels' threads (Parallel), which read their own settings. */
+    private static final class Panama {
+        static final Optional<FormatKernels> KERNELS = loadPanama();
+    }
+
+    static Optional<FormatKernels> panama() {
+        return Panama.KERNELS;
     }
 
     static FormatKernels get() {
@@ -45,7 +53,7 @@ final class FormatKernelsChoice {
 
     static FormatKernels cpu() {
         String p = System.getProperty("shrink4j.kernels", "").trim().toLowerCase(Locale.ROOT);
-        return p.equals("scalar") ? ScalarFormatKernels.INSTANCE : PANAMA.orElse(ScalarFormatKernels.INSTANCE);
+        return p.equals("scalar") ? ScalarFormatKernels.INSTANCE : panama().orElse(ScalarFormatKernels.INSTANCE);
     }
 
     static FormatKernels cuda(FormatKernels cpu, int ordinal) {
@@ -78,9 +86,9 @@ final class FormatKernelsChoice {
                 throw new IllegalStateException("shrink4j.kernels=" + p + " but " + CUDA_CLASS + " cannot be used: " + e.getMessage());
             }
         }
-        if (p.equals("panama") && PANAMA.isEmpty()) {
+        if (p.equals("panama") && panama().isEmpty()) {
             throw new IllegalStateException("shrink4j.kernels=panama but the Vector API is unavailable (run with --add-modules jdk.incubator.vector on a CPU with 128-bit or wider SIMD)");
         }
-        return PANAMA.orElse(ScalarFormatKernels.INSTANCE);
+        return panama().orElse(ScalarFormatKernels.INSTANCE);
     }
 }
