@@ -100,12 +100,17 @@ final class PanamaInt8Uniform {
         int nb = x.blocksPerRow(), gs = w.groupSize(), ng = w.nGroups();
         float[] d = x.scales();
         int[] sums = x.sums();
+        int bpg = ng == 1 ? nb : gs / Int8Activations.BLOCK; // whole blocks per group (no division per block)
+        int o = r * nb;
         float zt = 0;
-        for (int b = 0; b < nb; b++) {
-            int g = ng == 1 ? 0 : b * Int8Activations.BLOCK / gs;
-            float cb = srow[g] * d[r * nb + b];
-            c[b] = cb;
-            if (b < vecBlocks) zt += cb * (zrow[g] - centre) * sums[r * nb + b];
+        for (int g = 0, b = 0; b < nb; g++) {
+            float sg = srow[g];
+            int zg = zrow[g] - centre;
+            for (int e = Math.min(nb, b + bpg); b < e; b++) {
+                float cb = sg * d[o + b];
+                c[b] = cb;
+                if (b < vecBlocks) zt += cb * zg * sums[o + b];
+            }
         }
         return zt;
     }
@@ -133,8 +138,10 @@ final class PanamaInt8Uniform {
         return ShortVector.fromArray(SS, a, off);
     }
 
+    static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+
     private static FloatVector part(ShortVector p, int part) {
-        return (FloatVector) p.convert(VectorOperators.S2F, part);
+        return (FloatVector) p.convertShape(VectorOperators.S2I, IS, part).convert(VectorOperators.I2F, 0);
     }
 
     /** 4-bit codes: 4 fields per short lane, 8 lanes per block, SL/8 blocks per superblock. */
