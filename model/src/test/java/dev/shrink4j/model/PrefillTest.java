@@ -48,8 +48,8 @@ class PrefillTest {
      * F32 rounding; measured 3.2e-3 of the largest logit on the demo (int8 weights).
      */
     static final float INT8_LOGIT_TOL = 5e-3f;
-    static final int PROMPT = 40;
-    static final int GENERATED = 24;
+    static final int PROMPT = 24;
+    static final int GENERATED = 8;
 
     static Arena arena;
     static LlamaModel demo;
