@@ -233,4 +233,18 @@ final class Args {
         if (x == Math.rint(x) && Math.abs(x) < 1e15) return Long.toString((long) x);
         return Double.toString(x);
     }
+
+    /** {@code --activations f32|int8} (default f32): what compressed linears multiply their weights with. */
+    dev.shrink4j.tensors.formats.ActivationPrecision activations() {
+        String v = cl.getOptionValue("activations", "f32");
+        dev.shrink4j.tensors.formats.ActivationPrecision p = dev.shrink4j.tensors.formats.ActivationPrecision.parse(v);
+        if (p == null) throw new UsageException("--activations must be f32 or int8, got '" + v + "'");
+        return p;
+    }
+
+    /** The {@code --activations} option, for commands that run a model. */
+    static org.apache.commons.cli.Option activationsOption() {
+        return org.apache.commons.cli.Option.builder().longOpt("activations").hasArg().argName("f32|int8")
+                .desc("activations of compressed linears: f32 (default) or int8 blocks of 32 with integer dots (uniform 4/8-bit weights)").build();
+    }
 }

@@ -49,6 +49,7 @@ final class EvalCommand implements Command {
         o.addOption(Option.builder().longOpt("reference").hasArg().argName("DIR").desc("reference model for KL(P_ref || P_model)").build());
         o.addOption(Option.builder().longOpt("json").desc("print JSON (keys nll, ppl, tokens, windows, kl, ...)").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress (running perplexity) on stderr").build());
+        o.addOption(Args.activationsOption());
         return o;
     }
 
@@ -56,6 +57,7 @@ final class EvalCommand implements Command {
     public int run(CommandLine cl, Console console) {
         Args args = new Args(cl);
         args.positionals();
+        dev.shrink4j.tensors.formats.ActivationPrecision activations = args.activations();
         int seqLen = args.integer("seq-len", 256, 2);
         int maxWindows = args.integer("max-windows", 0, 1);
         Path modelDir = args.modelDir("model");
@@ -65,6 +67,7 @@ final class EvalCommand implements Command {
         Progress progress = new Progress(console.err(), args.has("quiet"));
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(modelDir, arena);
+            model.setActivations(activations);
             if (seqLen > model.config().maxPositions()) {
                 throw new UsageException("--seq-len " + seqLen + " exceeds the model's context of " + model.config().maxPositions() + " tokens");
             }

@@ -42,6 +42,7 @@ final class GenerateCommand implements Command {
         o.addOption(Option.builder().longOpt("top-p").hasArg().argName("p").desc("nucleus sampling mass (default 0.9)").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("s").desc("sampling seed (default 0)").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no timing line (tokens/s) on stderr").build());
+        o.addOption(Args.activationsOption());
         return o;
     }
 
@@ -49,6 +50,7 @@ final class GenerateCommand implements Command {
     public int run(CommandLine cl, Console console) {
         Args args = new Args(cl);
         args.positionals();
+        dev.shrink4j.tensors.formats.ActivationPrecision activations = args.activations();
         int maxTokens = args.integer("max-tokens", 256, 1);
         double temperature = args.number("temperature", 0, 0, 100);
         double topP = args.number("top-p", 0.9, 1e-9, 1);
@@ -57,6 +59,7 @@ final class GenerateCommand implements Command {
         String prompt = cl.getOptionValue("prompt", "");
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(dir, arena);
+            model.setActivations(activations);
             Tokenizer tokenizer = Tokenizer.load(dir, model.config());
             int[] ids = tokenizer.encode(prompt, true);
             if (ids.length == 0) ids = new int[] {model.config().bosTokenId()};

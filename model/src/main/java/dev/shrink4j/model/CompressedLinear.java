@@ -5,8 +5,12 @@ import dev.shrink4j.tensors.Parallel;
 import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.ActivationPrecision;
 import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.FormatKernels;
 import dev.shrink4j.tensors.formats.Formats;
+import dev.shrink4j.tensors.formats.Int8Activations;
+import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.Arena;
 import java.util.AbstractMap;
 import java.util.LinkedHashMap;
@@ -24,10 +28,30 @@ public final class CompressedLinear implements Linear {
 
     private final CompressedWeight weight; // (d_out, d_in)
     private final float[] bias; // (d_out) or null
+    private final boolean int8; // activations quantized to int8 per block of 32
 
     public CompressedLinear(CompressedWeight weight, float[] bias) {
+        this(weight, bias, ActivationPrecision.F32);
+    }
+
+    /**
+     * With {@link ActivationPrecision#INT8}, formats that support it ({@link ActivationPrecision#int8Supported})
+     * quantize each input row to int8 blocks of 32 and run integer block dots; others keep F32.
+     */
+    public CompressedLinear(CompressedWeight weight, float[] bias, ActivationPrecision activations) {
         this.weight = weight;
         this.bias = bias;
+        this.int8 = activations == ActivationPrecision.INT8 && ActivationPrecision.int8Supported(weight);
+    }
+
+    /** This linear with its activations in {@code p} (where the format supports it). */
+    public CompressedLinear withActivations(ActivationPrecision p) {
+        return new CompressedLinear(weight, bias, p);
+    }
+
+    /** What the forward pass multiplies the weight with. */
+    public ActivationPrecision activations() {
+        return int8 ? ActivationPrecision.INT8 : ActivationPrecision.F32;
     }
 
     /**
@@ -84,7 +108,9 @@ public final class CompressedLinear implements Linear {
     public void forward(float[] x, int n, float[] y) {
         int dIn = weight.dIn();
         int dOut = weight.dOut();
-        if (n == 1) {
+        if (int8) {
+            forwardInt8((UniformQuantized) weight, x, n, y);
+        } else if (n == 1) {
             weight.matvec(x.length == dIn ? x : java.util.Arrays.copyOf(x, dIn), y);
         } else {
             int chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
@@ -102,6 +128,26 @@ public final class CompressedLinear implements Linear {
                 for (int j = 0; j < dOut; j++) y[i * dOut + j] += bias[j];
             }
         }
+    }
+
+    /** Rows quantized to int8 per block of 32 (chunk by chunk across the pool), then integer block dots. */
+    private static void forwardInt8(UniformQuantized w, float[] x, int n, float[] y) {
+        int dIn = w.dIn();
+        int dOut = w.dOut();
+        FormatKernels k = FormatKernels.get();
+        if (n == 1) {
+            k.uniformMatvecInt8(w, Int8Activations.quantize(x, 1, dIn), y);
+            return;
+        }
+        int chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        Parallel.forEach(chunks, c -> {
+            int r0 = c * ROWS_PER_CHUNK;
+            int rows = Math.min(ROWS_PER_CHUNK, n - r0);
+            Int8Activations xq = Int8Activations.quantize(java.util.Arrays.copyOfRange(x, r0 * dIn, (r0 + rows) * dIn), rows, dIn);
+            float[] ys = new float[rows * dOut];
+            k.uniformMatmulInt8(w, xq, ys);
+            System.arraycopy(ys, 0, y, r0 * dOut, rows * dOut);
+        });
     }
 
     @Override

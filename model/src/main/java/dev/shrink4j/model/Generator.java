@@ -5,16 +5,28 @@ import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 /**
- * Autoregressive decoding with a KV cache: each new token runs every block once on one row, its
- * keys and values appended to per-layer caches (positions × kv·hd).
+ * Autoregressive decoding with a KV cache. The prompt runs as one batch (prefill): every block sees
+ * all prompt rows at once — the linears as one GEMM / format matmul, causal attention over the
+ * batch — and its rotated keys and values fill the per-layer caches (positions × kv·hd) in one go.
+ * Each new token then runs every block once on one row, its keys and values appended.
  */
 public final class Generator {
     private final LlamaModel model;
     private final ModelConfig c;
+    private final boolean tokenByToken;
 
     public Generator(LlamaModel model) {
+        this(model, false);
+    }
+
+    /**
+     * {@code tokenByToken}: feed the prompt one token at a time through the decoding step, the
+     * reference that batched prefill is tested against.
+     */
+    Generator(LlamaModel model, boolean tokenByToken) {
         this.model = model;
         this.c = model.config();
+        this.tokenByToken = tokenByToken;
     }
 
     /**
@@ -30,20 +42,11 @@ public final class Generator {
             throw new ShrinkException("prompt of " + prompt.length + " tokens fills the context of " + c.maxPositions());
         }
         int capacity = Math.min(c.maxPositions(), prompt.length + maxTokens);
-        float[][] kc = new float[c.numLayers()][];
-        float[][] vc = new float[c.numLayers()][];
-        for (int l = 0; l < c.numLayers(); l++) {
-            if (c.hasAttention(l)) {
-                kc[l] = new float[capacity * c.kvDim()];
-                vc[l] = new float[capacity * c.kvDim()];
-            }
-        }
+        float[][] kc = cache(capacity);
+        float[][] vc = cache(capacity);
         int[] out = new int[maxTokens];
         int produced = 0;
-        float[] logits = null;
-        for (int pos = 0; pos < prompt.length; pos++) {
-            logits = step(prompt[pos], pos, kc, vc, pos == prompt.length - 1);
-        }
+        float[] logits = runPrompt(prompt, kc, vc);
         for (int pos = prompt.length; produced < maxTokens; pos++) {
             int next = sampler.next(logits);
             if (c.isEos(next)) break;
@@ -53,6 +56,53 @@ public final class Generator {
             logits = step(next, pos, kc, vc, true);
         }
         return Arrays.copyOf(out, produced);
+    }
+
+    /** Logits (vocab) of the prompt's last position, run into fresh caches the way {@link #generate} does. */
+    float[] promptLogits(int[] prompt) {
+        return runPrompt(prompt, cache(prompt.length), cache(prompt.length));
+    }
+
+    /** Per-layer caches of {@code capacity} positions × kv·hd (null for blocks without attention). */
+    private float[][] cache(int capacity) {
+        float[][] kv = new float[c.numLayers()][];
+        for (int l = 0; l < c.numLayers(); l++) {
+            if (c.hasAttention(l)) kv[l] = new float[capacity * c.kvDim()];
+        }
+        return kv;
+    }
+
+    private float[] runPrompt(int[] prompt, float[][] kc, float[][] vc) {
+        if (!tokenByToken) return prefill(prompt, kc, vc);
+        float[] logits = null;
+        for (int pos = 0; pos < prompt.length; pos++) {
+            logits = step(prompt[pos], pos, kc, vc, pos == prompt.length - 1);
+        }
+        return logits;
+    }
+
+    /**
+     * Runs the whole prompt (T tokens at positions 0..T−1) as one sequence through every block,
+     * copying each block's keys and values into rows 0..T−1 of its caches; returns the logits of
+     * the last position (vocab).
+     */
+    float[] prefill(int[] prompt, float[][] kc, float[][] vc) {
+        int T = prompt.length;
+        int kvd = c.kvDim();
+        float[] x = model.embed(prompt); // (T, hidden)
+        float[] y = new float[x.length];
+        TransformerBlock block = model.block();
+        TransformerBlock.Forward opts = TransformerBlock.Forward.PLAIN.withKv((layer, k, v, n) -> {
+            System.arraycopy(k, 0, kc[layer], 0, n * kvd);
+            System.arraycopy(v, 0, vc[layer], 0, n * kvd);
+        });
+        for (int l = 0; l < c.numLayers(); l++) {
+            block.forward(model.layer(l), x, 1, T, y, opts);
+            float[] t = x;
+            x = y;
+            y = t;
+        }
+        return model.logits(x, T - 1, T);
     }
 
     /** Runs token {@code token} at position {@code pos}; returns logits when {@code wantLogits}. */

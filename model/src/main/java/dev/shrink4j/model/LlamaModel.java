@@ -22,7 +22,7 @@ public final class LlamaModel {
     private final Tensor embed; // (vocab, hidden)
     private final Layer[] layers;
     private final float[] finalNorm; // (hidden)
-    private final Linear lmHead; // (vocab, hidden)
+    private volatile Linear lmHead; // (vocab, hidden); replaced by setActivations
     private final TransformerBlock block;
 
     /**
@@ -149,6 +149,31 @@ public final class LlamaModel {
 
     public Layer layer(int i) {
         return layers[i];
+    }
+
+    /**
+     * Sets what every compressed linear multiplies its weights with: F32 activations, or int8 blocks
+     * of 32 where the format supports it (uniform 4/8-bit, groups of whole blocks; others keep F32).
+     * Returns how many linears now run with int8 activations.
+     */
+    public synchronized int setActivations(dev.shrink4j.tensors.formats.ActivationPrecision p) {
+        int int8 = 0;
+        for (int i = 0; i < layers.length; i++) {
+            Layer layer = layers[i];
+            for (Proj proj : Proj.values()) {
+                if (layer.linear(proj) instanceof CompressedLinear cl) {
+                    CompressedLinear now = cl.withActivations(p);
+                    layer = layer.with(proj, now);
+                    if (now.activations() == dev.shrink4j.tensors.formats.ActivationPrecision.INT8) int8++;
+                }
+            }
+            layers[i] = layer;
+        }
+        if (lmHead instanceof CompressedLinear cl) {
+            lmHead = cl.withActivations(p);
+            if (((CompressedLinear) lmHead).activations() == dev.shrink4j.tensors.formats.ActivationPrecision.INT8) int8++;
+        }
+        return int8;
     }
 
     /** Installs a (compressed) replacement of layer {@code layer.index()}. */

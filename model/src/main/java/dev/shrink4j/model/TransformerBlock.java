@@ -40,21 +40,32 @@ final class TransformerBlock {
      * @param save      filled with intermediates when non-null (for {@link #backward})
      * @param observer  sees each group's input, or null
      * @param stopAfter when non-null, return right after observing this group's input (out untouched)
+     * @param kv        sees the block's rotated keys and values (batched prefill fills a KV cache), or null
      */
-    record Forward(Saved save, LinearObserver observer, Group stopAfter) {
-        static final Forward PLAIN = new Forward(null, null, null);
+    record Forward(Saved save, LinearObserver observer, Group stopAfter, KvSink kv) {
+        static final Forward PLAIN = new Forward(null, null, null, null);
 
         Forward withSave(Saved s) {
-            return new Forward(s, observer, stopAfter);
+            return new Forward(s, observer, stopAfter, kv);
         }
 
         Forward withObserver(LinearObserver o) {
-            return new Forward(save, o, stopAfter);
+            return new Forward(save, o, stopAfter, kv);
         }
 
         Forward stoppingAfter(Group g) {
-            return new Forward(save, observer, g);
+            return new Forward(save, observer, g, kv);
         }
+
+        Forward withKv(KvSink sink) {
+            return new Forward(save, observer, stopAfter, sink);
+        }
+    }
+
+    /** Receives one block's keys (after RoPE) and values, k and v (n, kv·hd), as the forward pass makes them. */
+    @FunctionalInterface
+    interface KvSink {
+        void accept(int layer, float[] k, float[] v, int n);
     }
 
     /**
@@ -85,6 +96,7 @@ final class TransformerBlock {
             layer.linear(Proj.V).forward(h1, n, v);
             rope.apply(q, n, config.numHeads(), seqLen, 0, false);
             rope.apply(k, n, config.numKvHeads(), seqLen, 0, false);
+            if (opts.kv() != null) opts.kv().accept(li, k, v, n);
             float[] a = new float[n * config.qDim()];
             attention.forward(q, k, v, batch, seqLen, a);
             if (observer != null) observer.input(li, Group.O, a, n, config.qDim());

@@ -121,6 +121,8 @@ class GgufLlamaCppTest {
                 seq[seq.length - 1] = best;
             }
             assertArrayEquals(ours, seq);
+            // the KV-cached path the decode benchmark times: prompt batch, then one token per decode
+            assertArrayEquals(Arrays.copyOfRange(ours, 1, ours.length), llama.timedGreedy(new int[] {1}, ours.length - 1).tokens());
         }
     }
 

@@ -31,6 +31,19 @@ public interface FormatKernels {
     /** Y = X·Ŵᵀ for uniform group quantization. */
     void uniformMatmul(UniformQuantized w, float[] x, int m, float[] y);
 
+    /**
+     * y = Ŵ·x̂ with int8 activations (one row, {@code x.rows() == 1}); Ŵ as
+     * {@link ActivationPrecision#int8Supported}. Default: the scalar spec {@link ScalarInt8Uniform}.
+     */
+    default void uniformMatvecInt8(UniformQuantized w, Int8Activations x, float[] y) {
+        ScalarInt8Uniform.matvec(w, x, 0, y, 0);
+    }
+
+    /** Y = X̂·Ŵᵀ with int8 activations: X̂ (m, d_in) quantized row by row, Y (m, d_out). Default: the scalar spec. */
+    default void uniformMatmulInt8(UniformQuantized w, Int8Activations x, float[] y) {
+        for (int r = 0; r < x.rows(); r++) ScalarInt8Uniform.matvec(w, x, r, y, r * w.dOut());
+    }
+
     /** y = Ŵ·x for codebook (LUT) quantization. */
     void lutMatvec(LutQuantized w, float[] x, float[] y);
 

@@ -189,6 +189,70 @@ public final class LlamaCpp implements AutoCloseable {
         }
     }
 
+    /**
+     * Timed greedy generation, as a server runs it: clears the KV cache, decodes {@code prompt} as one
+     * batch (logits of its last position only), then {@code generate} − 1 single-token decodes, each
+     * feeding the argmax of the previous logits. The first new token comes from the prefill's
+     * logits, as in shrink4j's {@code Generator}.
+     */
+    public Timed timedGreedy(int[] prompt, int generate) {
+        if (prompt.length + generate > nCtx) throw new IllegalArgumentException(prompt.length + " + " + generate + " tokens exceed the context of " + nCtx);
+        Api a = api();
+        try (Arena call = Arena.ofConfined()) {
+            a.memoryClear.invokeExact((MemorySegment) a.getMemory.invokeExact(ctx), true);
+            MemorySegment batch = (MemorySegment) a.batchInit.invokeExact((java.lang.foreign.SegmentAllocator) call, Math.max(prompt.length, 1), 0, 1);
+            try {
+                int[] out = new int[generate];
+                long t0 = System.nanoTime();
+                out[0] = step(a, batch, prompt, 0);
+                long t1 = System.nanoTime();
+                for (int i = 1; i < generate; i++) out[i] = step(a, batch, new int[] {out[i - 1]}, prompt.length + i - 1);
+                long t2 = System.nanoTime();
+                return new Timed(out, t1 - t0, t2 - t1);
+            } finally {
+                a.batchFree.invokeExact(batch);
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** New tokens of {@link #timedGreedy}; the prompt's batch and the {@code tokens.length − 1} single-token decodes after it, timed. */
+    public record Timed(int[] tokens, long prefillNanos, long decodeNanos) {}
+
+    /** Decodes {@code tokens} at positions {@code pos0}.. (logits for the last only); returns its argmax. */
+    private int step(Api a, MemorySegment batch, int[] tokens, int pos0) throws Throwable {
+        int n = tokens.length;
+        MemorySegment tok = batch.get(ADDRESS, 8).reinterpret(4L * n);
+        MemorySegment pos = batch.get(ADDRESS, 24).reinterpret(4L * n);
+        MemorySegment nSeq = batch.get(ADDRESS, 32).reinterpret(4L * n);
+        MemorySegment seqIds = batch.get(ADDRESS, 40).reinterpret(8L * n);
+        MemorySegment logits = batch.get(ADDRESS, 48).reinterpret(n);
+        for (int i = 0; i < n; i++) {
+            tok.setAtIndex(JAVA_INT, i, tokens[i]);
+            pos.setAtIndex(JAVA_INT, i, pos0 + i);
+            nSeq.setAtIndex(JAVA_INT, i, 1);
+            seqIds.getAtIndex(ADDRESS, i).reinterpret(4).set(JAVA_INT, 0, 0);
+            logits.set(JAVA_BYTE, i, (byte) (i == n - 1 ? 1 : 0));
+        }
+        batch.set(JAVA_INT, 0, n);
+        int rc = (int) a.decode.invokeExact(ctx, batch);
+        if (rc != 0) throw new IllegalStateException("llama_decode returned " + rc);
+        MemorySegment row = ((MemorySegment) a.logitsIth.invokeExact(ctx, -1)).reinterpret(4L * nVocab);
+        int best = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < nVocab; k++) {
+            float v = row.getAtIndex(JAVA_FLOAT, k);
+            if (v > max) {
+                max = v;
+                best = k;
+            }
+        }
+        return best;
+    }
+
     /** llama.cpp's own tokenizer (no special-token parsing), BOS first when {@code addBos}. */
     public int[] tokenize(String text, boolean addBos) {
         Api a = api();

@@ -3,6 +3,8 @@ package dev.shrink4j.tensors.kernels.panama;
 import dev.shrink4j.tensors.formats.CsrSparse;
 import dev.shrink4j.tensors.formats.DenseWeight;
 import dev.shrink4j.tensors.formats.FormatKernels;
+import dev.shrink4j.tensors.formats.Int8Activations;
+import dev.shrink4j.tensors.formats.ScalarInt8Uniform;
 import dev.shrink4j.tensors.formats.LutQuantized;
 import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
@@ -73,6 +75,25 @@ public final class PanamaFormatKernels implements FormatKernels {
             return;
         }
         PanamaFormatUniform.matmul(w, plan, x, m, y);
+    }
+
+    /** Int8 activations: {@link PanamaInt8Uniform} where it applies, else the scalar spec. */
+    @Override public void uniformMatvecInt8(UniformQuantized w, Int8Activations x, float[] y) {
+        ScalarInt8Uniform.check(w, x);
+        if (!PanamaInt8Uniform.supports(w) || x.rows() != 1) {
+            FormatKernels.super.uniformMatvecInt8(w, x, y);
+            return;
+        }
+        PanamaInt8Uniform.matmul(w, x, y);
+    }
+
+    @Override public void uniformMatmulInt8(UniformQuantized w, Int8Activations x, float[] y) {
+        ScalarInt8Uniform.check(w, x);
+        if (!PanamaInt8Uniform.supports(w)) {
+            FormatKernels.super.uniformMatmulInt8(w, x, y);
+            return;
+        }
+        PanamaInt8Uniform.matmul(w, x, y);
     }
 
     // ---------------------------------------------------------------- lut
