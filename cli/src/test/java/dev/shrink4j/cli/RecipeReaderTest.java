@@ -60,6 +60,8 @@ class RecipeReaderTest {
         // An output's own options override the last stage's.
         assertEquals(List.of("--method", "guidedquant", "--bits", "2"), RecipeArgv.options(r.outputs().get(1).options()));
         assertEquals("prune 2ssp → quantize guidedquant", r.describe());
+        // YAML 1.1 would read 2:4 as a base-60 integer (124); a recipe keeps it as the pattern it names.
+        assertEquals("2:4", yaml("stages: [{prune: {method: sparsegpt, pattern: 2:4}}]\n").stages().get(0).value("pattern"));
     }
 
     @Test
