@@ -4,6 +4,7 @@ import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.gguf.LlamaGgufExport;
 import dev.shrink4j.quantize.CompressedTensorsExport;
+import dev.shrink4j.quantize.ModuleOverrides;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
 import dev.shrink4j.quantize.QuantMethod;
@@ -82,6 +83,8 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("significant-ratio").hasArg().argName("r_s").desc("requant: share detached by PQI, in [0, 0.5) (default 0.05%; two steps of r_s/2)").build());
         o.addOption(Option.builder().longOpt("outlier-allocation").hasArg().argName("A").desc("requant: adaptive|uniform (default adaptive)").build());
         o.addOption(Option.builder().longOpt("pqi-points").hasArg().argName("N").desc("requant: PQI path points per detach step (default 8)").build());
+        o.addOption(Option.builder().longOpt("override").hasArg().argName("REGEX=SETTINGS")
+                .desc("per-module settings (repeatable, later ones refine earlier): modules whose name matches REGEX are kept unquantized (REGEX=skip) or get bits:B, group_size:G, method:M, e.g. 'mlp\\.down_proj=bits:8' (shrink4j and dense formats; docs/recipes.md)").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf|compressed-tensors (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
@@ -94,6 +97,7 @@ final class QuantizeCommand implements Command {
         OutputFormat format = OutputFormat.parse(args.choice("format", "shrink4j", FORMATS));
         QuantizeOptions qo = options(args, format);
         ReQuantOptions rq = requantOptions(args, qo, format);
+        ModuleOverrides overrides = overrides(args, qo, rq, format);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
 
@@ -102,12 +106,14 @@ final class QuantizeCommand implements Command {
             Report report = run.report();
             LlamaModel model = run.loadInput(true);
             LlamaModel reference = LlamaModel.load(in, run.arena());
+            warnUnmatched(overrides, model, console.err());
             // RTN is data-free (docs/methods/rtn-gptq.md §1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = rq == null && qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
             Tokenizer tok = run.tokenizer(model, !dataFree);
             report.put("method", rq == null ? qo.method().cliName() : "requant");
             report.put("parameters", parameters(qo, rq, format));
+            if (!overrides.isEmpty()) report.put("overrides", overrides.rules().stream().map(OverrideSpec::flag).toList());
             Calibration calib = dataFree ? null : run.calibration(model, tok, DEFAULT_SAMPLES);
             if (dataFree) report.put("calibration", "none: rtn is data-free (--calib also measures the layer objectives)");
             EvalSupport eval = run.evaluation(model, tok);
@@ -123,8 +129,9 @@ final class QuantizeCommand implements Command {
             Quantizer.Result result;
             List<String> notes = List.of();
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, rq, calib)) : null) {
+                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, rq, calib, overrides)) : null) {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
+                quantizer.withOverrides(overrides);
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
                 if (streamed) quantizer.writingTo(writer::add);
                 Quantizer.Listener listener = run.quantizerListener();
@@ -154,7 +161,7 @@ final class QuantizeCommand implements Command {
                         writer.commit();
                         return List.<String>of();
                     }
-                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, rq, calib));
+                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, rq, calib, overrides));
                 });
             }
             for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
@@ -233,6 +240,37 @@ final class QuantizeCommand implements Command {
         return o;
     }
 
+    /** {@code --override} rules, checked against the run's method and format; none when the flag is absent. */
+    static ModuleOverrides overrides(Args args, QuantizeOptions qo, ReQuantOptions rq, OutputFormat format) {
+        if (!args.has("override")) return ModuleOverrides.NONE;
+        if (rq != null) throw new UsageException("--override applies to the quantizers, not requant (its outliers are chosen per module already)");
+        if (format != OutputFormat.SHRINK4J && format != OutputFormat.DENSE) {
+            throw new UsageException("--override needs --format shrink4j or dense (" + format.cliName() + " stores one setting for every linear)");
+        }
+        List<ModuleOverrides.Rule> rules = new java.util.ArrayList<>();
+        for (String v : args.values("override")) rules.add(OverrideSpec.parse(v, "--override"));
+        ModuleOverrides o = new ModuleOverrides(rules);
+        try {
+            o.check(qo);
+        } catch (IllegalArgumentException | dev.shrink4j.tensors.ShrinkException e) {
+            throw new UsageException("--" + e.getMessage());
+        }
+        return o;
+    }
+
+    /** A rule that matches no module is likely a typo: one warning each, naming it, before any work (also under --quiet: not progress). */
+    private static void warnUnmatched(ModuleOverrides overrides, LlamaModel model, java.io.PrintStream err) {
+        if (overrides.isEmpty()) return;
+        List<String> modules = new java.util.ArrayList<>();
+        for (int l = 0; l < model.numLayers(); l++) {
+            for (dev.shrink4j.model.Proj p : model.layer(l).linears().keySet()) modules.add(p.module(l));
+        }
+        for (ModuleOverrides.Rule r : overrides.unmatched(modules)) {
+            err.println("warning: --override " + OverrideSpec.flag(r) + ": '" + r.match().pattern() + "' matches no module (names look like "
+                    + (modules.isEmpty() ? "none" : modules.getLast()) + ")");
+        }
+    }
+
     /** ReQuant's options, or null for the other methods (which refuse its flags). */
     static ReQuantOptions requantOptions(Args args, QuantizeOptions base, OutputFormat format) {
         if (!args.string("method", "guidedquant").equals("requant")) {
@@ -303,11 +341,12 @@ final class QuantizeCommand implements Command {
         return r;
     }
 
-    private static Map<String, Object> provenance(QuantizeOptions o, ReQuantOptions rq, Calibration calib) {
+    private static Map<String, Object> provenance(QuantizeOptions o, ReQuantOptions rq, Calibration calib, ModuleOverrides overrides) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("method", rq == null ? o.method().cliName() : "requant");
         r.put("bits", o.bits());
         r.put("parameters", parameters(o, rq, OutputFormat.SHRINK4J));
+        if (!overrides.isEmpty()) r.put("overrides", overrides.rules().stream().map(OverrideSpec::entry).toList());
         r.put("calibration", calib == null ? "none (data-free)" : CompressionRun.calibrationInfo(calib.record()));
         r.put("tool_version", Main.VERSION);
         return r;

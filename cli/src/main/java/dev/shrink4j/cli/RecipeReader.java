@@ -30,7 +30,7 @@ import org.apache.commons.cli.Option;
 final class RecipeReader {
     /** The stages a recipe may hold, in the order docs/recipes.md lists them. */
     static final List<String> STAGES = List.of("prune", "lowrank", "quantize");
-    private static final List<String> TOP = List.of("calibration", "stages", "evaluation", "outputs");
+    private static final List<String> TOP = List.of("calibration", "stages", "overrides", "evaluation", "outputs");
     private static final List<String> OUTPUT_KEYS = List.of("name", "format", "max_kl", "max_delta_nll");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
@@ -130,7 +130,7 @@ final class RecipeReader {
             keys("", root, TOP);
             Map<String, Object> calibration = section("calibration", root.get("calibration"), RecipeArgv.CALIBRATION);
             Map<String, Object> evaluation = evaluation(root.get("evaluation"));
-            List<Recipe.Stage> stages = stages(root.get("stages"));
+            List<Recipe.Stage> stages = withOverrides(stages(root.get("stages")), root.get("overrides"));
             List<Recipe.Output> outputs = outputs(root.get("outputs"), stages.getLast(), !evaluation.containsKey("no-eval"));
             return new Recipe(calibration, stages, evaluation, outputs, root);
         }
@@ -215,6 +215,31 @@ final class RecipeReader {
             return r;
         }
 
+        /** The recipe's {@code overrides} as {@code --override} flags of every quantize stage (the only stage that takes them). */
+        private List<Recipe.Stage> withOverrides(List<Recipe.Stage> stages, Object o) {
+            if (o == null) return stages;
+            if (!(o instanceof List<?> list) || list.isEmpty()) throw bad("overrides", "expected a non-empty list of {match: REGEX, ...}, got " + kind(o));
+            if (stages.stream().noneMatch(s -> s.command().equals("quantize"))) {
+                throw bad("overrides", "per-module overrides apply to quantize stages, and this recipe has none");
+            }
+            List<Object> flags = new ArrayList<>();
+            for (int i = 0; i < list.size(); i++) {
+                String path = "overrides[" + i + "]";
+                flags.add(OverrideSpec.flag(OverrideSpec.rule(map(path, list.get(i)), label + ": " + path)));
+            }
+            List<Recipe.Stage> r = new ArrayList<>();
+            for (Recipe.Stage s : stages) {
+                if (!s.command().equals("quantize")) {
+                    r.add(s);
+                    continue;
+                }
+                Map<String, Object> options = new LinkedHashMap<>(s.options());
+                options.put("override", flags);
+                r.add(new Recipe.Stage(s.command(), options));
+            }
+            return r;
+        }
+
         /** A stage's options: its command's own flags ({@code group_size} or {@code group-size}), methods checked by name. */
         private Map<String, Object> stageOptions(String path, String command, Object o, boolean last) {
             Map<String, Object> m = map(path, o);
@@ -232,6 +257,7 @@ final class RecipeReader {
                     throw bad(at, "every output is evaluated against the original: set it under evaluation");
                 }
                 if (RecipeArgv.RUN_FLAGS.contains(flag)) throw bad(at, "a flag of the run, not of the recipe: give --" + flag + " to shrink4j run");
+                if (flag.equals("override")) throw bad(at, "per-module overrides go under overrides: [{match: REGEX, bits: B}] at the top of the recipe");
                 Option opt = allowed.get(flag);
                 if (opt == null) {
                     List<String> names = List.copyOf(allowed.keySet());

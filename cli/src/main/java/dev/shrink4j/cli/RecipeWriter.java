@@ -34,6 +34,7 @@ final class RecipeWriter {
         Map<String, Object> evaluation = new LinkedHashMap<>();
         Map<String, Object> stage = new LinkedHashMap<>();
         Map<String, Object> output = new LinkedHashMap<>();
+        List<Object> overrides = new java.util.ArrayList<>();
         Map<String, String> calibrationKeys = invert(RecipeArgv.CALIBRATION);
         Map<String, String> evaluationKeys = invert(RecipeArgv.EVALUATION);
         for (Option o : cl.getOptions()) {
@@ -47,6 +48,9 @@ final class RecipeWriter {
                 evaluation.put("enabled", false);
             } else if (evaluationKeys.containsKey(flag)) {
                 evaluation.put(evaluationKeys.get(flag), typed(o.getValue()));
+            } else if (flag.equals("override")) {
+                overrides.clear();
+                for (String v : cl.getOptionValues("override")) overrides.add(OverrideSpec.entry(OverrideSpec.parse(v, "--override")));
             } else if (flag.equals("format")) {
                 output.put("format", o.getValue());
             } else {
@@ -56,6 +60,7 @@ final class RecipeWriter {
         Map<String, Object> recipe = new LinkedHashMap<>();
         if (!calibration.isEmpty()) recipe.put("calibration", calibration);
         recipe.put("stages", List.of(Map.of(command, stage)));
+        if (!overrides.isEmpty()) recipe.put("overrides", overrides);
         if (!evaluation.isEmpty()) recipe.put("evaluation", evaluation);
         if (!output.isEmpty()) recipe.put("outputs", List.of(output));
         return recipe;

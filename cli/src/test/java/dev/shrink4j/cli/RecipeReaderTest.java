@@ -85,7 +85,7 @@ class RecipeReaderTest {
 
     @Test
     void unknownKeysAreRefusedWithTheirPath() {
-        assertEquals("RECIPE r: stage: unknown key; did you mean stages? (expected calibration, stages, evaluation, outputs)",
+        assertEquals("RECIPE r: stage: unknown key; did you mean stages? (expected calibration, stages, overrides, evaluation, outputs)",
                 refusal("stage:\n  - quantize: {}\n"));
         assertEquals("RECIPE r: calibration.seqlen: unknown key; did you mean seq_len? (expected samples, seed, seq_len, text)",
                 refusal("calibration: {seqlen: 3}\nstages: [{quantize: {}}]\n"));
@@ -139,6 +139,28 @@ class RecipeReaderTest {
         assertEquals(null, RecipeCheck.whyNothingCanFollow(new Recipe.Stage("prune", Map.of("method", "wanda", "format", "dense"))));
         assertEquals(null, RecipeCheck.whyNothingCanFollow(new Recipe.Stage("lowrank", Map.of("method", "svd", "format", "dense"))));
         assertFalse(RecipeCheck.whyNothingCanFollow(new Recipe.Stage("lowrank", Map.of("method", "svd"))).isEmpty());
+    }
+
+    @Test
+    void overridesBecomeFlagsOfEveryQuantizeStage() {
+        Recipe r = yaml("""
+                stages:
+                  - prune: {method: 2ssp, sparsity: 0.25}
+                  - quantize: {method: gptq, bits: 4}
+                overrides:
+                  - {match: 'mlp\\.down_proj', bits: 8}
+                  - {match: 'layers\\.0\\.', skip: true}
+                """);
+        assertEquals(List.of("--method", "gptq", "--bits", "4", "--override", "mlp\\.down_proj=bits:8", "--override", "layers\\.0\\.=skip"),
+                RecipeArgv.options(r.outputs().get(0).options()));
+        assertFalse(r.stages().get(0).options().containsKey("override"), "prune takes no overrides");
+        assertTrue(refusal("stages: [{prune: {method: 2ssp, sparsity: 0.25}}]\noverrides: [{match: mlp, bits: 8}]\n")
+                .contains("overrides: per-module overrides apply to quantize stages, and this recipe has none"));
+        assertTrue(refusal("stages: [{quantize: {}}]\noverrides: [{match: mlp, bitz: 8}]\n").contains("overrides[0]: bitz: unknown key; did you mean bits?"));
+        assertTrue(refusal("stages: [{quantize: {}}]\noverrides: [{match: 'mlp(', bits: 8}]\n").contains("overrides[0]: match: 'mlp(' is not a regular expression"));
+        assertTrue(refusal("stages: [{quantize: {}}]\noverrides: [{match: mlp, bits: 5}]\n").contains("overrides[0]: bits 5: not supported"));
+        assertTrue(refusal("stages: [{quantize: {}}]\noverrides: [{match: mlp}]\n").contains("overrides[0]: says nothing to change"));
+        assertTrue(refusal("stages: [{quantize: {override: 'mlp=bits:8'}}]\n").contains("stages[0].quantize.override: per-module overrides go under overrides"));
     }
 
     /** The message of the composition check alone (no options probed). */

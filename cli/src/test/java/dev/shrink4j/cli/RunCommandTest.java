@@ -102,6 +102,40 @@ class RunCommandTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void perModuleOverridesReachTheQuantizeStageAndARegexMatchingNothingIsNamed() throws IOException {
+        Path recipe = write("r.yaml", """
+                stages:
+                  - quantize: {method: rtn, bits: 4, group_size: 64}
+                overrides:
+                  - {match: 'mlp\\.down_proj', bits: 8}
+                  - {match: 'layers\\.0\\.self_attn\\.q_proj', skip: true}
+                  - {match: 'mlp\\.down_prj', bits: 2}
+                evaluation: {enabled: false}
+                """);
+        Path out = dir.resolve("out");
+        CliRunner r = CliRunner.run("run", "--quiet", recipe.toString(), demo(), out.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals("warning: --override mlp\\.down_prj=bits:2: 'mlp\\.down_prj' matches no module (names look like model.layers.4.self_attn.o_proj)",
+                r.err().strip());
+        Map<String, Object> config = (Map<String, Object>) Json.parse(Files.readString(out.resolve("config.json")));
+        Map<String, Object> tensors = (Map<String, Object>) ((Map<String, Object>) config.get("shrink4j")).get("tensors");
+        assertEquals(8L, ((Map<String, Object>) tensors.get("model.layers.2.mlp.down_proj")).get("bits"));
+        assertEquals(4L, ((Map<String, Object>) tensors.get("model.layers.2.mlp.up_proj")).get("bits"));
+        assertFalse(tensors.containsKey("model.layers.0.self_attn.q_proj"), "skipped: the input's dense tensor, copied");
+
+        // The command line that means the same recipe writes the same bytes, and saves the overrides back.
+        Path saved = dir.resolve("saved.yaml");
+        Path direct = dir.resolve("direct");
+        CliRunner q = CliRunner.run("quantize", "--method", "rtn", "--bits", "4", "--group-size", "64", "--no-eval", "--quiet",
+                "--override", "mlp\\.down_proj=bits:8", "--override", "layers\\.0\\.self_attn\\.q_proj=skip", "--override", "mlp\\.down_prj=bits:2",
+                "--save-recipe", saved.toString(), demo(), direct.toString());
+        assertEquals(0, q.status(), q.err());
+        assertArrayEquals(Files.readAllBytes(direct.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
+        assertEquals(RecipeReader.read(recipe).outputs().get(0).options(), RecipeReader.read(saved).outputs().get(0).options());
+    }
+
+    @Test
     void aBadValueInALaterStageIsRefusedBeforeAnyWork() throws IOException {
         Path recipe = write("r.yaml", """
                 stages:
