@@ -4,6 +4,7 @@ import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.gguf.LlamaGgufExport;
 import dev.shrink4j.quantize.CompressedTensorsExport;
+import dev.shrink4j.quantize.MixedPrecision;
 import dev.shrink4j.quantize.ModuleOverrides;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
@@ -85,6 +86,8 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("pqi-points").hasArg().argName("N").desc("requant: PQI path points per detach step (default 8)").build());
         o.addOption(Option.builder().longOpt("override").hasArg().argName("REGEX=SETTINGS")
                 .desc("per-module settings (repeatable, later ones refine earlier): modules whose name matches REGEX are kept unquantized (REGEX=skip) or get bits:B, group_size:G, method:M, e.g. 'mlp\\.down_proj=bits:8' (shrink4j and dense formats; docs/recipes.md)").build());
+        o.addOption(Option.builder().longOpt("target-bpw").hasArg().argName("B")
+                .desc("uniform methods: choose 2, 3, 4 or 8 bits per module so the block linears store at most B bits/weight, from each module's Fisher-weighted error at each width (docs/recipes.md)").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf|compressed-tensors (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
@@ -97,7 +100,8 @@ final class QuantizeCommand implements Command {
         OutputFormat format = OutputFormat.parse(args.choice("format", "shrink4j", FORMATS));
         QuantizeOptions qo = options(args, format);
         ReQuantOptions rq = requantOptions(args, qo, format);
-        ModuleOverrides overrides = overrides(args, qo, rq, format);
+        ModuleOverrides userOverrides = overrides(args, qo, rq, format);
+        double targetBpw = targetBpw(args, qo, rq, format);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
 
@@ -106,18 +110,19 @@ final class QuantizeCommand implements Command {
             Report report = run.report();
             LlamaModel model = run.loadInput(true);
             LlamaModel reference = LlamaModel.load(in, run.arena());
-            warnUnmatched(overrides, model, console.err());
+            warnUnmatched(userOverrides, model, console.err());
             // RTN is data-free (docs/methods/rtn-gptq.md §1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = rq == null && qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
             Tokenizer tok = run.tokenizer(model, !dataFree);
             report.put("method", rq == null ? qo.method().cliName() : "requant");
             report.put("parameters", parameters(qo, rq, format));
-            if (!overrides.isEmpty()) report.put("overrides", overrides.rules().stream().map(OverrideSpec::flag).toList());
+            if (!userOverrides.isEmpty()) report.put("overrides", userOverrides.rules().stream().map(OverrideSpec::flag).toList());
             Calibration calib = dataFree ? null : run.calibration(model, tok, DEFAULT_SAMPLES);
             if (dataFree) report.put("calibration", "none: rtn is data-free (--calib also measures the layer objectives)");
             EvalSupport eval = run.evaluation(model, tok);
             run.evalBefore(eval, reference);
+            ModuleOverrides overrides = Double.isNaN(targetBpw) ? userOverrides : mixedPrecision(run, model, calib, qo, targetBpw);
             // shrink4j and dense outputs are streamed block by block (memory does not grow with depth);
             // jlama-q4 is written in one piece at the end.
             // requant keeps every linear until its PQI detach steps are done: written at the end too.
@@ -180,8 +185,9 @@ final class QuantizeCommand implements Command {
             } finally {
                 if (ct) deleteTree(staging);
             }
-            run.finish(String.format(Locale.ROOT, "%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
-                    rq == null ? qo.method().cliName() : "requant over " + qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
+            run.finish(String.format(Locale.ROOT, "%s %s: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
+                    rq == null ? qo.method().cliName() : "requant over " + qo.method().cliName(),
+                    Double.isNaN(targetBpw) ? qo.bits() + "-bit" : "mixed precision (--target-bpw " + RecipeReader.scalarText(targetBpw) + ")", result.layers().size(), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName()));
         }
         return 0;
@@ -256,6 +262,55 @@ final class QuantizeCommand implements Command {
             throw new UsageException("--" + e.getMessage());
         }
         return o;
+    }
+
+    /** {@code --target-bpw B}, checked before any work; NaN when absent. */
+    static double targetBpw(Args args, QuantizeOptions qo, ReQuantOptions rq, OutputFormat format) {
+        if (!args.has("target-bpw")) return Double.NaN;
+        double b = args.number("target-bpw", Double.NaN, 1, 32);
+        if (rq != null || !qo.method().uniform()) {
+            throw new UsageException("--target-bpw applies to the uniform methods (rtn, gptq, guided-gptq): the size per bit-width of "
+                    + (rq != null ? "requant" : qo.method().cliName()) + " is not modelled");
+        }
+        if (args.has("override")) throw new UsageException("--target-bpw chooses every module's bits; it does not combine with --override yet");
+        if (format != OutputFormat.SHRINK4J && format != OutputFormat.DENSE) {
+            throw new UsageException("--target-bpw needs --format shrink4j or dense (" + format.cliName() + " stores one bit-width for every linear)");
+        }
+        if (qo.method() == dev.shrink4j.quantize.QuantMethod.RTN && !args.has("calib")) {
+            throw new UsageException("--target-bpw measures each module's sensitivity on calibration data: give rtn a --calib (self, FILE or random)");
+        }
+        return b;
+    }
+
+    /** Measures sensitivity and chooses bits per module; says what it chose in one line and in the report. */
+    private static ModuleOverrides mixedPrecision(CompressionRun run, LlamaModel model, Calibration calib, QuantizeOptions qo, double target) throws java.io.IOException {
+        MixedPrecision.Result r;
+        try {
+            r = run.stage("sensitivity", () -> MixedPrecision.choose(model, calib, qo, target, run.quantizerListener()));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("target_bits_per_weight", target);
+        m.put("budget_bytes", r.budgetBytes());
+        m.put("chosen_bytes", r.chosenBytes());
+        m.put("chosen_bits_per_weight", r.bitsPerWeight());
+        m.put("modules_per_bits", MixedPrecision.histogram(r).entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                e -> String.valueOf(e.getKey()), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
+        m.put("sensitivity", "½ Σ F_ij (W − RTN_b(W))²_ij at bits " + MixedPrecision.CANDIDATES + "; F: empirical Fisher over the calibration tokens");
+        List<Map<String, Object>> rows = new java.util.ArrayList<>();
+        for (MixedPrecision.ModuleChoice c : r.modules()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("module", c.module());
+            row.put("bits", c.bits());
+            for (int i = 0; i < MixedPrecision.CANDIDATES.size(); i++) row.put("error_" + MixedPrecision.CANDIDATES.get(i) + "bit", c.error()[i]);
+            rows.add(row);
+        }
+        m.put("modules", rows);
+        run.report().put("mixed_precision", m);
+        run.progress().note(String.format(Locale.ROOT, "mixed precision: %s modules per bit-width; %.3f bits/weight for a target of %s",
+                MixedPrecision.histogram(r), r.bitsPerWeight(), RecipeReader.scalarText(target)));
+        return r.overrides();
     }
 
     /** A rule that matches no module is likely a typo: one warning each, naming it, before any work (also under --quiet: not progress). */
