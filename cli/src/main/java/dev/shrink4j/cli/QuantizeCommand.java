@@ -318,11 +318,12 @@ final class QuantizeCommand implements Command {
         if (overrides.isEmpty()) return;
         List<String> modules = new java.util.ArrayList<>();
         for (int l = 0; l < model.numLayers(); l++) {
-            for (dev.shrink4j.model.Proj p : model.layer(l).linears().keySet()) modules.add(p.module(l));
+            // Proj order, not the map's: its iteration order may differ from run to run.
+            for (dev.shrink4j.model.Proj p : dev.shrink4j.model.Proj.values()) if (model.layer(l).linears().containsKey(p)) modules.add(p.module(l));
         }
         for (ModuleOverrides.Rule r : overrides.unmatched(modules)) {
             err.println("warning: --override " + OverrideSpec.flag(r) + ": '" + r.match().pattern() + "' matches no module (names look like "
-                    + (modules.isEmpty() ? "none" : modules.getLast()) + ")");
+                    + (modules.isEmpty() ? "none" : modules.getFirst()) + ")");
         }
     }
 

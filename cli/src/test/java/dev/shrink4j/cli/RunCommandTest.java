@@ -116,7 +116,7 @@ class RunCommandTest {
         Path out = dir.resolve("out");
         CliRunner r = CliRunner.run("run", "--quiet", recipe.toString(), demo(), out.toString());
         assertEquals(0, r.status(), r.err());
-        assertEquals("warning: --override mlp\\.down_prj=bits:2: 'mlp\\.down_prj' matches no module (names look like model.layers.4.self_attn.o_proj)",
+        assertEquals("warning: --override mlp\\.down_prj=bits:2: 'mlp\\.down_prj' matches no module (names look like model.layers.0.self_attn.q_proj)",
                 r.err().strip());
         Map<String, Object> config = (Map<String, Object>) Json.parse(Files.readString(out.resolve("config.json")));
         Map<String, Object> tensors = (Map<String, Object>) ((Map<String, Object>) config.get("shrink4j")).get("tensors");

@@ -60,11 +60,12 @@ public final class MixedPrecision {
         for (int l = 0; l < model.numLayers(); l++) {
             Layer layer = model.layer(l);
             try (Arena arena = Arena.ofConfined()) {
-                for (Map.Entry<Proj, Linear> e : layer.linears().entrySet()) {
-                    Linear lin = e.getValue();
+                for (Proj proj : Proj.values()) { // Proj order, not the map's (which may differ from run to run): the same input, the same choice
+                    Linear lin = layer.linears().get(proj);
+                    if (lin == null) continue;
                     int dOut = lin.outFeatures(), dIn = lin.inFeatures();
                     float[] w = lin.weight(arena).toFloatArray();
-                    float[] fisher = stats.fisher().get(e.getKey().weightName(l));
+                    float[] fisher = stats.fisher().get(proj.weightName(l));
                     int k = CANDIDATES.size();
                     int[] bits = new int[k];
                     long[] bytes = new long[k];
@@ -81,7 +82,7 @@ public final class MixedPrecision {
                         error[i] = 0.5 * s;
                         bytes[i] = LayerQuantizer.pack(arena, q).storageBytes();
                     }
-                    candidates.add(new BitAllocation.Candidates(e.getKey().module(l), bits, bytes, error));
+                    candidates.add(new BitAllocation.Candidates(proj.module(l), bits, bytes, error));
                     shapes.add(new int[] {dOut, dIn});
                     weights += (long) dOut * dIn;
                 }
