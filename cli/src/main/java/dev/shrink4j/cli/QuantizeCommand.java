@@ -4,7 +4,6 @@ import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.gguf.LlamaGgufExport;
 import dev.shrink4j.quantize.CompressedTensorsExport;
-import dev.shrink4j.quantize.MixedPrecision;
 import dev.shrink4j.quantize.ModuleOverrides;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
@@ -100,8 +99,8 @@ final class QuantizeCommand implements Command {
         OutputFormat format = OutputFormat.parse(args.choice("format", "shrink4j", FORMATS));
         QuantizeOptions qo = options(args, format);
         ReQuantOptions rq = requantOptions(args, qo, format);
-        ModuleOverrides userOverrides = overrides(args, qo, rq, format);
-        double targetBpw = targetBpw(args, qo, rq, format);
+        ModuleOverrides userOverrides = QuantizeOverrides.overrides(args, qo, rq, format);
+        double targetBpw = QuantizeOverrides.targetBpw(args, qo, rq, format);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
 
@@ -110,7 +109,7 @@ final class QuantizeCommand implements Command {
             Report report = run.report();
             LlamaModel model = run.loadInput(true);
             LlamaModel reference = LlamaModel.load(in, run.arena());
-            warnUnmatched(userOverrides, model, console.err());
+            QuantizeOverrides.warnUnmatched(userOverrides, model, console.err());
             // RTN is data-free (docs/methods/rtn-gptq.md §1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = rq == null && qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
@@ -122,7 +121,7 @@ final class QuantizeCommand implements Command {
             if (dataFree) report.put("calibration", "none: rtn is data-free (--calib also measures the layer objectives)");
             EvalSupport eval = run.evaluation(model, tok);
             run.evalBefore(eval, reference);
-            ModuleOverrides overrides = Double.isNaN(targetBpw) ? userOverrides : mixedPrecision(run, model, calib, qo, targetBpw);
+            ModuleOverrides overrides = Double.isNaN(targetBpw) ? userOverrides : QuantizeOverrides.mixedPrecision(run, model, calib, qo, targetBpw);
             // shrink4j and dense outputs are streamed block by block (memory does not grow with depth);
             // jlama-q4 is written in one piece at the end.
             // requant keeps every linear until its PQI detach steps are done: written at the end too.
@@ -244,87 +243,6 @@ final class QuantizeCommand implements Command {
             o = o.withGuidedGroups(args.integer("guided-groups", 0, 1));
         }
         return o;
-    }
-
-    /** {@code --override} rules, checked against the run's method and format; none when the flag is absent. */
-    static ModuleOverrides overrides(Args args, QuantizeOptions qo, ReQuantOptions rq, OutputFormat format) {
-        if (!args.has("override")) return ModuleOverrides.NONE;
-        if (rq != null) throw new UsageException("--override applies to the quantizers, not requant (its outliers are chosen per module already)");
-        if (format != OutputFormat.SHRINK4J && format != OutputFormat.DENSE) {
-            throw new UsageException("--override needs --format shrink4j or dense (" + format.cliName() + " stores one setting for every linear)");
-        }
-        List<ModuleOverrides.Rule> rules = new java.util.ArrayList<>();
-        for (String v : args.values("override")) rules.add(OverrideSpec.parse(v, "--override"));
-        ModuleOverrides o = new ModuleOverrides(rules);
-        try {
-            o.check(qo);
-        } catch (IllegalArgumentException | dev.shrink4j.tensors.ShrinkException e) {
-            throw new UsageException("--" + e.getMessage());
-        }
-        return o;
-    }
-
-    /** {@code --target-bpw B}, checked before any work; NaN when absent. */
-    static double targetBpw(Args args, QuantizeOptions qo, ReQuantOptions rq, OutputFormat format) {
-        if (!args.has("target-bpw")) return Double.NaN;
-        double b = args.number("target-bpw", Double.NaN, 1, 32);
-        if (rq != null || !qo.method().uniform()) {
-            throw new UsageException("--target-bpw applies to the uniform methods (rtn, gptq, guided-gptq): the size per bit-width of "
-                    + (rq != null ? "requant" : qo.method().cliName()) + " is not modelled");
-        }
-        if (args.has("override")) throw new UsageException("--target-bpw chooses every module's bits; it does not combine with --override yet");
-        if (format != OutputFormat.SHRINK4J && format != OutputFormat.DENSE) {
-            throw new UsageException("--target-bpw needs --format shrink4j or dense (" + format.cliName() + " stores one bit-width for every linear)");
-        }
-        if (qo.method() == dev.shrink4j.quantize.QuantMethod.RTN && !args.has("calib")) {
-            throw new UsageException("--target-bpw measures each module's sensitivity on calibration data: give rtn a --calib (self, FILE or random)");
-        }
-        return b;
-    }
-
-    /** Measures sensitivity and chooses bits per module; says what it chose in one line and in the report. */
-    private static ModuleOverrides mixedPrecision(CompressionRun run, LlamaModel model, Calibration calib, QuantizeOptions qo, double target) throws java.io.IOException {
-        MixedPrecision.Result r;
-        try {
-            r = run.stage("sensitivity", () -> MixedPrecision.choose(model, calib, qo, target, run.quantizerListener()));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("target_bits_per_weight", target);
-        m.put("budget_bytes", r.budgetBytes());
-        m.put("chosen_bytes", r.chosenBytes());
-        m.put("chosen_bits_per_weight", r.bitsPerWeight());
-        m.put("modules_per_bits", MixedPrecision.histogram(r).entrySet().stream().collect(java.util.stream.Collectors.toMap(
-                e -> String.valueOf(e.getKey()), Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
-        m.put("sensitivity", "½ Σ F_ij (W − RTN_b(W))²_ij at bits " + MixedPrecision.CANDIDATES + "; F: empirical Fisher over the calibration tokens");
-        List<Map<String, Object>> rows = new java.util.ArrayList<>();
-        for (MixedPrecision.ModuleChoice c : r.modules()) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("module", c.module());
-            row.put("bits", c.bits());
-            for (int i = 0; i < MixedPrecision.CANDIDATES.size(); i++) row.put("error_" + MixedPrecision.CANDIDATES.get(i) + "bit", c.error()[i]);
-            rows.add(row);
-        }
-        m.put("modules", rows);
-        run.report().put("mixed_precision", m);
-        run.progress().note(String.format(Locale.ROOT, "mixed precision: %s modules per bit-width; %.3f bits/weight for a target of %s",
-                MixedPrecision.histogram(r), r.bitsPerWeight(), RecipeReader.scalarText(target)));
-        return r.overrides();
-    }
-
-    /** A rule that matches no module is likely a typo: one warning each, naming it, before any work (also under --quiet: not progress). */
-    private static void warnUnmatched(ModuleOverrides overrides, LlamaModel model, java.io.PrintStream err) {
-        if (overrides.isEmpty()) return;
-        List<String> modules = new java.util.ArrayList<>();
-        for (int l = 0; l < model.numLayers(); l++) {
-            // Proj order, not the map's: its iteration order may differ from run to run.
-            for (dev.shrink4j.model.Proj p : dev.shrink4j.model.Proj.values()) if (model.layer(l).linears().containsKey(p)) modules.add(p.module(l));
-        }
-        for (ModuleOverrides.Rule r : overrides.unmatched(modules)) {
-            err.println("warning: --override " + OverrideSpec.flag(r) + ": '" + r.match().pattern() + "' matches no module (names look like "
-                    + (modules.isEmpty() ? "none" : modules.getFirst()) + ")");
-        }
     }
 
     /** ReQuant's options, or null for the other methods (which refuse its flags). */
