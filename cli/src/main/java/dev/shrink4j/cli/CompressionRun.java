@@ -67,6 +67,7 @@ final class CompressionRun implements AutoCloseable {
         report.put("input", in.toString());
         if (out != null) report.put("output", out.toString()); // null: a measuring command (pqi) writes no checkpoint
         checkMemoryBudget();
+        if (args.has("save-recipe")) RecipeWriter.save(RecipeWriter.fromCommandLine(command, args.commandLine()), Path.of(args.string("save-recipe", null)));
         if (out != null) {
             for (Path stale : dev.shrink4j.tensors.io.AbandonedOutputs.remove(out)) {
                 progress.note("note: removed " + stale + ", the unfinished output of an earlier run of this command that was killed; starting over");
@@ -115,6 +116,8 @@ final class CompressionRun implements AutoCloseable {
         o.addOption(Option.builder().longOpt("max-memory").hasArg().argName("SIZE")
                 .desc("refuse up front when the estimated memory (RssAnon: heap, off-heap activations, JVM) exceeds SIZE, e.g. 4g, 1500m; the launcher sizes the heap within it").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+        o.addOption(Option.builder().longOpt("save-recipe").hasArg().argName("FILE")
+                .desc("also write the recipe this command line means (YAML, or JSON for *.json) for shrink4j run; docs/recipes.md").build());
     }
 
     /** {@code --calib}, {@code --samples}, {@code --seq-len}, {@code --seed}: also for commands that only measure (pqi). */

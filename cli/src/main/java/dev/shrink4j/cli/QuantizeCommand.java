@@ -4,6 +4,7 @@ import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.gguf.LlamaGgufExport;
 import dev.shrink4j.quantize.CompressedTensorsExport;
+import dev.shrink4j.quantize.ModuleOverrides;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
 import dev.shrink4j.quantize.QuantMethod;
@@ -82,6 +83,10 @@ final class QuantizeCommand implements Command {
         o.addOption(Option.builder().longOpt("significant-ratio").hasArg().argName("r_s").desc("requant: share detached by PQI, in [0, 0.5) (default 0.05%; two steps of r_s/2)").build());
         o.addOption(Option.builder().longOpt("outlier-allocation").hasArg().argName("A").desc("requant: adaptive|uniform (default adaptive)").build());
         o.addOption(Option.builder().longOpt("pqi-points").hasArg().argName("N").desc("requant: PQI path points per detach step (default 8)").build());
+        o.addOption(Option.builder().longOpt("override").hasArg().argName("REGEX=SETTINGS")
+                .desc("per-module settings (repeatable, later ones refine earlier): modules whose name matches REGEX are kept unquantized (REGEX=skip) or get bits:B, group_size:G, method:M, e.g. 'mlp\\.down_proj=bits:8' (shrink4j and dense formats; docs/recipes.md)").build());
+        o.addOption(Option.builder().longOpt("target-bpw").hasArg().argName("B")
+                .desc("uniform methods: choose 2, 3, 4 or 8 bits per module so the block linears store at most B bits/weight, from each module's Fisher-weighted error at each width (docs/recipes.md)").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf|compressed-tensors (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
@@ -94,6 +99,8 @@ final class QuantizeCommand implements Command {
         OutputFormat format = OutputFormat.parse(args.choice("format", "shrink4j", FORMATS));
         QuantizeOptions qo = options(args, format);
         ReQuantOptions rq = requantOptions(args, qo, format);
+        ModuleOverrides userOverrides = QuantizeOverrides.overrides(args, qo, rq, format);
+        double targetBpw = QuantizeOverrides.targetBpw(args, qo, rq, format);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
 
@@ -102,16 +109,19 @@ final class QuantizeCommand implements Command {
             Report report = run.report();
             LlamaModel model = run.loadInput(true);
             LlamaModel reference = LlamaModel.load(in, run.arena());
+            QuantizeOverrides.warnUnmatched(userOverrides, model, console.err());
             // RTN is data-free (docs/methods/rtn-gptq.md §1): no calibration unless --calib asks for the layer objectives.
             boolean dataFree = rq == null && qo.method() == QuantMethod.RTN && !args.has("calib");
             // Synthetic checkpoints have no tokenizer: --calib random needs none (and --no-eval).
             Tokenizer tok = run.tokenizer(model, !dataFree);
             report.put("method", rq == null ? qo.method().cliName() : "requant");
             report.put("parameters", parameters(qo, rq, format));
+            if (!userOverrides.isEmpty()) report.put("overrides", userOverrides.rules().stream().map(OverrideSpec::flag).toList());
             Calibration calib = dataFree ? null : run.calibration(model, tok, DEFAULT_SAMPLES);
             if (dataFree) report.put("calibration", "none: rtn is data-free (--calib also measures the layer objectives)");
             EvalSupport eval = run.evaluation(model, tok);
             run.evalBefore(eval, reference);
+            ModuleOverrides overrides = Double.isNaN(targetBpw) ? userOverrides : QuantizeOverrides.mixedPrecision(run, model, calib, qo, targetBpw);
             // shrink4j and dense outputs are streamed block by block (memory does not grow with depth);
             // jlama-q4 is written in one piece at the end.
             // requant keeps every linear until its PQI detach steps are done: written at the end too.
@@ -123,8 +133,9 @@ final class QuantizeCommand implements Command {
             Quantizer.Result result;
             List<String> notes = List.of();
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, rq, calib)) : null) {
+                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, rq, calib, overrides)) : null) {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
+                quantizer.withOverrides(overrides);
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
                 if (streamed) quantizer.writingTo(writer::add);
                 Quantizer.Listener listener = run.quantizerListener();
@@ -154,7 +165,7 @@ final class QuantizeCommand implements Command {
                         writer.commit();
                         return List.<String>of();
                     }
-                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, rq, calib));
+                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, rq, calib, overrides));
                 });
             }
             for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
@@ -173,8 +184,9 @@ final class QuantizeCommand implements Command {
             } finally {
                 if (ct) deleteTree(staging);
             }
-            run.finish(String.format(Locale.ROOT, "%s %d-bit: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
-                    rq == null ? qo.method().cliName() : "requant over " + qo.method().cliName(), qo.bits(), result.layers().size(), result.totalBitsPerWeight(),
+            run.finish(String.format(Locale.ROOT, "%s %s: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
+                    rq == null ? qo.method().cliName() : "requant over " + qo.method().cliName(),
+                    Double.isNaN(targetBpw) ? qo.bits() + "-bit" : "mixed precision (--target-bpw " + RecipeReader.scalarText(targetBpw) + ")", result.layers().size(), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName()));
         }
         return 0;
@@ -303,11 +315,12 @@ final class QuantizeCommand implements Command {
         return r;
     }
 
-    private static Map<String, Object> provenance(QuantizeOptions o, ReQuantOptions rq, Calibration calib) {
+    private static Map<String, Object> provenance(QuantizeOptions o, ReQuantOptions rq, Calibration calib, ModuleOverrides overrides) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("method", rq == null ? o.method().cliName() : "requant");
         r.put("bits", o.bits());
         r.put("parameters", parameters(o, rq, OutputFormat.SHRINK4J));
+        if (!overrides.isEmpty()) r.put("overrides", overrides.rules().stream().map(OverrideSpec::entry).toList());
         r.put("calibration", calib == null ? "none (data-free)" : CompressionRun.calibrationInfo(calib.record()));
         r.put("tool_version", Main.VERSION);
         return r;

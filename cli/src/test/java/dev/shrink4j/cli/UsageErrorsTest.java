@@ -34,6 +34,8 @@ class UsageErrorsTest {
         String demo = TestData.demoModel().toString();
         String text = Files.writeString(dir.resolve("story.txt"), "Once upon a time, there was a little girl named Lily.\n").toString();
         String out = dir.resolve("out").toString();
+        String recipe = Files.writeString(dir.resolve("r.yaml"), "stages: [{quantize: {method: rtn, bits: 4}}]\n").toString();
+        String badValue = Files.writeString(dir.resolve("bad.yaml"), "stages: [{quantize: {method: rtn, bits: 5}}]\n").toString();
         return List.of(
                 // devices
                 Case.of(2, "unexpected argument gpu (expected no arguments)", "devices", "gpu"),
@@ -94,6 +96,12 @@ class UsageErrorsTest {
                 Case.of(2, "unknown option --too; did you mean --to?", "convert", "--too", "gguf", demo, dir.resolve("out").toString()),
                 Case.of(1, "IN " + MISSING + ": no such file or directory", "convert", MISSING, out),
                 Case.of(2, "--dtype q7: unknown (expected one of f32, f16, bf16)", "convert", "--dtype", "q7", demo, out),
+                // run (a recipe)
+                Case.of(2, "unknown option --forse; did you mean --force?", "run", "--forse", recipe, demo, out),
+                Case.of(1, "RECIPE " + MISSING + ": no such file", "run", MISSING, demo, out),
+                Case.of(1, "IN " + MISSING + ": no such directory", "run", recipe, MISSING, out),
+                Case.of(2, "stages[0].quantize: --bits 5: not supported", "run", badValue, demo, out),
+                Case.of(2, "missing OUT", "run", recipe, demo),
                 // the command itself
                 Case.of(2, "unknown command 'quantise'; did you mean quantize?", "quantise", demo, out));
     }

@@ -7,6 +7,7 @@ import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.DenseWeight;
 import java.lang.foreign.Arena;
 import java.util.EnumMap;
 import java.util.Map;
@@ -24,6 +25,7 @@ final class QuantizeBlockMethod implements BlockMethod {
     private final BitAccounting accounting;
     private final boolean dataFree; // RTN without calibration: no inputs, no H, objectives NaN
     private final Map<String, Double> outlierRatios; // module → ReQuant's r_o for it (docs/methods/pqi-requant.md §3 steps 3–4); empty: none
+    private ModuleOverrides overrides = ModuleOverrides.NONE;
 
     QuantizeBlockMethod(QuantizeOptions options, GradientStatistics stats, BlockHessians hessians, StreamedWeights weights,
                         BitAccounting accounting, boolean dataFree, Map<String, Double> outlierRatios) {
@@ -34,6 +36,12 @@ final class QuantizeBlockMethod implements BlockMethod {
         this.weights = weights;
         this.accounting = accounting;
         this.dataFree = dataFree;
+    }
+
+    /** Per-module settings that differ from {@code options} (already checked against them). */
+    QuantizeBlockMethod withOverrides(ModuleOverrides overrides) {
+        this.overrides = overrides;
+        return this;
     }
 
     @Override
@@ -56,6 +64,15 @@ final class QuantizeBlockMethod implements BlockMethod {
             long t0 = System.nanoTime();
             Linear lin = current.linear(p);
             int dOut = lin.outFeatures(), dIn = lin.inFeatures();
+            if (overrides.skips(p.module(layer))) {
+                // Kept as the input stores it: not handed to the sink, so the writer copies the input's tensors.
+                weights.arenaFor(layer, current); // the block's streaming state starts at its first member, skipped or not
+                out.put(p, lin);
+                accounting.add(p.module(layer), new DenseWeight(lin.weight(blockArena)),
+                        new LayerQuantizer.Outcome(null, Double.NaN, Double.NaN, "kept unquantized (override)"), (System.nanoTime() - t0) / 1e9);
+                continue;
+            }
+            QuantizeOptions options = overrides.optionsFor(p.module(layer), this.options);
             double[][] hs = dataFree ? null : h != null ? new double[][] {h} : hessians.guided(layer, p, dOut, groupDIn);
             float[] w = lin.weight(blockArena).toFloatArray(); // a compressed input is dequantized here
             LayerQuantizer.checkFinite(p.weightName(layer), w);

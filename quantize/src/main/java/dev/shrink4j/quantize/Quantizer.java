@@ -76,6 +76,7 @@ public final class Quantizer {
     private StatisticsCache statisticsCache;
     private WeightSink sink;
     private Map<String, Double> outlierRatios = Map.of();
+    private ModuleOverrides overrides = ModuleOverrides.NONE;
 
     /** @param arena owns the compressed tensors; shared, and open while the model or the result is used */
     public Quantizer(QuantizeOptions options, Arena arena) {
@@ -105,6 +106,13 @@ public final class Quantizer {
         return this;
     }
 
+    /** Per-module settings that differ from the run's (checked against its options here). */
+    public Quantizer withOverrides(ModuleOverrides overrides) {
+        overrides.check(options);
+        this.overrides = overrides;
+        return this;
+    }
+
     /** Streams each block's compressed linears to {@code sink} instead of keeping them (see the class comment). */
     public Quantizer writingTo(WeightSink sink) {
         this.sink = sink;
@@ -131,7 +139,8 @@ public final class Quantizer {
 
         StreamedWeights weights = new StreamedWeights(arena, sink);
         BitAccounting accounting = new BitAccounting();
-        QuantizeBlockMethod method = new QuantizeBlockMethod(options, stats, hessians, weights, accounting, dataFree, outlierRatios);
+        QuantizeBlockMethod method = new QuantizeBlockMethod(options, stats, hessians, weights, accounting, dataFree, outlierRatios)
+                .withOverrides(overrides);
         listener.stage("quantize " + m.cliName() + " " + options.bits() + "-bit" + (dataFree ? " (data-free)" : ""), model.numLayers());
         BlockPipeline.Options po = PIPELINE.withPropagation(
                 m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);

@@ -23,7 +23,7 @@ public final class AbandonedOutputs {
     private AbandonedOutputs() {}
 
     /** Marks {@code temp} as this process's. */
-    static void claim(Path temp) throws IOException {
+    public static void claim(Path temp) throws IOException {
         ProcessHandle self = ProcessHandle.current();
         String start = self.info().startInstant().map(Instant::toString).orElse("?");
         Files.writeString(temp.resolve(OWNER_FILE), self.pid() + " " + start + " " + host() + "\n");
