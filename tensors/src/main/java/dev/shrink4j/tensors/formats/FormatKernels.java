@@ -42,6 +42,19 @@ public interface FormatKernels {
     /** y = Ŵ·x for N:M semi-structured sparsity. */
     void nmMatvec(NmSparse w, float[] x, float[] y);
 
+    /**
+     * y = Ŵ·x for a weight in one of ggml's block formats. The default is the scalar reference, so
+     * implementations without a kernel for these (the CUDA one) inherit it.
+     */
+    default void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
+        ScalarFormatKernels.INSTANCE.ggufMatvec(w, x, y);
+    }
+
+    /** Y = X·Ŵᵀ for a weight in one of ggml's block formats; X (m, d_in), Y (m, d_out). */
+    default void ggufMatmul(GgufBlockWeight w, float[] x, int m, float[] y) {
+        ScalarFormatKernels.INSTANCE.ggufMatmul(w, x, m, y);
+    }
+
     /** The kernels chosen once for this JVM. */
     static FormatKernels get() {
         return FormatKernelsChoice.INSTANCE;
