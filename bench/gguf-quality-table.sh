@@ -22,6 +22,13 @@ for m in rtn gptq guided-gptq; do
 done
 mvn -B -q -o -pl model -am test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt" >/dev/null
 CP=model/target/test-classes:model/target/classes:tensors/target/test-classes:tensors/target/classes:$(cat "$WORK/cp.txt")
-JAVA=${SHRINK4J_JAVA:-$(ls /usr/lib/jvm/*25*/bin/java "${JAVA_HOME:-/none}/bin/java" 2>/dev/null | head -1)}
+# A JDK 25 (the launcher's rule, shortened): SHRINK4J_JAVA, JAVA_HOME, PATH, /usr/lib/jvm.
+JAVA=""
+for c in "${SHRINK4J_JAVA:-}" "${JAVA_HOME:+$JAVA_HOME/bin/java}" "$(command -v java || true)" /usr/lib/jvm/*/bin/java; do
+  [ -n "$c" ] && [ -x "$c" ] || continue
+  v=$("$c" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -1)
+  if [ "${v:-0}" -ge 25 ]; then JAVA=$c; break; fi
+done
+[ -n "$JAVA" ] || { echo "no JDK >= 25 found" >&2; exit 1; }
 "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "$CP" dev.shrink4j.model.gguf.GgufQualityTable \
   examples/stories260K "$WORK" 256 24 "$WORK/heldout.txt,examples/text/tinyshakespeare.txt" "${ENTRIES[@]}"
