@@ -151,7 +151,12 @@ final class PruneCommand implements Command {
                     PrunedCheckpoint.copySideFiles(in, writer);
                     writer.commit();
                     if (ct) {
-                        for (String n : CompressedTensorsSparse24.write(in, staging, out, args.has("force"))) run.progress().note("note: " + n);
+                        try {
+                            for (String n : CompressedTensorsSparse24.write(in, staging, out, args.has("force"))) run.progress().note("note: " + n);
+                        } catch (RuntimeException e) {
+                            QuantizeCommand.deleteTree(staging); // nothing half-written is left behind
+                            throw e;
+                        }
                     }
                     return null;
                 });
