@@ -9,6 +9,7 @@ import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.prune.LayerwisePruner;
 import dev.shrink4j.prune.NmPattern;
 import dev.shrink4j.prune.PrunedCheckpoint;
+import dev.shrink4j.quantize.CompressedTensorsSparse24;
 import dev.shrink4j.prune.PrunedWeightsWriter;
 import dev.shrink4j.prune.SparseGpt;
 import dev.shrink4j.prune.StructuredPruning;
@@ -32,7 +33,7 @@ import org.apache.commons.cli.Options;
  */
 final class PruneCommand implements Command {
     static final List<String> METHODS = List.of("magnitude", "wanda", "sparsegpt", "2ssp", "width", "depth");
-    private static final List<String> FORMATS = List.of("auto", "csr", "nm", "dense");
+    private static final List<String> FORMATS = List.of("auto", "csr", "nm", "dense", "compressed-tensors");
 
     @Override
     public String name() {
@@ -72,7 +73,7 @@ final class PruneCommand implements Command {
         o.addOption(Option.builder().longOpt("method").hasArg().argName("M").desc(String.join("|", METHODS) + " (required)").build());
         o.addOption(Option.builder().longOpt("sparsity").hasArg().argName("S").desc("fraction of weights removed, in [0, 1) (0.5 or 50%)").build());
         o.addOption(Option.builder().longOpt("pattern").hasArg().argName("P").desc("unstructured (default), 2:4 or 4:8 (keep N of every M)").build());
-        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("auto (csr for unstructured, nm for N:M), csr, nm or dense (zeros stored)").build());
+        o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("auto (csr for unstructured, nm for N:M), csr, nm, dense (zeros stored) or compressed-tensors (2:4 as sparse-24-bitmask)").build());
         o.addOption(Option.builder().longOpt("global").desc("magnitude: one threshold over all block linears instead of per matrix").build());
         o.addOption(Option.builder().longOpt("block-size").hasArg().argName("B").desc("SparseGPT column block (default " + SparseGpt.BLOCK_SIZE + ")").build());
         o.addOption(Option.builder().longOpt("damp").hasArg().argName("D").desc("SparseGPT relative damping δ (default 0.01)").build());
@@ -106,6 +107,10 @@ final class PruneCommand implements Command {
         }
         if (format.equals("auto")) format = structured ? "dense" : pattern != null ? "nm" : "csr";
         if (format.equals("nm") && pattern == null) throw new UsageException("--format nm needs an N:M --pattern");
+        boolean ct = format.equals("compressed-tensors");
+        if (ct && (pattern == null || pattern.n() != 2 || pattern.m() != 4)) {
+            throw new UsageException("--format compressed-tensors holds 2:4 results (sparse-24-bitmask): add --pattern 2:4");
+        }
         LayerwisePruner.Settings settings = structured ? null : settings(args, method, sparsity, pattern);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
@@ -134,8 +139,10 @@ final class PruneCommand implements Command {
             run.report().put("parameters", provenance);
 
             String summary;
-            try (CheckpointWriter writer = CheckpointWriter.create(out, CheckpointWriter.Options.defaults().withForce(args.has("force")))) {
-                String storage = format;
+            // compressed-tensors: the N:M checkpoint goes to a hidden staging sibling, is rewritten as sparse-24-bitmask, evaluated, removed.
+            Path staging = ct ? out.toAbsolutePath().normalize().resolveSibling("." + out.getFileName() + ".staging-" + ProcessHandle.current().pid()) : out;
+            try (CheckpointWriter writer = CheckpointWriter.create(staging, CheckpointWriter.Options.defaults().withForce(ct || args.has("force")))) {
+                String storage = ct ? "nm" : format;
                 summary = run.stage("prune", () -> structured
                         ? runStructured(run, method, model, sparsity, calibration, writer, provenance)
                         : runLayerwise(run, model, settings, storage, pattern, calibration, writer, provenance));
@@ -143,11 +150,24 @@ final class PruneCommand implements Command {
                     run.progress().stage("write " + out, 0);
                     PrunedCheckpoint.copySideFiles(in, writer);
                     writer.commit();
+                    if (ct) {
+                        try {
+                            for (String n : CompressedTensorsSparse24.write(in, staging, out, args.has("force"))) run.progress().note("note: " + n);
+                        } catch (RuntimeException e) {
+                            QuantizeCommand.deleteTree(staging); // nothing half-written is left behind
+                            throw e;
+                        }
+                    }
                     return null;
                 });
             }
-            // The evaluation reads the written checkpoint back (CSR / N:M through the runtime's compressed linears).
-            run.evalAfter(eval, LlamaModel.load(out, run.arena()), reference);
+            // The evaluation reads the written checkpoint back (CSR / N:M through the runtime's compressed linears;
+            // compressed-tensors has no reader in the runtime: its staging N:M checkpoint holds the same values).
+            try {
+                run.evalAfter(eval, LlamaModel.load(staging, run.arena()), reference);
+            } finally {
+                if (ct) QuantizeCommand.deleteTree(staging);
+            }
             run.finish(String.format(Locale.ROOT, "prune %s: %s, written to %s (%s)", method, summary, out, format));
         }
         return 0;

@@ -103,6 +103,10 @@ final class QuantizeCommand implements Command {
         double targetBpw = QuantizeOverrides.targetBpw(args, qo, rq, format);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
+        if (format == OutputFormat.COMPRESSED_TENSORS && dev.shrink4j.model.ModelConfig.load(in).compressedTensors().values().stream().anyMatch(d -> "nm".equals(d.get("format")))) {
+            throw new UsageException("IN " + in + " is N:M-sparse: compressed-tensors stores 2:4 + int4 only as marlin-24, which shrink4j does not write;"
+                    + " write the sparse model itself with prune --pattern 2:4 --format compressed-tensors, or quantize to --format shrink4j");
+        }
 
         try (CompressionRun run = new CompressionRun("quantize", args, console, in, out)) {
             Progress progress = run.progress();
@@ -192,7 +196,7 @@ final class QuantizeCommand implements Command {
         return 0;
     }
 
-    private static void deleteTree(Path p) {
+    static void deleteTree(Path p) {
         try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(p)) {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (java.io.IOException ignored) {
@@ -208,8 +212,8 @@ final class QuantizeCommand implements Command {
         boolean jlama = format == OutputFormat.JLAMA_Q4;
         boolean gguf = format == OutputFormat.GGUF;
         int group = args.integer("group-size", jlama || gguf ? 32 : 128, 1);
-        if (format == OutputFormat.COMPRESSED_TENSORS && (!method.uniform() || !args.has("sym") || bits != 4 && bits != 8)) {
-            throw new UsageException("--format compressed-tensors (pack-quantized) takes symmetric int4 or int8: --sym --bits 4|8"
+        if (format == OutputFormat.COMPRESSED_TENSORS && (!method.uniform() || bits != 4 && bits != 8)) {
+            throw new UsageException("--format compressed-tensors (pack-quantized) takes int4 or int8: --bits 4|8 [--sym]"
                     + " with --method rtn|gptq|guided-gptq and a --group-size that divides d_in (got " + method.cliName() + ", " + bits + " bits"
                     + (args.has("sym") ? ", symmetric" : ", asymmetric") + ")");
         }

@@ -4,6 +4,8 @@ import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.formats.CsrSparse;
 import dev.shrink4j.tensors.formats.DenseWeight;
 import dev.shrink4j.tensors.formats.FormatKernels;
+import dev.shrink4j.tensors.formats.GgufBlockWeight;
+import dev.shrink4j.tensors.formats.Int8Activations;
 import dev.shrink4j.tensors.formats.LutQuantized;
 import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
@@ -303,5 +305,25 @@ public final class CudaFormatKernels implements FormatKernels {
 
     @Override public void denseMatmul(DenseWeight w, float[] x, int m, float[] y) {
         cpu.denseMatmul(w, x, m, y);
+    }
+
+    // ------------------------------------- int8 activations and ggml block formats: the CPU's
+    // No device kernels for these yet; delegating keeps the CPU's SIMD kernels instead of the
+    // interface's scalar defaults.
+
+    @Override public void uniformMatvecInt8(UniformQuantized w, Int8Activations x, float[] y) {
+        cpu.uniformMatvecInt8(w, x, y);
+    }
+
+    @Override public void uniformMatmulInt8(UniformQuantized w, Int8Activations x, float[] y) {
+        cpu.uniformMatmulInt8(w, x, y);
+    }
+
+    @Override public void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
+        cpu.ggufMatvec(w, x, y);
+    }
+
+    @Override public void ggufMatmul(GgufBlockWeight w, float[] x, int m, float[] y) {
+        cpu.ggufMatmul(w, x, m, y);
     }
 }

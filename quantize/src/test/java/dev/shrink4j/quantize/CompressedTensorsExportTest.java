@@ -57,6 +57,35 @@ class CompressedTensorsExportTest {
         }
     }
 
+    @Test void asymmetricZeroPointsPackAlongTheOutputDimensionAsWorkedByHand() {
+        try (Arena a = Arena.ofConfined()) {
+            // (3, 8), 4-bit asymmetric, groups of 4: zero points z[j][g] = (1, 2), (3, 4), (15, 0).
+            Tensor q = Tensor.allocate(a, DType.U8, Shape.matrix(3, 4));
+            Tensor s = Tensor.allocate(a, DType.F16, Shape.matrix(3, 2));
+            for (int i = 0; i < 6; i++) s.setFloat(i, 1f);
+            Tensor z = Tensor.allocate(a, DType.U8, Shape.matrix(3, 1)); // ours: both groups' nibbles in one byte per row
+            z.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 0x21);
+            z.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 1, (byte) 0x43);
+            z.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 2, (byte) 0x0F);
+            UniformQuantized u = new UniformQuantized(3, 8, CodeWidth.ofBits(4), 4, false, q, s, z, null);
+            assertTrue(CompressedTensorsExport.whyNot(u).isEmpty());
+            Map<String, Tensor> t = CompressedTensorsExport.tensors("m", u, a);
+            Tensor zp = t.get("m.weight_zero_point");
+            assertEquals(DType.I32, zp.dtype());
+            // ⌈3 rows / 8 per word⌉ = 1 word row, one column per group; row j in bits [4j, 4j + 4):
+            // group 0: 1 | 3 << 4 | 15 << 8 = 0xF31; group 1: 2 | 4 << 4 | 0 << 8 = 0x042.
+            assertArrayEquals(new long[] {1, 2}, zp.shape().dims());
+            assertEquals(0xF31, zp.segment().getAtIndex(Tensor.I32, 0));
+            assertEquals(0x042, zp.segment().getAtIndex(Tensor.I32, 1));
+            // Read back per the spec: unpack along dim 0, then ŵ = (q − zp)·s with both shifted by −8 (the shift cancels).
+            assertEquals(15, zp.segment().getAtIndex(Tensor.I32, 0) >>> 8 & 0xF);
+            float[] row = new float[8];
+            u.dequantizeRow(2, row, 0);
+            assertEquals(-15f, row[0]); // code 0, zero 15
+            assertEquals(0f, row[4]);   // code 0, zero 0
+        }
+    }
+
     @Test void whatDoesNotPackIsNamed() {
         try (Arena a = Arena.ofConfined()) {
             Tensor q = Tensor.allocate(a, DType.U8, Shape.matrix(1, 6));
@@ -67,7 +96,7 @@ class CompressedTensorsExportTest {
     }
 
     @Test void configBlockNamesTheScheme() {
-        Map<String, Object> c = CompressedTensorsExport.quantizationConfig(4, 128, List.of("lm_head"));
+        Map<String, Object> c = CompressedTensorsExport.quantizationConfig(4, 128, true, List.of("lm_head"));
         assertEquals("compressed-tensors", c.get("quant_method"));
         assertEquals("pack-quantized", c.get("format"));
         @SuppressWarnings("unchecked")

@@ -47,6 +47,12 @@ final class FormatBenchData {
             boolean sym = p.length > 2 && p[2].equals("sym");
             return UniformQuantized.rtn(arena, w, dOut, dIn, bits, g, sym);
         }
+        if (format.startsWith("gguf-")) { // gguf-q4_0, gguf-q4_1, gguf-q8_0: ggml blocks from GgufBlocks.quantize
+            dev.shrink4j.tensors.gguf.GgufType t = dev.shrink4j.tensors.gguf.GgufType.valueOf(format.substring(5).toUpperCase(java.util.Locale.ROOT));
+            java.lang.foreign.MemorySegment blocks = arena.allocate(t.bytes((long) dOut * dIn));
+            dev.shrink4j.tensors.gguf.GgufBlocks.quantize(t, w, 0, w.length, blocks, 0);
+            return new dev.shrink4j.tensors.formats.GgufBlockWeight(t, dOut, dIn, blocks);
+        }
         if (format.startsWith("lut")) {
             int bits = Integer.parseInt(format.substring(3));
             SplittableRandom r = new SplittableRandom(44);

@@ -42,6 +42,14 @@ class GgufLlamaCppTest {
      */
     private static final double ACTIVATION_Q8_REL = 5e-3;
     /**
+     * Our runtime with ggml's activation rounding emulated ({@link GgmlActivations}: Q8_0/Q8_1 for block
+     * weights, F16 for F16 weights) against llama.cpp. Not NLL_REL: what is left is not summation order
+     * alone. This tiny model's NLL moves by ~1e-3 when a single linear's input is rounded to F16, so
+     * any rounding we do not reproduce bit for bit in llama.cpp's matmul path shows at that level (its
+     * F16 KV cache is not it: with an F32 cache its NLLs are identical to 16 digits).
+     */
+    private static final double EMULATED_REL = 1.5e-3;
+    /**
      * K-quant dot products quantize activations to Q8_K (one scale per 256); the synthetic model's
      * random weights (std 0.05) amplify that rounding more than the demo does.
      */
@@ -150,6 +158,25 @@ class GgufLlamaCppTest {
             try (LlamaCpp llama = new LlamaCpp(q, SEQ_LEN, THREADS)) {
                 double theirs = llamaNll(llama, 1);
                 assertEquals(theirs, ours, ACTIVATION_Q8_REL * theirs, ft + ": shrink4j " + ours + " vs llama.cpp " + theirs);
+            }
+            // The exact reference: our runtime on the same weights with ggml's activation rounding emulated.
+            try (Arena a = Arena.ofShared(); LlamaCpp llama = new LlamaCpp(q, SEQ_LEN, THREADS)) {
+                GgufFile g = GgufFile.open(q, a);
+                LlamaModel m = LlamaModel.load(hf, a);
+                double emulated = 0, theirs = 0;
+                for (int w = 0; w < WINDOWS; w++) {
+                    int[] input = new int[SEQ_LEN];
+                    input[0] = 1;
+                    System.arraycopy(stream, w * (SEQ_LEN - 1), input, 1, SEQ_LEN - 1);
+                    emulated += nll(GgmlActivations.logits(m, g, input), input, llama.vocabSize());
+                    theirs += nll(llama.logitsAll(input), input, llama.vocabSize());
+                }
+                emulated /= WINDOWS;
+                theirs /= WINDOWS;
+                // Emulating the rounding halves the gap on the demo (Q4_0 1.9e-3 → 9.6e-4, Q4_1 8.4e-4 → 3.1e-4,
+                // Q8_0 3.8e-4 → 1.6e-4 relative) but does not reach NLL_REL: see EMULATED_REL.
+                assertTrue(Math.abs(emulated - theirs) < Math.abs(ours - theirs), ft + ": emulated " + emulated + " is not closer to llama.cpp " + theirs + " than plain " + ours);
+                assertEquals(theirs, emulated, EMULATED_REL * theirs, ft + " with ggml's activation rounding: shrink4j " + emulated + " vs llama.cpp " + theirs);
             }
             // The imported (dequantized, F32) weights exported again: llama.cpp then computes in F32 too.
             Path f32 = dir.resolve("demo-" + ft + "-as-f32.gguf");

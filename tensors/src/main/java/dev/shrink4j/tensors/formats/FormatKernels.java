@@ -82,6 +82,19 @@ public interface FormatKernels {
     }
 
     /**
+     * y = Ŵ·x for a weight in one of ggml's block formats. The default is the scalar reference, so
+     * implementations without a kernel for these (the CUDA one) inherit it.
+     */
+    default void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
+        ScalarFormatKernels.INSTANCE.ggufMatvec(w, x, y);
+    }
+
+    /** Y = X·Ŵᵀ for a weight in one of ggml's block formats; X (m, d_in), Y (m, d_out). */
+    default void ggufMatmul(GgufBlockWeight w, float[] x, int m, float[] y) {
+        ScalarFormatKernels.INSTANCE.ggufMatmul(w, x, m, y);
+    }
+
+    /**
      * The kernels in use: the one {@link #use} installed, else the one the property chose for this JVM
      * (chosen on first use). Read it per call, not into a static field, so a later {@link #use} is seen.
      */

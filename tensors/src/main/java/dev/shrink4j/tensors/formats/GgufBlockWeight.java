@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * A weight stored in one of ggml's formats (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K, or plain F32/F16/BF16),
  * row by row exactly as a GGUF file holds it: row j is {@code d_in / blockSize} consecutive blocks.
- * The scalar reference is {@link GgufBlocks#dequantize}; matvec and matmul widen one row at a time
- * into a scratch row (no Panama kernel for these yet).
+ * The scalar reference is {@link GgufBlocks#dequantize} ({@link FormatKernels#ggufMatvec}: widen a
+ * row, then a dot product); the Panama kernels multiply Q4_0/Q4_1/Q8_0 blocks in place.
  *
  * @param blocks (d_out, d_in / blockSize · blockBytes) bytes, a view
  */
@@ -42,19 +42,11 @@ public record GgufBlockWeight(GgufType type, int dOut, int dIn, MemorySegment bl
     }
 
     @Override public void matvec(float[] x, float[] y, FormatKernels k) {
-        float[] row = new float[dIn];
-        for (int j = 0; j < dOut; j++) {
-            dequantizeRow(j, row, 0);
-            y[j] = ScalarFormatKernels.dot(row, 0, x, 0, dIn);
-        }
+        k.ggufMatvec(this, x, y);
     }
 
     @Override public void matmul(float[] x, int m, float[] y, FormatKernels k) {
-        float[] row = new float[dIn];
-        for (int j = 0; j < dOut; j++) {
-            dequantizeRow(j, row, 0);
-            for (int r = 0; r < m; r++) y[r * dOut + j] = ScalarFormatKernels.dot(row, 0, x, r * dIn, dIn);
-        }
+        k.ggufMatmul(this, x, m, y);
     }
 
     @Override public long payloadBytes() {

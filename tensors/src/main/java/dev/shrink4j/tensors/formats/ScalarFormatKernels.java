@@ -118,6 +118,19 @@ public final class ScalarFormatKernels implements FormatKernels {
         }
     }
 
+    /** The spec of the block-format kernels: widen each row ({@code GgufBlocks.dequantize}), then a dot product. */
+    @Override public void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
+        float[] row = new float[w.dIn()];
+        for (int j = 0; j < w.dOut(); j++) {
+            w.dequantizeRow(j, row, 0);
+            y[j] = dot(row, 0, x, 0, w.dIn());
+        }
+    }
+
+    @Override public void ggufMatmul(GgufBlockWeight w, float[] x, int m, float[] y) {
+        rowsMatmul(w, x, m, y);
+    }
+
     /** Y = X·Ŵᵀ by widening one row of Ŵ at a time and taking its dot with every row of X. */
     static void rowsMatmul(CompressedWeight w, float[] x, int m, float[] y) {
         int n = w.dIn(), dOut = w.dOut();

@@ -38,7 +38,7 @@ public final class GgufWriter implements AutoCloseable {
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final Map<String, Pending> tensors = new LinkedHashMap<>();
     private final CRC32C crc = new CRC32C();
-    private final int alignment = GgufFile.DEFAULT_ALIGNMENT;
+    private int alignment = GgufFile.DEFAULT_ALIGNMENT;
     private long offset;
     private boolean committed;
 
@@ -61,6 +61,13 @@ public final class GgufWriter implements AutoCloseable {
 
     /** Sets one metadata entry (later puts of the same key replace it, keeping its position). */
     public GgufWriter put(String key, GgufValue value) {
+        if (key.equals(GgufFile.ALIGNMENT_KEY)) {
+            // The data is streamed as tensors arrive, so the alignment must be known before the first one.
+            long a = value.type() == GgufValue.Type.UINT32 ? value.asLong() : -1;
+            if (a <= 0 || Long.bitCount(a) != 1) throw new IllegalArgumentException(GgufFile.ALIGNMENT_KEY + " must be a UINT32 power of two, got " + value);
+            if (!tensors.isEmpty() && a != alignment) throw new IllegalArgumentException(GgufFile.ALIGNMENT_KEY + " set to " + a + " after tensors were written at " + alignment);
+            alignment = (int) a;
+        }
         metadata.put(key, value);
         return this;
     }

@@ -5,6 +5,7 @@ import dev.shrink4j.tensors.formats.DenseWeight;
 import dev.shrink4j.tensors.formats.FormatKernels;
 import dev.shrink4j.tensors.formats.Int8Activations;
 import dev.shrink4j.tensors.formats.ScalarInt8Uniform;
+import dev.shrink4j.tensors.formats.GgufBlockWeight;
 import dev.shrink4j.tensors.formats.LutQuantized;
 import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
@@ -123,5 +124,20 @@ public final class PanamaFormatKernels implements FormatKernels {
             return;
         }
         PanamaFormatNm.matvec(w, x, y);
+    }
+
+    // ---------------------------------------------------------------- gguf blocks
+
+    @Override public void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
+        if (!PanamaFormatGguf.supports(w)) {
+            SCALAR.ggufMatvec(w, x, y);
+            return;
+        }
+        PanamaFormatGguf.matvec(w, x, y);
+    }
+
+    /** Widens one row at a time (scalar decode, 1/m of the work) and multiplies it with every row of X. */
+    @Override public void ggufMatmul(GgufBlockWeight w, float[] x, int m, float[] y) {
+        PanamaFormatDots.rowsMatmul(w, x, m, y);
     }
 }
