@@ -9,6 +9,7 @@ import dev.shrink4j.tensors.io.Checkpoint;
 import dev.shrink4j.tensors.io.CheckpointWriter;
 import dev.shrink4j.tensors.io.Json;
 import dev.shrink4j.tensors.io.UnfinishedOutputs;
+import dev.shrink4j.tensors.io.WriteFailure;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
@@ -51,6 +52,7 @@ public final class Resume implements AutoCloseable {
     private static final String CALIBRATION = "calibration";
 
     private final Path dir;
+    private final Path out; // the output it belongs to, named in messages (the hidden directory is not the user's)
     private final Map<String, Object> manifest;
     private final InputFingerprint input;
     private final Consumer<String> notes;
@@ -59,8 +61,9 @@ public final class Resume implements AutoCloseable {
     /** One entry: its record and its tensors (mapped into the arena it was read with). */
     public record Entry(Map<String, Object> record, Map<String, Tensor> tensors) {}
 
-    private Resume(Path dir, Map<String, Object> manifest, InputFingerprint input, Consumer<String> notes, boolean resumed) {
+    private Resume(Path dir, Path out, Map<String, Object> manifest, InputFingerprint input, Consumer<String> notes, boolean resumed) {
         this.dir = dir;
+        this.out = out;
         this.manifest = manifest;
         this.input = input;
         this.notes = notes;
@@ -105,14 +108,17 @@ public final class Resume implements AutoCloseable {
                 deleteTree(dir);
             }
         }
+        Path parent = dir.getParent();
         try {
+            Files.createDirectories(parent);
+            if (!Files.isDirectory(parent)) throw new java.nio.file.NotDirectoryException(parent.toString());
             Files.createDirectories(dir);
             UnfinishedOutputs.add(dir);
             AbandonedOutputs.claim(dir);
         } catch (IOException e) {
-            throw new ShrinkException(out + ": cannot create the resume directory " + dir + " (" + e.getMessage() + ")", e);
+            throw new ShrinkException(out.toAbsolutePath().normalize() + ": cannot create the output in " + parent + ": " + WriteFailure.describe(e), e);
         }
-        Resume r = new Resume(dir, manifest, fp, notes, resumed);
+        Resume r = new Resume(dir, out.toAbsolutePath().normalize(), manifest, fp, notes, resumed);
         r.saveManifest();
         return r;
     }
@@ -260,6 +266,12 @@ public final class Resume implements AutoCloseable {
             tensors.forEach(w::add);
             w.writeFile(ENTRY_RECORD, Json.write(record, 0));
             w.commit();
+        } catch (ShrinkException e) {
+            // The writer names the hidden entry; the user knows OUT.
+            Throwable cause = e;
+            while (cause.getCause() != null && !(cause instanceof IOException)) cause = cause.getCause();
+            throw new ShrinkException(out + ": cannot write (" + name + ", kept for resuming): "
+                    + (cause instanceof IOException io ? WriteFailure.describe(io) : e.getMessage()), e);
         }
     }
 
@@ -285,7 +297,7 @@ public final class Resume implements AutoCloseable {
                 Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            throw new ShrinkException(dir + ": cannot write " + MANIFEST + " (" + e.getMessage() + ")", e);
+            throw new ShrinkException(out + ": cannot write (" + MANIFEST + ", kept for resuming): " + WriteFailure.describe(e), e);
         }
     }
 
