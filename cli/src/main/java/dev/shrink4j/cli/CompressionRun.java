@@ -55,6 +55,9 @@ final class CompressionRun implements AutoCloseable {
     private final long started = System.nanoTime();
     private final List<String> evalLines = new ArrayList<>();
     private long inputLinearWeights;
+    private final dev.shrink4j.model.Resume resume; // null: a measuring command (no OUT)
+    /** Options that do not change what is written: a run may resume across them. */
+    private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("quiet", "report", "force", "max-memory", "no-resume", "stats-cache", "save-recipe");
 
     CompressionRun(String command, Args args, Console console, Path in, Path out) {
         this.command = command;
@@ -70,9 +73,32 @@ final class CompressionRun implements AutoCloseable {
         if (args.has("save-recipe")) RecipeWriter.save(RecipeWriter.fromCommandLine(command, args.commandLine()), Path.of(args.string("save-recipe", null)));
         if (out != null) {
             for (Path stale : dev.shrink4j.tensors.io.AbandonedOutputs.remove(out)) {
-                progress.note("note: removed " + stale + ", the unfinished output of an earlier run of this command that was killed; starting over");
+                progress.note("note: removed " + stale + ", the partly written output of an earlier run of this command that was killed");
             }
         }
+        this.resume = out == null ? null
+                : dev.shrink4j.model.Resume.open(in, out, command, settings(args), args.has("no-resume"), progress::note);
+    }
+
+    /**
+     * The run's resume state (docs/reliability.md "Resume"): finished blocks and model-spanning steps of
+     * an interrupted run of the same command, settings and input; null for a command without OUT.
+     */
+    dev.shrink4j.model.Resume resume() {
+        return resume;
+    }
+
+    /** Every option that can change the output, by long name (flags map to ""). */
+    private static Map<String, String> settings(Args args) {
+        Map<String, String> m = new java.util.TreeMap<>();
+        for (Option o : args.commandLine().getOptions()) {
+            String name = o.getLongOpt() != null ? o.getLongOpt() : o.getOpt();
+            if (NOT_SETTINGS.contains(name)) continue;
+            String[] v = o.getValues();
+            m.merge(name, v == null ? "" : String.join(",", v), (a, b) -> a + "," + b);
+        }
+        m.put("(version)", Main.VERSION);
+        return m;
     }
 
     /**
@@ -118,6 +144,8 @@ final class CompressionRun implements AutoCloseable {
         o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
         o.addOption(Option.builder().longOpt("save-recipe").hasArg().argName("FILE")
                 .desc("also write the recipe this command line means (YAML, or JSON for *.json) for shrink4j run; docs/recipes.md").build());
+        o.addOption(Option.builder().longOpt("no-resume")
+                .desc("start over even when a killed run of this command left finished blocks to continue from (default: continue; docs/reliability.md)").build());
     }
 
     /** {@code --calib}, {@code --samples}, {@code --seq-len}, {@code --seed}: also for commands that only measure (pqi). */
@@ -215,6 +243,16 @@ final class CompressionRun implements AutoCloseable {
         int samples = args.integer("samples", defaultSamples, 1);
         int seqLen = args.integer("seq-len", 0, 2, model.config().maxPositions());
         long seed = args.longValue("seed", 0);
+        if (source.equals("self") && resume != null) {
+            java.util.Optional<Calibration> stored = resume.storedCalibration();
+            if (stored.isPresent()) {
+                Calibration c = stored.get();
+                progress.stage(String.format(Locale.ROOT, "calibration: the model's %d × %d generated tokens from the interrupted run (checkpointed)",
+                        c.record().samples(), c.record().seqLen() - 1), 0);
+                report.put("calibration", calibrationInfo(c.record()));
+                return c;
+            }
+        }
         Calibration c = stage("calibration", () -> switch (source) {
             case "self" -> selfCalibration(model, samples, seqLen, seed);
             case "random" -> Calibration.random(model.config(), samples, seqLen, seed);
@@ -226,6 +264,12 @@ final class CompressionRun implements AutoCloseable {
             }
         });
         report.put("calibration", calibrationInfo(c.record()));
+        return recorded(c);
+    }
+
+    /** Records the calibration tokens in the resume state (a run on other tokens starts over there). */
+    Calibration recorded(Calibration c) {
+        if (resume != null) resume.calibration(c);
         return c;
     }
 
@@ -346,6 +390,7 @@ final class CompressionRun implements AutoCloseable {
     public void close() {
         memory.close();
         arena.close();
+        if (resume != null) resume.close();
     }
 
     private static final java.util.regex.Pattern GGUF_BLOCK_LINEAR =

@@ -116,7 +116,7 @@ final class LowrankCommand implements Command {
             if (!method.needsCalibration() && args.has("no-eval")) {
                 // Weight-only and nothing to evaluate: stream block by block, memory bounded by one block.
                 report.put("model", Map.of("path", in.toString()));
-                summary = run.stage("factorize", () -> driver.run(in, out, opts, listener));
+                summary = run.stage("factorize", () -> driver.run(in, out, opts, listener, run.resume()));
             } else {
                 LlamaModel model = run.loadInput(false);
                 Tokenizer tok = run.tokenizer(model, method.needsCalibration());
@@ -125,7 +125,7 @@ final class LowrankCommand implements Command {
                 EvalSupport eval = run.evaluation(model, tok);
                 LlamaModel reference = eval.enabled() ? LlamaModel.load(in, run.arena()) : null;
                 run.evalBefore(eval, reference);
-                summary = run.stage("factorize", () -> driver.run(model, in, out, opts, calib, listener));
+                summary = run.stage("factorize", () -> driver.run(model, in, out, opts, calib, listener, run.resume()));
                 run.evalAfter(eval, model, reference);
             }
             Map<String, Object> totals = new LinkedHashMap<>();

@@ -213,8 +213,8 @@ final class PruneCommand implements Command {
         info.put("seq_len", seqLen);
         info.put("layout", "consecutive chunks, no BOS (2SSP protocol)");
         run.report().put("calibration", info);
-        return new Calibration(chunks, new Calibration.Record(file.toString(), chunks.length, seqLen, 0, stream.length,
-                (long) chunks.length * seqLen));
+        return run.recorded(new Calibration(chunks, new Calibration.Record(file.toString(), chunks.length, seqLen, 0, stream.length,
+                (long) chunks.length * seqLen)));
     }
 
     /** Refuses an N:M pattern some block linear cannot take, naming the first such tensor. */
@@ -238,7 +238,7 @@ final class PruneCommand implements Command {
                 PrunedWeightsWriter.Storage.valueOf(format.toUpperCase(Locale.ROOT)), pattern);
         run.progress().stage(settings.method().id() + " " + (pattern == null ? "unstructured" : pattern.toString()), model.numLayers());
         LayerwisePruner.run(model, calib, settings, sink,
-                (l, n, detail) -> run.progress().step(l + 1, "block" + (detail.isEmpty() ? "" : " (" + detail.strip() + ")")));
+                (l, n, detail) -> run.progress().step(l + 1, "block" + (detail.isEmpty() ? "" : " (" + detail.strip() + ")")), null, run.resume());
         sink.finish(provenance);
         Map<String, Object> report = new LinkedHashMap<>();
         double achieved = (double) sink.zeros() / sink.weights();
@@ -289,7 +289,7 @@ final class PruneCommand implements Command {
                 progress.tick(c.done(), c.total(), "candidates", String.format(Locale.ROOT, "round %d/%d: without %s %d perplexity %.3f",
                         c.round(), c.rounds(), unit, c.module(), c.perplexity()));
             }
-        }, run.arena());
+        }, run.arena(), run.resume());
         StructuredPruning.write(model, r, writer, provenance);
         Map<String, Object> details = new LinkedHashMap<>();
         if (kind == StructuredPruning.Kind.DEPTH) {

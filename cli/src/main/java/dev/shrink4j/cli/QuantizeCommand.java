@@ -141,12 +141,13 @@ final class QuantizeCommand implements Command {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
                 quantizer.withOverrides(overrides);
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
+                quantizer.withResume(run.resume());
                 if (streamed) quantizer.writingTo(writer::add);
                 Quantizer.Listener listener = run.quantizerListener();
                 if (rq == null) {
                     result = run.stage("quantize", () -> quantizer.run(model, calib, listener));
                 } else {
-                    ReQuant.Result rr = run.stage("requant", () -> new ReQuant(rq, run.arena()).run(model, reference, calib, listener));
+                    ReQuant.Result rr = run.stage("requant", () -> new ReQuant(rq, run.arena()).withResume(run.resume()).run(model, reference, calib, listener));
                     report.put("requant", requantSummary(rr));
                     result = rr.quantized();
                 }

@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * kill -9 in the middle of a run, then the same command again: the rerun removes what the killed run
- * left (its hidden temporary directory, which no shutdown hook could remove), starts over, and writes
- * an output byte-identical to an uninterrupted run. (Resuming from the first unfinished block is not
- * implemented: docs/reliability.md.)
+ * kill -9 in the middle of a run, then the same command again: the rerun removes the partly written
+ * output the killed run left (its hidden temporary directory, which no shutdown hook could remove) and
+ * writes an output byte-identical to an uninterrupted run, leaving nothing else behind (it resumes from
+ * the finished blocks: {@link ResumeAfterKillTest}, docs/reliability.md).
  */
 class CrashRecoveryTest {
     private static final int KILLS = 3;
@@ -55,6 +55,7 @@ class CrashRecoveryTest {
             assertEquals(0, again.status(), again.err());
             assertEquals(left, again.err().contains("note: removed"), again.err());
             assertEquals(List.of(), temps(parent));
+            assertTrue(Files.notExists(parent.resolve(".out.resume")), "the resume state is removed once the output is written");
             assertSameFiles(reference, out);
         }
         assertTrue(killedMidway > 0, "every child finished before it was killed: nothing was tested");

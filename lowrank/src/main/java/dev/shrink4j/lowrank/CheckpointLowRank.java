@@ -10,6 +10,7 @@ import dev.shrink4j.model.Layer;
 import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Proj;
+import dev.shrink4j.model.Resume;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
@@ -107,13 +108,21 @@ public final class CheckpointLowRank {
      * die with the block's arena and memory stays at one block whatever the model size.
      */
     public Summary run(Path in, Path out, Options options, Listener listener) {
+        return run(in, out, options, listener, null);
+    }
+
+    /**
+     * As above, resumable (docs/reliability.md "Resume"): each factorized block is stored in {@code resume}
+     * (null: not stored) and a rerun writes the finished blocks without factorizing them again.
+     */
+    public Summary run(Path in, Path out, Options options, Listener listener, Resume resume) {
         LowRankMethod method = compressor.settings().method();
         if (method.needsCalibration()) {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
         preflight(in);
         try (Arena mapped = Arena.ofShared()) {
-            return through(LlamaModel.load(in, mapped), in, out, options, null, listener, false);
+            return through(LlamaModel.load(in, mapped), in, out, options, null, listener, false, resume);
         }
     }
 
@@ -125,17 +134,22 @@ public final class CheckpointLowRank {
      * it evaluates the output checkpoint.
      */
     public Summary run(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener) {
+        return run(model, in, out, options, calibration, listener, null);
+    }
+
+    /** As above, resumable through {@code resume} (null: not stored). */
+    public Summary run(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener, Resume resume) {
         LowRankMethod method = compressor.settings().method();
         if (method.needsCalibration() && calibration == null) {
             throw new ShrinkException("method " + method.cliName() + " needs calibration data (--calib)");
         }
         preflight(in);
-        return through(model, in, out, options, calibration, listener, true);
+        return through(model, in, out, options, calibration, listener, true, resume);
     }
 
     /** @param install put the written weights into {@code model} (else they live only for their block) */
     private Summary through(LlamaModel model, Path in, Path out, Options options, Calibration calibration, Listener listener,
-                            boolean install) {
+                            boolean install, Resume resume) {
         int layers = model.numLayers();
         try (Arena mapped = Arena.ofShared()) {
             Checkpoint ckpt = Checkpoint.open(in, mapped);
@@ -149,10 +163,14 @@ public final class CheckpointLowRank {
             }
             try (LowRankCheckpointWriter writer = new LowRankCheckpointWriter(ckpt, out, options, linears)) {
                 listener.started(layers, total);
-                Method m = new Method(writer, compressor.settings().method(), listener, calibration != null, install);
-                new BlockPipeline(model, BlockPipeline.Options.defaults())
-                        .onBlockDone(b -> listener.blockDone(b + 1, layers))
-                        .run(calibration, m);
+                Method m = new Method(model, writer, compressor.settings().method(), listener, calibration != null, install);
+                BlockPipeline pipeline = new BlockPipeline(model, BlockPipeline.Options.defaults());
+                if (resume != null) pipeline.withCheckpoint(resume.blocks("lowrank"));
+                try {
+                    pipeline.onBlockDone(b -> listener.blockDone(b + 1, layers)).run(calibration, m);
+                } finally {
+                    m.restoreOriginal(); // not installing: no layer may point into a closed block arena
+                }
                 return writer.commit(layers);
             }
         }
@@ -166,8 +184,14 @@ public final class CheckpointLowRank {
         private final boolean calibrated;
         private final boolean install;
         private final Map<Group, LinearStats> stats = new EnumMap<>(Group.class);
+        private final Map<String, Object> records = new java.util.LinkedHashMap<>(); // module → its row, for resume
+        private int block = -1;
+        private Layer original; // the block's layer before factorization, put back when not installing
 
-        Method(LowRankCheckpointWriter writer, LowRankMethod method, Listener listener, boolean calibrated, boolean install) {
+        private final LlamaModel model;
+
+        Method(LlamaModel model, LowRankCheckpointWriter writer, LowRankMethod method, Listener listener, boolean calibrated, boolean install) {
+            this.model = model;
             this.writer = writer;
             this.method = method;
             this.listener = listener;
@@ -187,6 +211,11 @@ public final class CheckpointLowRank {
 
         @Override
         public Map<Proj, Linear> compress(int layer, Group group, Layer current, Arena blockArena) {
+            if (layer != block) {
+                block = layer;
+                original = current;
+                records.clear();
+            }
             Map<Proj, Linear> out = new EnumMap<>(Proj.class);
             for (Proj p : group.members()) {
                 Linear lin = current.linear(p);
@@ -195,26 +224,75 @@ public final class CheckpointLowRank {
                 // Installed, the replacement is exactly what is written, and outlives the block arena:
                 // callers may evaluate the model afterwards. Not installed, it is written and dropped.
                 Arena into = install ? Arena.ofAuto() : blockArena;
-                CompressedWeight w = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, into, listener);
-                if (install) {
-                    out.put(p, w instanceof DenseWeight d ? new DenseLinear(d.weight(), lin.bias()) : new CompressedLinear(w, lin.bias()));
-                }
+                CompressedWeight w = compressOne(p.module(layer), wt.toFloatArray(), wt, stats.get(group), writer, into, listener, records);
+                // Not installing, the replacement still goes into the block (so a resumable run stores it) until blockDone.
+                out.put(p, w instanceof DenseWeight d ? new DenseLinear(d.weight(), lin.bias()) : new CompressedLinear(w, lin.bias()));
             }
             stats.remove(group);
             return out;
+        }
+
+        @Override
+        public Map<String, Object> blockRecord(int layer) {
+            return Map.of("linears", new java.util.LinkedHashMap<>(records));
+        }
+
+        @Override
+        public Arena restoreArena(int layer, Layer current, Arena blockArena) {
+            return install ? Arena.ofAuto() : blockArena;
+        }
+
+        @Override
+        public void restored(int layer, Layer current, Map<Proj, Linear> linears, Map<String, Object> record) {
+            block = layer;
+            original = current;
+            Map<String, Object> rows = Resume.map(record.get("linears"));
+            for (Map.Entry<Proj, Linear> e : linears.entrySet()) {
+                String module = e.getKey().module(layer);
+                Linear lin = e.getValue();
+                CompressedWeight w = lin instanceof CompressedLinear c ? c.compressed() : new DenseWeight(lin.weight(Arena.ofAuto()));
+                Map<String, Object> row = Resume.map(rows.get(module));
+                LinearRow r = new LinearRow(module, w.dOut(), w.dIn(), ((Number) row.get("rank")).intValue(), ((Number) row.get("columns")).intValue(),
+                        ((Number) row.get("params")).longValue(), (long) w.dOut() * w.dIn(), Resume.real(row.get("weight_error")),
+                        Resume.real(row.get("output_error")), Resume.real(row.get("damping")), Resume.real(row.get("seconds")));
+                writer.addStored(module, w, r.denseParams(), r.params());
+                listener.linear(r);
+            }
+        }
+
+        @Override
+        public void blockDone(int layer, Layer compressed, Arena blockArena) {
+            restoreOriginal();
+        }
+
+        /** Not installing: puts the block's original layer back (its factors die with the block arena). */
+        void restoreOriginal() {
+            if (!install && original != null) model.setLayer(original);
+            original = null;
+            block = -1;
         }
     }
 
     /** Factorizes one weight, writes it, reports it; returns the stored weight (in {@code arena}). */
     private CompressedWeight compressOne(String module, float[] w, Tensor original, LinearStats stats, LowRankCheckpointWriter writer,
-                                Arena arena, Listener listener) {
+                                Arena arena, Listener listener, Map<String, Object> records) {
         long t0 = System.nanoTime();
         int dOut = Math.toIntExact(original.shape().dim(0)), dIn = Math.toIntExact(original.shape().dim(1));
         LowRankCompressor.Result r = compressor.compress(module, w, dOut, dIn, stats);
         CompressedWeight stored = writer.add(module, r, original.dtype(), arena);
         LostDecomposition lost = r.lost();
-        listener.linear(new LinearRow(module, dOut, dIn, r.lowRank().rank(), lost == null ? 0 : lost.columnCount(),
-                r.params(), (long) dOut * dIn, r.weightError(), r.outputError(), r.damping(), (System.nanoTime() - t0) / 1e9));
+        LinearRow row = new LinearRow(module, dOut, dIn, r.lowRank().rank(), lost == null ? 0 : lost.columnCount(),
+                r.params(), (long) dOut * dIn, r.weightError(), r.outputError(), r.damping(), (System.nanoTime() - t0) / 1e9);
+        listener.linear(row);
+        Map<String, Object> rec = new java.util.LinkedHashMap<>();
+        rec.put("rank", row.rank());
+        rec.put("columns", row.columns());
+        rec.put("params", row.params());
+        rec.put("weight_error", Resume.real(row.weightError()));
+        rec.put("output_error", Resume.real(row.outputError()));
+        rec.put("damping", Resume.real(row.damping()));
+        rec.put("seconds", Resume.real(row.seconds()));
+        records.put(module, rec);
         return stored;
     }
 

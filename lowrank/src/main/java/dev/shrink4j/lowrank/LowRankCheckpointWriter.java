@@ -60,6 +60,15 @@ final class LowRankCheckpointWriter implements AutoCloseable {
         return w;
     }
 
+    /** Resume: writes a linear an interrupted run factorized and stored ({@code w} as {@link #add} encoded it). */
+    void addStored(String module, CompressedWeight w, long denseValues, long storedValues) {
+        w.toTensors(module).forEach(writer::add);
+        if (options.output() == LowRankFormat.SHRINK4J) descriptors.put(module, w.descriptor());
+        denseParams += denseValues;
+        params += storedValues;
+        linears++;
+    }
+
     CheckpointLowRank.Summary commit(int blocks) {
         Map<String, Object> s4j = new LinkedHashMap<>();
         s4j.put("format_version", 1);

@@ -44,4 +44,34 @@ public interface BlockMethod {
      * (e.g. write the block's tensors, or put back the original layer).
      */
     default void blockDone(int layer, Layer compressed, Arena blockArena) {}
+
+    /**
+     * Resume: what the method knows about block {@code layer} besides the linears it installed (report
+     * rows, totals, progress details), stored with them by {@link BlockCheckpoint} once the block's groups
+     * are compressed. JSON values only (doubles as {@link Resume#real} strings).
+     */
+    default Map<String, Object> blockRecord(int layer) {
+        return Map.of();
+    }
+
+    /**
+     * Resume: the arena the stored replacements of block {@code layer} are read into (as {@link #compress}
+     * would have put them); {@code current} is the block's layer before any replacement.
+     */
+    default Arena restoreArena(int layer, Layer current, Arena blockArena) {
+        return blockArena;
+    }
+
+    /**
+     * Resume: block {@code layer} was finished by an interrupted run; {@code linears} are the replacements
+     * its {@link #compress} calls returned (already installed in the model, in group order) and
+     * {@code record} what {@link #blockRecord} returned. The method hands them on as it would have
+     * (sinks, reports); no {@link #observe} or {@link #compress} is called for the block, and
+     * {@link #blockDone} follows as usual. A method that cannot resume keeps this default.
+     *
+     * @param original the block's layer before any replacement
+     */
+    default void restored(int layer, Layer original, Map<Proj, Linear> linears, Map<String, Object> record) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot resume");
+    }
 }

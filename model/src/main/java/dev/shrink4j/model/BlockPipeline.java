@@ -62,6 +62,7 @@ public final class BlockPipeline {
     private final LlamaModel model;
     private final Options options;
     private IntConsumer progress = l -> {};
+    private BlockCheckpoint checkpoint; // null: nothing stored, nothing resumed
 
     public BlockPipeline(LlamaModel model, Options options) {
         this.model = model;
@@ -75,6 +76,19 @@ public final class BlockPipeline {
     }
 
     /**
+     * Resume (docs/reliability.md "Resume"): every compressed block is stored in {@code checkpoint} before
+     * its output is propagated, and the blocks an interrupted run finished are not compressed again: their
+     * stored replacements are installed ({@link BlockMethod#restored}) and the calibration is propagated
+     * through them as through a freshly compressed block, so the first unfinished block gets the inputs it
+     * had (recomputed, not stored: a forward per finished block instead of samples × T × hidden floats per
+     * block on disk).
+     */
+    public BlockPipeline withCheckpoint(BlockCheckpoint checkpoint) {
+        this.checkpoint = checkpoint;
+        return this;
+    }
+
+    /**
      * Runs {@code method} over all blocks on the calibration sequences (all of one length). Blocks for
      * which {@link BlockMethod#needsInputs} is false get no observation forward; block outputs are only
      * propagated while a later block needs inputs, and the calibration is not embedded when none does
@@ -82,14 +96,18 @@ public final class BlockPipeline {
      */
     public void run(Calibration calibration, BlockMethod method) {
         int layers = model.numLayers();
+        int finished = checkpoint == null ? 0 : checkpoint.finishedBlocks(layers);
         boolean[] needs = new boolean[layers];
         int lastNeeding = -1;
         for (int b = 0; b < layers; b++) {
-            needs[b] = processed(b) && method.needsInputs(b);
+            needs[b] = processed(b) && b >= finished && method.needsInputs(b);
             if (needs[b]) lastNeeding = b;
         }
         if (calibration == null && lastNeeding >= 0) {
             throw new IllegalArgumentException("block " + lastNeeding + " needs calibration inputs, but no calibration was given");
+        }
+        if (finished > 0) {
+            checkpoint.note(finished, layers, lastNeeding >= finished);
         }
         int[][] seqs = lastNeeding >= 0 ? calibration.sequences() : new int[0][];
         int T = seqs.length > 0 ? seqs[0].length : 1;
@@ -105,7 +123,12 @@ public final class BlockPipeline {
                 // The block arena stays open until the block's output has been propagated, so replacements
                 // may live in it as long as the method puts back what the model should keep (blockDone).
                 try (Arena arena = processed ? Arena.ofShared() : null) {
-                    if (processed) compressBlock(b, original, needs[b] ? z : null, passes, method, arena);
+                    if (processed && b < finished) {
+                        restoreBlock(b, original, method, arena);
+                    } else if (processed) {
+                        compressBlock(b, original, needs[b] ? z : null, passes, method, arena);
+                        if (checkpoint != null) checkpoint.write(b, original, model.layer(b), method.blockRecord(b));
+                    }
                     if (b < lastNeeding) {
                         Layer propagateWith = options.propagation() == Propagation.DENSE ? original : model.layer(b);
                         for (int s0 = 0; s0 < layout.sequences(); s0 += passes.perPass()) {
@@ -165,6 +188,15 @@ public final class BlockPipeline {
         float[] out(int batch) {
             return layout.passFloats(batch) == y.length ? y : new float[layout.passFloats(batch)];
         }
+    }
+
+    /** Installs block b's stored replacements and tells the method (resume). */
+    private void restoreBlock(int b, Layer original, BlockMethod method, Arena arena) {
+        BlockCheckpoint.Restored r = checkpoint.read(b, method.restoreArena(b, original, arena));
+        Layer updated = original;
+        for (Map.Entry<Proj, Linear> e : r.linears().entrySet()) updated = updated.with(e.getKey(), e.getValue());
+        model.setLayer(updated);
+        method.restored(b, original, r.linears(), r.record());
     }
 
     private boolean processed(int b) {

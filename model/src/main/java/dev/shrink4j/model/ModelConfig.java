@@ -111,8 +111,8 @@ public record ModelConfig(
         int hidden = requireInt(obj, "hidden_size", source);
         int layers = requireInt(obj, "num_hidden_layers", source);
         int heads = requireInt(obj, "num_attention_heads", source);
-        int kvHeads = integer(obj, "num_key_value_heads", heads);
-        int headDim = integer(obj, "head_dim", heads == 0 ? 0 : hidden / heads);
+        int kvHeads = strictInt(obj, "num_key_value_heads", heads, source);
+        int headDim = strictInt(obj, "head_dim", heads == 0 ? 0 : hidden / heads, source);
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
             throw new ShrinkException(source + ": num_attention_heads " + heads + " must be a positive multiple of num_key_value_heads " + kvHeads);
         }
@@ -120,7 +120,7 @@ public record ModelConfig(
             throw new ShrinkException(source + ": head_dim " + headDim + " must be positive and even (RoPE rotates pairs)");
         }
         int vocab = requireInt(obj, "vocab_size", source);
-        int maxPos = integer(obj, "max_position_embeddings", 2048);
+        int maxPos = strictInt(obj, "max_position_embeddings", 2048, source);
         double eps = number(obj, "rms_norm_eps", 1e-6);
         double theta = number(obj, "rope_theta", 10000.0);
         RopeScaling scaling = ropeScaling(JsonFields.object(obj, "rope_scaling"), source);
@@ -130,12 +130,12 @@ public record ModelConfig(
         boolean oBias = !qwen && llamaBias;
         int window = 0;
         if (arch.equals("MistralForCausalLM") && has(obj, "sliding_window")) {
-            window = integer(obj, "sliding_window", 0);
+            window = strictInt(obj, "sliding_window", 0, source);
         } else if (qwen && bool(obj, "use_sliding_window", false) && has(obj, "sliding_window")) {
             throw new ShrinkException(source + ": Qwen2 use_sliding_window=true is not supported");
         }
-        int bos = integer(obj, "bos_token_id", 1);
-        int[] eos = intList(obj.get("eos_token_id"));
+        int bos = strictInt(obj, "bos_token_id", 1, source);
+        int[] eos = intList(obj.get("eos_token_id"), source);
 
         Map<String, Object> sh = JsonFields.object(obj, "shrink4j");
         // Bounds before anything is sized by them: a hostile config must not allocate 10⁹ of anything.
@@ -151,12 +151,12 @@ public record ModelConfig(
         BitSet removed = new BitSet(layers);
         Map<String, Map<String, Object>> tensors = new LinkedHashMap<>();
         if (sh != null) {
-            int version = integer(sh, "format_version", 1);
+            int version = strictInt(sh, "format_version", 1, source);
             if (version != 1) {
                 throw new ShrinkException(source + ": shrink4j.format_version " + version + " is newer than this tool (supports 1)");
             }
             for (Object l : JsonFields.list(sh, "attention_removed")) {
-                int i = l instanceof Number n ? n.intValue() : -1;
+                int i = exactInt(l, "shrink4j.attention_removed entry", source);
                 if (i < 0 || i >= layers) {
                     throw new ShrinkException(source + ": shrink4j.attention_removed names layer " + l + ", model has " + layers);
                 }
@@ -197,8 +197,7 @@ public record ModelConfig(
             }
             int[] out = new int[layers];
             for (int i = 0; i < layers; i++) {
-                if (!(l.get(i) instanceof Number n)) throw new ShrinkException(source + ": intermediate size " + l.get(i) + " is not a number");
-                out[i] = n.intValue();
+                out[i] = exactInt(l.get(i), "intermediate size " + i, source);
             }
             return out;
         }
@@ -216,7 +215,7 @@ public record ModelConfig(
             case "default" -> RopeScaling.NONE;
             case "linear" -> new RopeScaling("linear", number(rs, "factor", 1), 0, 0, 0);
             case "llama3" -> new RopeScaling("llama3", number(rs, "factor", 8), number(rs, "low_freq_factor", 1),
-                    number(rs, "high_freq_factor", 4), integer(rs, "original_max_position_embeddings", 8192));
+                    number(rs, "high_freq_factor", 4), strictInt(rs, "original_max_position_embeddings", 8192, source));
             default -> throw new ShrinkException(source + ": unsupported rope_scaling type " + type + "; supported: linear, llama3");
         };
     }
@@ -231,21 +230,43 @@ public record ModelConfig(
     }
 
     private static int requireInt(Map<String, ?> obj, String key, String source) {
-        if (!(obj.get(key) instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
-                || n.doubleValue() > Integer.MAX_VALUE || n.doubleValue() < Integer.MIN_VALUE) {
-            throw new ShrinkException(source + ": missing or non-integer \"" + key + "\"");
+        if (obj.get(key) == null) throw new ShrinkException(source + ": missing \"" + key + "\"");
+        return exactInt(obj.get(key), "\"" + key + "\"", source);
+    }
+
+    /** {@code key}'s integer, or {@code def} when absent or null; never truncated (see {@link #exactInt}). */
+    private static int strictInt(Map<String, ?> obj, String key, int def, String source) {
+        Object v = obj.get(key);
+        return v == null ? def : exactInt(v, "\"" + key + "\"", source);
+    }
+
+    /**
+     * {@code v} as an int: a fraction (12.5), a value beyond int (3e9) or a non-number is one clear error
+     * naming {@code what}, never silently truncated or saturated by {@code Number.intValue}.
+     */
+    static int exactInt(Object v, String what, String source) {
+        if (!(v instanceof Number n)) {
+            throw new ShrinkException(source + ": " + what + " is " + (v instanceof String ? "\"" + v + "\"" : v) + ", expected an integer");
+        }
+        String shown = n instanceof Double d ? java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString() : n.toString();
+        if (n instanceof Double d && (d != Math.rint(d) || Double.isNaN(d))) {
+            throw new ShrinkException(source + ": " + what + " is " + shown + ", expected an integer");
+        }
+        double d = n.doubleValue();
+        if (n instanceof Long l ? l > Integer.MAX_VALUE || l < Integer.MIN_VALUE : d > Integer.MAX_VALUE || d < Integer.MIN_VALUE) {
+            throw new ShrinkException(source + ": " + what + " is " + shown + ", beyond the integer range this tool reads (±2147483647)");
         }
         return n.intValue();
     }
 
-    private static int[] intList(Object n) {
+    private static int[] intList(Object n, String source) {
         if (n == null) {
             return new int[0];
         }
         if (n instanceof List<?> l) {
-            return l.stream().filter(v -> v instanceof Number).mapToInt(v -> ((Number) v).intValue()).toArray();
+            return l.stream().filter(v -> v != null).mapToInt(v -> exactInt(v, "eos_token_id entry", source)).toArray();
         }
-        return n instanceof Number x ? new int[] {x.intValue()} : new int[0];
+        return new int[] {exactInt(n, "\"eos_token_id\"", source)};
     }
 
     /** FFN width of layer {@code layer}. */

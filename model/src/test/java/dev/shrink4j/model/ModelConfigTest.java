@@ -72,6 +72,31 @@ class ModelConfigTest {
         }
     }
 
+    /** config.json integers are read exactly: a fraction or a value beyond int is one line, never truncated or saturated. */
+    @Test
+    void integersAreNeverTruncated() {
+        Object[][] cases = {
+            {"num_hidden_layers", 3e9, "c: \"num_hidden_layers\" is 3000000000, beyond the integer range this tool reads (±2147483647)"},
+            {"num_hidden_layers", 3000000000L, "c: \"num_hidden_layers\" is 3000000000, beyond the integer range this tool reads (±2147483647)"},
+            {"num_hidden_layers", 12.5, "c: \"num_hidden_layers\" is 12.5, expected an integer"},
+            {"num_hidden_layers", "12", "c: \"num_hidden_layers\" is \"12\", expected an integer"},
+            {"num_key_value_heads", 2.5, "c: \"num_key_value_heads\" is 2.5, expected an integer"},
+            {"head_dim", 1e10, "c: \"head_dim\" is 10000000000, beyond the integer range this tool reads (±2147483647)"},
+            {"max_position_embeddings", 2048.5, "c: \"max_position_embeddings\" is 2048.5, expected an integer"},
+            {"bos_token_id", 1.5, "c: \"bos_token_id\" is 1.5, expected an integer"},
+            {"eos_token_id", List.of(2, 2.5), "c: eos_token_id entry is 2.5, expected an integer"},
+            {"intermediate_size", List.of(24, 24.5), "c: intermediate size 1 is 24.5, expected an integer"},
+        };
+        for (Object[] c : cases) {
+            Map<String, Object> json = TinyModels.config("LlamaForCausalLM");
+            json.put((String) c[0], c[1]);
+            assertEquals(c[2], assertThrows(ShrinkException.class, () -> ModelConfig.parse(json, "c")).getMessage(), c[0] + " " + c[1]);
+        }
+        Map<String, Object> whole = TinyModels.config("LlamaForCausalLM");
+        whole.put("num_hidden_layers", 2.0); // an integral double is that integer
+        assertEquals(2, ModelConfig.parse(whole, "c").numLayers());
+    }
+
     @Test
     void unsupportedInputsGiveOneClearMessage() {
         Map<String, Object> gpt = TinyModels.config("GPT2LMHeadModel");

@@ -26,8 +26,14 @@ public final class DepthPruning {
      */
     public static List<GreedyRemoval.Step> run(LlamaModel model, int[] calibration, int sequences, int seqLen,
                                                int count, GreedyRemoval.Progress progress) {
+        return run(model, calibration, sequences, seqLen, count, progress, GreedyRemoval.Journal.NONE);
+    }
+
+    /** As above, with the rounds {@code journal} keeps (resume). */
+    public static List<GreedyRemoval.Step> run(LlamaModel model, int[] calibration, int sequences, int seqLen,
+                                               int count, GreedyRemoval.Progress progress, GreedyRemoval.Journal journal) {
         GreedyRemoval.Scorer scorer = disabled -> Math.exp(CalibrationNll.mean(model, calibration, sequences, seqLen, disabled));
-        return GreedyRemoval.run(model.numLayers(), new TreeSet<>(), count, scorer, progress);
+        return GreedyRemoval.run(model.numLayers(), new TreeSet<>(), count, scorer, progress, journal);
     }
 
     /** The blocks kept, ascending, after removing the steps' choices. */

@@ -37,16 +37,51 @@ public final class GreedyRemoval {
     }
 
     /**
+     * Where finished rounds are kept (resume after a crash, docs/reliability.md "Resume"). A round
+     * depends only on the modules removed before it, so the rounds an interrupted run finished are
+     * taken as they were and the next round continues from their removals.
+     */
+    public interface Journal {
+        Journal NONE = new Journal() {
+            @Override
+            public List<Step> done() {
+                return List.of();
+            }
+
+            @Override
+            public void finished(int round, Step step) {}
+        };
+
+        /** The rounds an interrupted run finished, in order (at most the rounds asked for are used). */
+        List<Step> done();
+
+        /** Round {@code round} (0-based) chose {@code step}. */
+        void finished(int round, Step step);
+    }
+
+    /**
      * Removes {@code count} of {@code modules} modules, skipping ids already in {@code start}.
      * Costs Σ_{i<count} (modules − |start| − i) evaluations (docs/methods/2ssp.md §3 step 3).
      */
     public static List<Step> run(int modules, SortedSet<Integer> start, int count, Scorer scorer, Progress progress) {
+        return run(modules, start, count, scorer, progress, Journal.NONE);
+    }
+
+    /** As above, taking the rounds {@code journal} has and recording each new one there. */
+    public static List<Step> run(int modules, SortedSet<Integer> start, int count, Scorer scorer, Progress progress, Journal journal) {
         TreeSet<Integer> disabled = new TreeSet<>(start);
         if (count > modules - disabled.size()) {
             throw new IllegalArgumentException("cannot remove " + count + " of " + (modules - disabled.size()) + " modules");
         }
         List<Step> steps = new ArrayList<>();
-        for (int round = 0; round < count; round++) {
+        for (Step done : journal.done()) {
+            if (steps.size() == count) break;
+            if (done.removed() < 0 || done.removed() >= modules || !disabled.add(done.removed())) {
+                throw new IllegalStateException("journal round " + steps.size() + " removes module " + done.removed() + ", which cannot be removed");
+            }
+            steps.add(done);
+        }
+        for (int round = steps.size(); round < count; round++) {
             double[] scores = new double[modules];
             java.util.Arrays.fill(scores, Double.NaN);
             int best = -1;
@@ -66,7 +101,9 @@ public final class GreedyRemoval {
                 }
             }
             disabled.add(best);
-            steps.add(new Step(best, scores[best], scores));
+            Step step = new Step(best, scores[best], scores);
+            steps.add(step);
+            journal.finished(round, step);
         }
         return steps;
     }

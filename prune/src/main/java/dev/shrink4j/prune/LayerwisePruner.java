@@ -108,6 +108,15 @@ public final class LayerwisePruner {
      * model with their weights in {@code keep}, so the pruned model can be evaluated in memory.
      */
     public static void run(LlamaModel model, Calibration calibration, Settings s, Sink sink, Progress progress, Arena keep) {
+        run(model, calibration, s, sink, progress, keep, null);
+    }
+
+    /**
+     * As above, resumable (docs/reliability.md "Resume"): each pruned block is stored in {@code resume}
+     * (null: not stored) and a rerun hands the finished blocks to the sink without pruning them again.
+     */
+    public static void run(LlamaModel model, Calibration calibration, Settings s, Sink sink, Progress progress, Arena keep,
+                           dev.shrink4j.model.Resume resume) {
         boolean calibrate = s.method().needsCalibration();
         if (calibrate && (calibration == null || calibration.sequences().length == 0)) {
             throw new IllegalArgumentException(s.method().id() + " needs calibration tokens");
@@ -116,7 +125,9 @@ public final class LayerwisePruner {
         Pruning pruning = new Pruning(model, s, sink, progress, keep, globalCut);
         BlockPipeline.Options options = BlockPipeline.Options.defaults().withRowsPerPass(ROWS_PER_PASS);
         try {
-            new BlockPipeline(model, options).run(calibrate ? calibration : null, pruning);
+            BlockPipeline pipeline = new BlockPipeline(model, options);
+            if (resume != null) pipeline.withCheckpoint(resume.blocks("prune"));
+            pipeline.run(calibrate ? calibration : null, pruning);
         } finally {
             pruning.restore(); // after a failure, no layer may point into a closed block arena
         }
@@ -218,6 +229,29 @@ public final class LayerwisePruner {
                     }
                 }
             }
+        }
+
+        @Override
+        public Map<String, Object> blockRecord(int layer) {
+            return Map.of("detail", detail.toString());
+        }
+
+        @Override
+        public Arena restoreArena(int layer, Layer current, Arena blockArena) {
+            return keep != null ? keep : blockArena;
+        }
+
+        @Override
+        public void restored(int layer, Layer current, Map<Proj, Linear> linears, Map<String, Object> record) {
+            block = layer;
+            original = current;
+            try (Arena a = Arena.ofConfined()) {
+                for (Map.Entry<Proj, Linear> e : linears.entrySet()) {
+                    Linear lin = e.getValue();
+                    sink.accept(layer, e.getKey(), lin.weight(a).toFloatArray(), lin.outFeatures(), lin.inFeatures());
+                }
+            }
+            detail.append(record.getOrDefault("detail", ""));
         }
 
         @Override

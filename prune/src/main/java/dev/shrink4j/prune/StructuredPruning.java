@@ -132,7 +132,16 @@ public final class StructuredPruning {
     /** As {@link #run(LlamaModel, int[][], Kind, double, Listener, Arena)} on the calibration's sequences. */
     public static Result run(LlamaModel model, Calibration calibration, Kind kind, double targetSparsity,
                              Listener listener, Arena arena) {
-        return run(model, calibration.sequences(), kind, targetSparsity, listener, arena);
+        return run(model, calibration.sequences(), kind, targetSparsity, listener, arena, null);
+    }
+
+    /**
+     * As above, resumable (docs/reliability.md "Resume"): stage 1's kept neurons and every greedy round are
+     * checkpointed in {@code resume} (null: not kept) as they finish, and a rerun continues after them.
+     */
+    public static Result run(LlamaModel model, Calibration calibration, Kind kind, double targetSparsity,
+                             Listener listener, Arena arena, dev.shrink4j.model.Resume resume) {
+        return run(model, calibration.sequences(), kind, targetSparsity, listener, arena, resume);
     }
 
     /**
@@ -145,6 +154,12 @@ public final class StructuredPruning {
      */
     public static Result run(LlamaModel model, int[][] calibration, Kind kind, double targetSparsity,
                              Listener listener, Arena arena) {
+        return run(model, calibration, kind, targetSparsity, listener, arena, null);
+    }
+
+    /** As above; {@code resume} keeps the stages (null: not kept). */
+    public static Result run(LlamaModel model, int[][] calibration, Kind kind, double targetSparsity,
+                             Listener listener, Arena arena, dev.shrink4j.model.Resume resume) {
         SparsityTarget.check(targetSparsity, "--sparsity");
         if (calibration.length == 0) {
             throw new IllegalArgumentException("structured pruning needs at least one calibration sequence");
@@ -159,13 +174,14 @@ public final class StructuredPruning {
             System.arraycopy(calibration[i], 0, tokens, i * seqLen, seqLen);
         }
         TwoSsp.Counts counts = TwoSsp.Counts.of(model);
+        StructuredResume kept = new StructuredResume(resume, kind);
         return kind == Kind.DEPTH
-                ? depth(model, tokens, calibration.length, seqLen, targetSparsity, counts, listener)
-                : widthThenAttention(model, tokens, calibration.length, seqLen, kind, targetSparsity, counts, listener, arena);
+                ? depth(model, tokens, calibration.length, seqLen, targetSparsity, counts, listener, kept)
+                : widthThenAttention(model, tokens, calibration.length, seqLen, kind, targetSparsity, counts, listener, arena, kept);
     }
 
     private static Result depth(LlamaModel model, int[] cal, int samples, int seqLen, double s, TwoSsp.Counts counts,
-                                Listener listener) {
+                                Listener listener, StructuredResume resume) {
         int layers = model.numLayers();
         int dff = model.layer(0).intermediateSize();
         int count = DepthPruning.blocksFor(s, layers);
@@ -174,14 +190,14 @@ public final class StructuredPruning {
         }
         listener.planned(new Plan(Kind.DEPTH, dff, dff, count));
         List<GreedyRemoval.Step> steps = DepthPruning.run(model, cal, samples, seqLen, count,
-                new Rounds(layers, 0, count, listener));
+                new Rounds(layers, 0, count, listener), resume.rounds());
         int[] kept = DepthPruning.kept(layers, steps);
         return new Result(Kind.DEPTH, s, counts, null, dff, dff, List.of(), removed(steps), scores(steps),
                 paramsAfter(model, kept, counts), IntStream.of(kept).boxed().toList());
     }
 
     private static Result widthThenAttention(LlamaModel model, int[] cal, int samples, int seqLen, Kind kind, double s,
-                                TwoSsp.Counts counts, Listener listener, Arena arena) {
+                                TwoSsp.Counts counts, Listener listener, Arena arena, StructuredResume resume) {
         int layers = model.numLayers();
         int dff = model.layer(0).intermediateSize();
         TwoSspBalance b = TwoSspBalance.compute(layers, counts.attention(), counts.mlp(), counts.main(), dff, s);
@@ -197,14 +213,22 @@ public final class StructuredPruning {
             nAttn = 0;
         }
         listener.planned(new Plan(kind, kept, dff, nAttn));
-        WidthPruning[] scores = TwoSsp.scoreNeurons(model, cal, samples, seqLen, Math.max(1, Math.min(samples, SCORING_BATCH)),
-                done -> listener.neuronsScored(done, samples));
+        int keep = kept;
+        int[][] keptNeurons = resume.keptNeurons().orElseGet(() -> {
+            WidthPruning[] scores = TwoSsp.scoreNeurons(model, cal, samples, seqLen, Math.max(1, Math.min(samples, SCORING_BATCH)),
+                    done -> listener.neuronsScored(done, samples));
+            int[][] k = new int[layers][];
+            for (int l = 0; l < layers; l++) k[l] = scores[l].keep(keep);
+            resume.keptNeurons(k);
+            return k;
+        });
+        if (keptNeurons.length != layers) throw new ShrinkException("resume: stage 1 kept neurons for " + keptNeurons.length + " blocks, the model has " + layers);
         for (int l = 0; l < layers; l++) {
-            TwoSsp.keepNeurons(model, l, scores[l].keep(kept), arena);
+            TwoSsp.keepNeurons(model, l, keptNeurons[l], arena);
         }
         List<GreedyRemoval.Step> steps = nAttn == 0 ? List.of()
                 : TwoSsp.removeAttention(model, java.util.Arrays.copyOf(cal, seqLen), seqLen, nAttn,
-                        new Rounds(layers, 0, nAttn, listener));
+                        new Rounds(layers, 0, nAttn, listener), resume.rounds());
         int[] all = IntStream.range(0, layers).toArray();
         return new Result(kind, s, counts, b, kept, dff, removed(steps), List.of(), scores(steps),
                 paramsAfter(model, all, counts), IntStream.of(all).boxed().toList());

@@ -166,6 +166,12 @@ public final class TwoSsp {
      */
     public static List<GreedyRemoval.Step> removeAttention(LlamaModel model, int[] sample, int seqLen, int count,
                                                            GreedyRemoval.Progress progress) {
+        return removeAttention(model, sample, seqLen, count, progress, GreedyRemoval.Journal.NONE);
+    }
+
+    /** As above, with the rounds {@code journal} keeps (resume). */
+    public static List<GreedyRemoval.Step> removeAttention(LlamaModel model, int[] sample, int seqLen, int count,
+                                                           GreedyRemoval.Progress progress, GreedyRemoval.Journal journal) {
         Layer[] original = new Layer[model.numLayers()];
         for (int l = 0; l < original.length; l++) {
             original[l] = model.layer(l);
@@ -182,7 +188,7 @@ public final class TwoSsp {
                 start.add(l);
             }
         }
-        List<GreedyRemoval.Step> steps = GreedyRemoval.run(original.length, start, count, scorer, progress);
+        List<GreedyRemoval.Step> steps = GreedyRemoval.run(original.length, start, count, scorer, progress, journal);
         TreeSet<Integer> removed = new TreeSet<>(start);
         steps.forEach(s -> removed.add(s.removed()));
         for (int l = 0; l < original.length; l++) {

@@ -96,4 +96,24 @@ final class QuantizeBlockMethod implements BlockMethod {
         hessians.groupDone(group);
         return out;
     }
+
+    @Override
+    public Map<String, Object> blockRecord(int layer) {
+        return accounting.blockRecord(layer);
+    }
+
+    @Override
+    public Arena restoreArena(int layer, Layer current, Arena blockArena) {
+        return weights.arenaFor(layer, current);
+    }
+
+    @Override
+    public void restored(int layer, Layer original, Map<Proj, Linear> linears, Map<String, Object> record) {
+        for (Map.Entry<Proj, Linear> e : linears.entrySet()) {
+            String module = e.getKey().module(layer);
+            CompressedWeight cw = ((CompressedLinear) e.getValue()).compressed();
+            weights.put(module, cw);
+            accounting.addRestored(cw, BitAccounting.report(record, module, cw));
+        }
+    }
 }

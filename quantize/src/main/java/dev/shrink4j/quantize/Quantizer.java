@@ -3,6 +3,7 @@ package dev.shrink4j.quantize;
 import dev.shrink4j.model.BlockPipeline;
 import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Resume;
 import dev.shrink4j.tensors.formats.CompressedWeight;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -74,6 +75,7 @@ public final class Quantizer {
     private final QuantizeOptions options;
     private final Arena arena;
     private StatisticsCache statisticsCache;
+    private Resume resume; // null: not resumable
     private WeightSink sink;
     private Map<String, Double> outlierRatios = Map.of();
     private ModuleOverrides overrides = ModuleOverrides.NONE;
@@ -113,6 +115,16 @@ public final class Quantizer {
         return this;
     }
 
+    /**
+     * Resume after a crash (docs/reliability.md "Resume"): each finished block is stored in {@code resume}
+     * and a rerun continues from the first unfinished one; the gradient pass's statistics are stored
+     * there too (checkpointed, not recomputed).
+     */
+    public Quantizer withResume(Resume resume) {
+        this.resume = resume;
+        return this;
+    }
+
     /** Streams each block's compressed linears to {@code sink} instead of keeping them (see the class comment). */
     public Quantizer writingTo(WeightSink sink) {
         this.sink = sink;
@@ -145,7 +157,9 @@ public final class Quantizer {
         BlockPipeline.Options po = PIPELINE.withPropagation(
                 m.densePropagation() ? BlockPipeline.Propagation.DENSE : BlockPipeline.Propagation.COMPRESSED);
         try {
-            new BlockPipeline(model, po).onBlockDone(b -> {
+            BlockPipeline pipeline = new BlockPipeline(model, po);
+            if (resume != null) pipeline.withCheckpoint(resume.blocks("quantize"));
+            pipeline.onBlockDone(b -> {
                 weights.release(model, b);
                 listener.step(b + 1, "block");
             }).run(calibration, method);
@@ -156,8 +170,22 @@ public final class Quantizer {
         return accounting.result(weights.kept());
     }
 
+    /** Resume's entry of the gradient statistics (its directory's fingerprint already names model and tokens). */
+    private static final String RESUME_STATISTICS = "gradient-statistics";
+
     /** From the cache when it has them, else the gradient pass (then cached). */
     private GradientStatistics gradientStatistics(LlamaModel model, int[][] sequences, String key, Listener listener) {
+        if (key == null && resume != null) {
+            StatisticsCache checkpointed = new StatisticsCache(resume.directory());
+            var stored = checkpointed.read(RESUME_STATISTICS);
+            if (stored.isPresent()) {
+                listener.stage("gradient statistics from the interrupted run (checkpointed)", 1);
+                return stored.get();
+            }
+            GradientStatistics stats = GradientStatistics.gather(model, sequences, options, listener);
+            checkpointed.write(RESUME_STATISTICS, stats);
+            return stats;
+        }
         if (key != null) {
             var cached = statisticsCache.read(key);
             if (cached.isPresent()) {

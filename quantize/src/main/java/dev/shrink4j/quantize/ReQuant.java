@@ -41,11 +41,21 @@ public final class ReQuant {
 
     private final ReQuantOptions options;
     private final Arena arena;
+    private dev.shrink4j.model.Resume resume; // null: not resumable
 
     /** @param arena owns the compressed tensors; shared, open while the model or the result is used */
     public ReQuant(ReQuantOptions options, Arena arena) {
         this.options = options;
         this.arena = arena;
+    }
+
+    /**
+     * Resume (docs/reliability.md "Resume"): the base quantization's finished blocks come from
+     * {@code resume}; the outlier allocation and the PQI detach steps span the model and are recomputed.
+     */
+    public ReQuant withResume(dev.shrink4j.model.Resume resume) {
+        this.resume = resume;
+        return this;
     }
 
     /**
@@ -58,10 +68,13 @@ public final class ReQuant {
         QuantizeOptions base = options.base();
         int[][] seqs = calibration.sequences();
         Map<String, Double> ratios = new LinkedHashMap<>();
+        if (resume != null && resume.resumed()) {
+            resume.note("resume: requant's outlier allocation and PQI detach steps span the model: recomputed (not checkpointed)");
+        }
         if (options.outlierRatio() > 0) {
             ratios = options.adaptive() ? adaptiveRatios(original, seqs, listener) : uniformRatios(original);
         }
-        Quantizer.Result q = new Quantizer(base, arena).withOutliers(ratios).run(model, calibration, listener);
+        Quantizer.Result q = new Quantizer(base, arena).withOutliers(ratios).withResume(resume).run(model, calibration, listener);
         Map<String, CompressedWeight> weights = new LinkedHashMap<>(q.weights());
         long outliers = 0;
         for (CompressedWeight cw : weights.values()) for (boolean b : SignificantDetach.mask(cw)) if (b) outliers++;

@@ -26,6 +26,11 @@ record DemoQuantizeRun(Map<String, byte[]> tensors, List<String> stages, int for
             + "One day, she saw a big red ball. She ran to get it, but a dog got it first. Lily was sad. ";
 
     static DemoQuantizeRun of(QuantizeOptions o, Path cache) {
+        return of(o, cache, null);
+    }
+
+    /** As above, resumable through {@code resume} (null: not). */
+    static DemoQuantizeRun of(QuantizeOptions o, Path cache, dev.shrink4j.model.Resume resume) {
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(TestData.demoModel(), arena);
             AtomicInteger forwards = new AtomicInteger();
@@ -39,6 +44,7 @@ record DemoQuantizeRun(Map<String, byte[]> tensors, List<String> stages, int for
             Calibration calib = Calibration.fromTokens(tok.encode(TEXT.repeat(8), false), "test", model.config(), 4, 64, 1);
             Quantizer q = new Quantizer(o, arena);
             if (cache != null) q.withStatisticsCache(cache);
+            if (resume != null) q.withResume(resume);
             List<String> stages = new ArrayList<>();
             Quantizer.Result r = q.run(model, calib, new Quantizer.Listener() {
                 @Override

@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * system), or whose owner still runs is left alone.
  */
 public final class AbandonedOutputs {
-    static final String OWNER_FILE = ".shrink4j-owner";
+    public static final String OWNER_FILE = ".shrink4j-owner";
 
     private AbandonedOutputs() {}
 
@@ -49,7 +49,11 @@ public final class AbandonedOutputs {
         return removed;
     }
 
-    private static boolean abandoned(Path temp) {
+    /**
+     * Whether {@code temp} (a directory with an owner file) belongs to a process that is gone from this
+     * host: false without an owner file, for another host, or while the owner runs.
+     */
+    public static boolean abandoned(Path temp) {
         String[] owner;
         try {
             owner = Files.readString(temp.resolve(OWNER_FILE), StandardCharsets.UTF_8).strip().split(" ");

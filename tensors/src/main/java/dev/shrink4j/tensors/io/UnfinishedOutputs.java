@@ -13,18 +13,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * commits or closes takes its directory off the list first, so a normal exit removes nothing.
  * (kill -9 and power loss run no hook; what they leave is hidden and named {@code .tmp-}.)
  */
-final class UnfinishedOutputs {
+public final class UnfinishedOutputs {
     private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
     private static volatile boolean hooked;
 
     private UnfinishedOutputs() {}
 
-    static void add(Path temp) {
+    /** Removes {@code temp} (a directory) if the JVM exits before {@link #remove} is called for it. */
+    public static void add(Path temp) {
         if (!hooked) install();
         PENDING.add(temp);
     }
 
-    static void remove(Path temp) {
+    public static void remove(Path temp) {
         PENDING.remove(temp);
     }
 
@@ -45,6 +46,7 @@ final class UnfinishedOutputs {
                     Thread.onSpinWait();
                 }
             }
+            if (temp.getFileName().toString().endsWith(".resume")) continue; // a run's resume state goes with its output, said once
             String target = temp.getFileName().toString().replaceFirst("^\\.", "").replaceFirst("\\.tmp-[^.]*$", "");
             System.err.println("shrink4j: interrupted: the unfinished output " + temp.resolveSibling(target) + " was removed");
         }
