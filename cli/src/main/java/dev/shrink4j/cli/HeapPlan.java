@@ -49,7 +49,8 @@ public final class HeapPlan {
 
     /**
      * What a run needs, in the parts a user can act on. {@code heap} is the -Xmx the launcher passes;
-     * {@code activations} the block pipeline's off-heap calibration activations (samples × T × hidden F32).
+     * {@code activations} what is off the heap but anonymous: the block pipeline's calibration activations
+     * (samples × T × hidden F32), requant's compressed model, pqi's accumulators without {@code --scratch}.
      * {@link #total} is the anonymous memory (RssAnon) the run may reach: what {@code --max-memory} bounds.
      */
     record Plan(long base, long activations, long work, long statistics, long heap) {
@@ -62,7 +63,7 @@ public final class HeapPlan {
         /** "about 1.4 GiB: calibration activations 512 MiB (off-heap), …" */
         String describe() {
             return String.format(java.util.Locale.ROOT,
-                    "about %s: calibration activations %s (off-heap, samples × seq-len × hidden), per-layer working set %s, gradient statistics %s, base heap %s, JVM %s",
+                    "about %s: off-heap %s (calibration activations, samples × seq-len × hidden; requant's compressed model; pqi's accumulators without --scratch), per-layer working set %s, gradient statistics %s, base heap %s, JVM %s",
                     InspectCommand.human(total()), InspectCommand.human(activations), InspectCommand.human(work), InspectCommand.human(statistics),
                     InspectCommand.human(base), InspectCommand.human(JVM_OVERHEAD));
         }
@@ -85,25 +86,30 @@ public final class HeapPlan {
 
     /** The plan for a parsed command line, or {@link Plan#NONE} when the command needs none or IN has no config. */
     static Plan plan(String commandName, CommandLine cl) {
-        String input = commandName.equals("sparsity") ? cl.getOptionValue("model")
+        String input = commandName.equals("sparsity") || commandName.equals("pqi") ? cl.getOptionValue("model")
                 : cl.getArgList().isEmpty() ? null : cl.getArgList().get(0);
         if (input == null || !Files.isRegularFile(Path.of(input).resolve("config.json"))) return Plan.NONE;
         ModelConfig c = ModelConfig.load(Path.of(input));
-        long h = c.hiddenSize(), f = 0, params = 0;
+        long h = c.hiddenSize(), f = 0, params = 0, block = 0;
         for (int l = 0; l < c.numLayers(); l++) {
             long fl = c.intermediateSize(l);
             f = Math.max(f, fl);
-            params += 3 * h * fl + 2 * h * c.qDim() + 2 * h * c.kvDim();
+            long b = 3 * h * fl + 2 * h * c.qDim() + 2 * h * c.kvDim();
+            block = Math.max(block, b);
+            params += b;
         }
         long d = Math.max(h, f);
         long seqLen = Long.parseLong(cl.getOptionValue("seq-len", Integer.toString(c.defaultSeqLen())));
         long samples;
         long work; // the method's largest per-layer working set
         boolean gradients = false;
+        long pathOffHeap = 0; // pqi and requant: what lives off the heap besides the calibration activations
         switch (commandName) {
             case "quantize" -> {
                 String m = cl.getOptionValue("method", "guidedquant");
-                boolean dataFree = m.equals("rtn") && !cl.hasOption("calib"); // no calibration, no activations
+                boolean requant = m.equals("requant");
+                if (requant) m = cl.getOptionValue("base", "squeezellm"); // its base's working set and statistics, and a PQI pass
+                boolean dataFree = m.equals("rtn") && !cl.hasOption("calib") && !requant; // no calibration, no activations
                 samples = dataFree ? 0 : Long.parseLong(cl.getOptionValue("samples", Integer.toString(QuantizeCommand.DEFAULT_SAMPLES)));
                 int groups = Integer.parseInt(cl.getOptionValue("guided-groups", "4"));
                 gradients = !m.equals("rtn") && !m.equals("gptq");
@@ -114,6 +120,19 @@ public final class HeapPlan {
                     case "gptq", "squeezellm", "lnq" -> 20 * d * d; // H and its factor in fp64, U / H in fp32
                     default -> guided + 12 * d * d; // guidedquant, guided-gptq: the H̄_k, one factor in fp64 and one fp32 copy
                 };
+                if (requant) {
+                    // Its Fisher and PQI buffers are mapped beside OUT (page cache); every compressed linear stays in
+                    // memory until the detach steps are done: the payload, scales and codebooks, and the CSR.
+                    long bits = Long.parseLong(cl.getOptionValue("bits", "3"));
+                    work = Math.max(work, pathWork(c, h, f, block, seqLen));
+                    pathOffHeap = params * (bits + 1) / 8 + params / 10;
+                }
+            }
+            case "pqi" -> {
+                samples = Long.parseLong(cl.getOptionValue("samples", Integer.toString(PqiCommand.DEFAULT_SAMPLES)));
+                work = pathWork(c, h, f, block, seqLen);
+                // The two weight-shaped F32 accumulators: page cache with --scratch, anonymous memory without.
+                pathOffHeap = cl.hasOption("scratch") ? 0 : 8 * params;
             }
             case "prune", "lowrank" -> {
                 // LowrankCommand's default, and the largest of PruneCommand's (which depends on the method).
@@ -138,7 +157,7 @@ public final class HeapPlan {
         long pass = 4 * Math.min(tokens, ROWS_PER_PASS) * (6 * h + 3 * f);
         long statistics = gradients ? 4 * params + 4L * tokens * 8 : 0;
         // The pipeline's Z (samples × T × hidden F32) in an FFM arena: not heap, but RssAnon all the same.
-        long offHeap = structured || commandName.equals("sparsity") ? 0 : 4 * tokens * h;
+        long offHeap = structured || commandName.equals("sparsity") || commandName.equals("pqi") ? 0 : 4 * tokens * h;
         // Self-calibration (the default) holds its KV caches on the heap while generating, before any block is
         // worked on: the heap needs the larger of the two phases.
         long kv = 0;
@@ -150,6 +169,21 @@ public final class HeapPlan {
         }
         // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
         long heap = BASE + Math.max(kv, activations + Math.max(pass, work) + statistics);
-        return new Plan(BASE + activations, offHeap, Math.max(pass, work), statistics, heap);
+        return new Plan(BASE + activations, offHeap + pathOffHeap, Math.max(pass, work), statistics, heap);
+    }
+
+    /**
+     * The heap of a gradient pass along the PQI path (quantize.Pqi, ReQuant's detach steps and allocation),
+     * one sequence of T tokens at a time (batch 1, block recomputation): the saved block inputs, one block's
+     * forward and backward temporaries with its attention scores, the logits and their gradient, one block's
+     * weight gradients, and a few copies of the largest linear (W, W̃ − W, ḡ; the detach step's scores and
+     * masks); or, between passes, the allocation's proxy on the largest linear (W, its Fisher, the ranking,
+     * W without outliers, the proxy's codes and D).
+     */
+    private static long pathWork(ModelConfig c, long h, long f, long block, long seqLen) {
+        long largest = Math.max(h * f, h * c.qDim());
+        long pass = 4 * seqLen * (c.numLayers() * h + 8 * h + 4 * f) + 4 * seqLen * seqLen * c.numHeads() + 8 * seqLen * c.vocabSize()
+                + 4 * block + 12 * largest;
+        return Math.max(pass, 28 * largest); // the allocation's proxy runs between passes, not during one
     }
 }

@@ -147,7 +147,9 @@ final class QuantizeCommand implements Command {
                 if (rq == null) {
                     result = run.stage("quantize", () -> quantizer.run(model, calib, listener));
                 } else {
-                    ReQuant.Result rr = run.stage("requant", () -> new ReQuant(rq, run.arena()).withResume(run.resume()).run(model, reference, calib, listener));
+                    // Its Fisher and PQI buffers (4 bytes per weight each) are mapped beside OUT, not in RssAnon.
+                    ReQuantOptions rqo = rq.withScratchDir(out.toAbsolutePath().normalize().getParent());
+                    ReQuant.Result rr = run.stage("requant", () -> new ReQuant(rqo, run.arena()).withResume(run.resume()).run(model, reference, calib, listener));
                     report.put("requant", requantSummary(rr));
                     result = rr.quantized();
                 }

@@ -46,6 +46,38 @@ class HeapPlanTest {
     }
 
     @Test
+    void pqiAndRequantArePlannedWithinTheScaleTarget() throws Exception {
+        String in = tinyLlamaShaped().toString();
+        String[] calib = {"--calib", "random", "--samples", "16", "--seq-len", "512"};
+        long pqi = plan(concat(new String[] {"pqi", "--model", in, "--quantized", in, "--points", "4", "--scratch", tmp.toString()}, calib));
+        long requantRtn = plan(concat(new String[] {"quantize", "--method", "requant", "--base", "rtn", in, "/tmp/out"}, calib));
+        long requantSqueeze = plan(concat(new String[] {"quantize", "--method", "requant", "--base", "squeezellm", in, "/tmp/out"}, calib));
+        long squeeze = plan(concat(new String[] {"quantize", "--method", "squeezellm", in, "/tmp/out"}, calib));
+        // A gradient pass of 512 tokens, one block's gradients, a few copies of the largest linear: about 1 GiB.
+        assertTrue(pqi > 640 * MIB && pqi < 1280 * MIB, "pqi heap " + pqi / MIB);
+        // requant over rtn keeps no gradient statistics on the heap (its Fisher is mapped): the pqi pass bounds it.
+        assertEquals(pqi, requantRtn);
+        // over squeezellm, the base's own Fisher (4 bytes per weight) is on the heap, as for squeezellm alone.
+        assertTrue(requantSqueeze >= squeeze && requantSqueeze - requantRtn > 4L * 900_000_000, requantSqueeze / MIB + " vs " + requantRtn / MIB);
+        // --max-memory counts what is anonymous: pqi's accumulators without --scratch (2 × 4 bytes per weight).
+        long mapped = total(concat(new String[] {"pqi", "--model", in, "--quantized", in, "--scratch", tmp.toString()}, calib));
+        long anonymous = total(concat(new String[] {"pqi", "--model", in, "--quantized", in}, calib));
+        assertTrue(anonymous - mapped > 8L * 900_000_000, mapped / MIB + " vs " + anonymous / MIB);
+        assertTrue(total(concat(new String[] {"quantize", "--method", "requant", "--base", "rtn", in, "/tmp/out"}, calib)) < 2048 * MIB);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
+    }
+
+    /** The plan's anonymous total, parsed as the run parses its command line. */
+    private static long total(String... args) throws Exception {
+        Command command = Main.command(args[0]);
+        var cl = Main.parser().parse(Main.optionsOf(command), java.util.Arrays.copyOfRange(args, 1, args.length));
+        return HeapPlan.plan(command.name(), cl).total();
+    }
+
+    @Test
     void noPlanWithoutACheckpointOrForOtherCommands() throws Exception {
         assertEquals(0, plan());
         assertEquals(0, plan("quantize", "--method", "gptq", "/nonexistent", "/tmp/out"));

@@ -44,6 +44,30 @@ final class OutlierSplit {
         return pos;
     }
 
+    /**
+     * The {@code k} positions of {@link #furthestFromRowMean} ordered by |w − mean(row)| descending, ties
+     * by position: every prefix of length k' ≤ k is the set furthestFromRowMean gives for k'. One
+     * selection serves a whole ratio grid (docs/methods/pqi-requant.md §4 step 1).
+     */
+    static int[] rankedFromRowMean(float[] w, int dOut, int dIn, int k) {
+        int[] pos = furthestFromRowMean(w, dOut, dIn, k);
+        double[] mean = new double[dOut]; // as furthestFromRowMean computes it, so the scores are the same floats
+        for (int j = 0; j < dOut; j++) {
+            double m = 0;
+            for (int i = 0; i < dIn; i++) m += w[j * dIn + i];
+            mean[j] = m / dIn;
+        }
+        float[] score = new float[pos.length];
+        for (int n = 0; n < pos.length; n++) score[n] = (float) Math.abs(w[pos[n]] - mean[pos[n] / dIn]);
+        Integer[] order = new Integer[pos.length];
+        for (int n = 0; n < order.length; n++) order[n] = n;
+        // pos is ascending, so a stable sort by score keeps ties in position order
+        Arrays.sort(order, (a, b) -> Float.compare(score[b], score[a]));
+        int[] r = new int[pos.length];
+        for (int n = 0; n < r.length; n++) r[n] = pos[order[n]];
+        return r;
+    }
+
     /** w with the positions set to 0. */
     static float[] without(float[] w, int[] positions) {
         float[] r = w.clone();

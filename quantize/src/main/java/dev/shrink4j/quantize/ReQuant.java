@@ -5,6 +5,7 @@ import dev.shrink4j.model.Linear;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.Proj;
 import dev.shrink4j.tensors.formats.CompressedWeight;
+import dev.shrink4j.tensors.formats.DenseAndSparse;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +16,8 @@ import java.util.Map;
  * ReQuant (docs/methods/pqi-requant.md §3): final weight = dense low-bit D + sparse outliers S_o +
  * sparse significant weights S_s, stored as {@code dense_and_sparse} (one CSR for S_o + S_s).
  * <ol>
- *   <li>Fisher diagonal of the dense model (the sensitivity of docs/methods/pqi-requant.md §4, comparable across layers);</li>
+ *   <li>Fisher diagonal of the dense model (the sensitivity of docs/methods/pqi-requant.md §4, comparable across layers),
+ *       in a {@link WeightScratch} off the heap;</li>
  *   <li>per-layer outlier ratios: {@link OutlierAllocation} over E_ℓ(ρ) measured with a proxy of the base
  *       (RTN for the uniform bases, Fisher-weighted k-means for the LUT ones), or r_o everywhere;</li>
  *   <li>the base quantizer over the block pipeline with those outliers taken out first
@@ -77,11 +79,11 @@ public final class ReQuant {
         Quantizer.Result q = new Quantizer(base, arena).withOutliers(ratios).withResume(resume).run(model, calibration, listener);
         Map<String, CompressedWeight> weights = new LinkedHashMap<>(q.weights());
         long outliers = 0;
-        for (CompressedWeight cw : weights.values()) for (boolean b : SignificantDetach.mask(cw)) if (b) outliers++;
+        for (CompressedWeight cw : weights.values()) if (cw instanceof DenseAndSparse ds) outliers += ds.sparse().nnz();
         long total = q.parameters();
         long target = Math.round(options.significantRatio() * total), perStep = Math.round(options.step() * total);
         List<Long> detached = new ArrayList<>();
-        Pqi.Options pqi = Pqi.Options.of(options.pqiPoints(), Pqi.Rule.LEFT);
+        Pqi.Options pqi = Pqi.Options.of(options.pqiPoints(), Pqi.Rule.LEFT).withScratchDir(options.scratchDir());
         for (int s = 0; s < options.detachSteps(); s++) {
             long k = s == options.detachSteps() - 1 ? target - detached.stream().mapToLong(Long::longValue).sum() : Math.min(perStep, target);
             listener.stage("requant detach step " + (s + 1) + "/" + options.detachSteps() + ": " + k + " weights by PQI (N = " + options.pqiPoints() + ")", 0);
@@ -90,41 +92,48 @@ public final class ReQuant {
         return new Result(account(q, weights), ratios, outliers, detached);
     }
 
-    /** docs/methods/pqi-requant.md §4: E_ℓ(ρ) on the proxy over the grid, Fisher-weighted, then the Lagrangian allocation. */
+    /**
+     * docs/methods/pqi-requant.md §4: E_ℓ(ρ) on the proxy over the grid, Fisher-weighted, then the allocation.
+     * The Fisher of all linears lives in a {@link WeightScratch} (mapped when {@code scratchDir} is set), one
+     * linear at a time on the heap; the candidates are ranked once per linear and each ratio takes a prefix.
+     */
     private Map<String, Double> adaptiveRatios(LlamaModel original, int[][] seqs, Quantizer.Listener listener) {
         QuantizeOptions base = options.base();
-        Map<String, float[]> fisher = GradientStatistics.gather(original, seqs, QuantizeOptions.defaults(QuantMethod.SQUEEZELLM, base.bits()), listener).fisher();
         List<String> modules = new ArrayList<>();
         List<Long> sizes = new ArrayList<>();
         List<double[]> errors = new ArrayList<>();
         double[] grid = new double[OutlierAllocation.GRID.length];
         for (int g = 0; g < grid.length; g++) grid[g] = OutlierAllocation.GRID[g] * options.outlierRatio();
-        listener.stage("requant outlier allocation (" + grid.length + " ratios per linear, proxy " + (base.method().uniform() ? "rtn" : "k-means") + ")",
-                original.numLayers());
-        for (int l = 0; l < original.numLayers(); l++) {
-            for (Proj p : Proj.values()) {
-                Linear lin = original.layer(l).linear(p);
-                if (lin == null) continue;
-                int dOut = lin.outFeatures(), dIn = lin.inFeatures();
-                float[] w;
-                try (Arena a = Arena.ofConfined()) {
-                    w = lin.weight(a).toFloatArray();
+        try (WeightScratch fisher = ScratchFisher.gather(original, seqs, options.scratchDir(), listener)) {
+            listener.stage("requant outlier allocation (" + grid.length + " ratios per linear, proxy " + (base.method().uniform() ? "rtn" : "k-means") + ")",
+                    original.numLayers());
+            for (int l = 0; l < original.numLayers(); l++) {
+                for (Proj p : Proj.values()) {
+                    Linear lin = original.layer(l).linear(p);
+                    if (lin == null) continue;
+                    int dOut = lin.outFeatures(), dIn = lin.inFeatures();
+                    long n = (long) dOut * dIn;
+                    float[] w;
+                    try (Arena a = Arena.ofConfined()) {
+                        w = lin.weight(a).toFloatArray();
+                    }
+                    float[] f = fisher.read(p.weightName(l));
+                    int[] ranked = OutlierSplit.rankedFromRowMean(w, dOut, dIn, (int) OutlierAllocation.count(grid[grid.length - 1], n));
+                    double[] e = new double[grid.length];
+                    for (int g = 0; g < grid.length; g++) {
+                        int[] pos = java.util.Arrays.copyOf(ranked, (int) OutlierAllocation.count(grid[g], n)); // = furthestFromRowMean(w, …, count)
+                        float[] wq = OutlierSplit.without(w, pos);
+                        float[] d = base.method().uniform()
+                                ? Rtn.quantize(wq, dOut, dIn, base.bits(), base.groupSize(), base.symmetric()).dequantize()
+                                : SqueezeLlm.quantize(wq, OutlierSplit.fisherWithout(f, pos), dOut, dIn, base.bits(), base.lutGroupFor(dIn)).dequantize();
+                        e[g] = OutlierSplit.error(w, d, f, pos);
+                    }
+                    modules.add(p.module(l));
+                    sizes.add(n);
+                    errors.add(e);
                 }
-                float[] f = fisher.get(p.weightName(l));
-                double[] e = new double[grid.length];
-                for (int g = 0; g < grid.length; g++) {
-                    int[] pos = OutlierSplit.furthestFromRowMean(w, dOut, dIn, (int) OutlierAllocation.count(grid[g], (long) dOut * dIn));
-                    float[] wq = OutlierSplit.without(w, pos);
-                    float[] d = base.method().uniform()
-                            ? Rtn.quantize(wq, dOut, dIn, base.bits(), base.groupSize(), base.symmetric()).dequantize()
-                            : SqueezeLlm.quantize(wq, OutlierSplit.fisherWithout(f, pos), dOut, dIn, base.bits(), base.lutGroupFor(dIn)).dequantize();
-                    e[g] = OutlierSplit.error(w, d, f, pos);
-                }
-                modules.add(p.module(l));
-                sizes.add((long) dOut * dIn);
-                errors.add(e);
+                listener.step(l + 1, "block");
             }
-            listener.step(l + 1, "block");
         }
         long[] n = sizes.stream().mapToLong(Long::longValue).toArray();
         long all = 0;

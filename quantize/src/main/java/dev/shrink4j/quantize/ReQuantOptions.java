@@ -1,6 +1,7 @@
 package dev.shrink4j.quantize;
 
 import dev.shrink4j.tensors.ShrinkException;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -15,8 +16,11 @@ import java.util.Locale;
  * @param step         β, the share detached per step (0 < β ≤ r_s; ignored when r_s = 0)
  * @param adaptive     docs/methods/pqi-requant.md §4's self-adaptive allocation; false: every layer gets r_o
  * @param pqiPoints    N of the PQI recomputed at every detach step
+ * @param scratchDir   where the weight-shaped F32 buffers (the Fisher of §4, the PQI accumulators of §5) are
+ *                     memory-mapped, in files deleted at the end; null: anonymous off-heap memory (RssAnon)
  */
-public record ReQuantOptions(QuantizeOptions base, double outlierRatio, double significantRatio, double step, boolean adaptive, int pqiPoints) {
+public record ReQuantOptions(QuantizeOptions base, double outlierRatio, double significantRatio, double step, boolean adaptive, int pqiPoints,
+                             Path scratchDir) {
     public static final double DEFAULT_OUTLIER_RATIO = 0.0045;
     public static final double DEFAULT_SIGNIFICANT_RATIO = 0.0005;
     public static final int DEFAULT_PQI_POINTS = 8;
@@ -35,20 +39,24 @@ public record ReQuantOptions(QuantizeOptions base, double outlierRatio, double s
     }
 
     public static ReQuantOptions defaults(QuantizeOptions base) {
-        return new ReQuantOptions(base, DEFAULT_OUTLIER_RATIO, DEFAULT_SIGNIFICANT_RATIO, DEFAULT_SIGNIFICANT_RATIO / 2, true, DEFAULT_PQI_POINTS);
+        return new ReQuantOptions(base, DEFAULT_OUTLIER_RATIO, DEFAULT_SIGNIFICANT_RATIO, DEFAULT_SIGNIFICANT_RATIO / 2, true, DEFAULT_PQI_POINTS, null);
     }
 
     /** r_o and r_s; β becomes r_s/2. */
     public ReQuantOptions withRatios(double outliers, double significant) {
-        return new ReQuantOptions(base, outliers, significant, significant / 2, adaptive, pqiPoints);
+        return new ReQuantOptions(base, outliers, significant, significant / 2, adaptive, pqiPoints, scratchDir);
     }
 
     public ReQuantOptions withAdaptive(boolean a) {
-        return new ReQuantOptions(base, outlierRatio, significantRatio, step, a, pqiPoints);
+        return new ReQuantOptions(base, outlierRatio, significantRatio, step, a, pqiPoints, scratchDir);
     }
 
     public ReQuantOptions withPqiPoints(int n) {
-        return new ReQuantOptions(base, outlierRatio, significantRatio, step, adaptive, n);
+        return new ReQuantOptions(base, outlierRatio, significantRatio, step, adaptive, n, scratchDir);
+    }
+
+    public ReQuantOptions withScratchDir(Path dir) {
+        return new ReQuantOptions(base, outlierRatio, significantRatio, step, adaptive, pqiPoints, dir);
     }
 
     /** ⌈r_s/β⌉ (docs/methods/pqi-requant.md §5). */

@@ -8,9 +8,9 @@ import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.formats.CsrSparse;
 import dev.shrink4j.tensors.formats.DenseAndSparse;
 import java.lang.foreign.Arena;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * One step of the step-wise significant-weight detach (docs/methods/pqi-requant.md §5, a reconstruction
@@ -29,21 +29,19 @@ final class SignificantDetach {
      */
     static long step(LlamaModel original, LlamaModel quantized, Map<String, CompressedWeight> weights, Arena arena, int[][] sequences,
                      Pqi.Options pqiOptions, long k, Quantizer.Listener listener) {
-        Map<String, boolean[]> sparse = new HashMap<>();
-        for (Map.Entry<String, CompressedWeight> e : weights.entrySet()) sparse.put(e.getKey(), mask(e.getValue()));
         try (Pqi pqi = new Pqi(original, quantized, pqiOptions, sequences, listener)) {
             pqi.run();
             List<String> names = pqi.weightNames();
-            Map<String, float[]> scores = new HashMap<>();
-            for (String n : names) scores.put(n, pqi.scores(n));
-            Map<String, boolean[]> eligible = new HashMap<>();
-            for (String n : names) eligible.put(n, invert(sparse.get(Pqi.module(n))));
-            TopWeights.Threshold th = TopWeights.threshold(names, scores::get, eligible::get, k);
+            // One tensor on the heap at a time: the scores stay in Pqi's (mapped) scratch, the masks come
+            // from each weight's CSR; what the selection reads it reads again, rather than holding
+            // 5 bytes per weight of the whole model (docs/pqi.md, scale).
+            Function<String, boolean[]> eligible = n -> invert(mask(weights.get(Pqi.module(n))));
+            TopWeights.Threshold th = TopWeights.threshold(names, pqi::scores, eligible, k);
             long ties = th.ties(), taken = 0;
             for (String name : names) {
                 String module = Pqi.module(name);
-                boolean[] m = sparse.get(module);
-                float[] s = scores.get(name);
+                boolean[] m = mask(weights.get(module));
+                float[] s = pqi.scores(name);
                 boolean changed = false;
                 for (int i = 0; i < s.length; i++) {
                     if (m[i] || Float.isNaN(s[i])) continue;

@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * One F32 buffer shaped like a set of weights (a region per tensor name), for the PQI accumulators
- * (docs/methods/pqi-requant.md §2: "one fp32 buffer shaped like the weights"). Off the heap: either an
+ * (docs/methods/pqi-requant.md §2: "one fp32 buffer shaped like the weights") and ReQuant's Fisher
+ * diagonal (§4). Off the heap: either an
  * anonymous segment, or a memory-mapped scratch file (deleted on close), whose pages are page cache the
  * kernel may write back and drop rather than RssAnon — what a model with billions of weights needs.
  */
@@ -42,14 +43,14 @@ final class WeightScratch implements AutoCloseable {
         } else {
             try {
                 Files.createDirectories(dir);
-                file = Files.createTempFile(dir, ".pqi-scratch-", ".f32");
+                file = Files.createTempFile(dir, ".shrink4j-scratch-", ".f32");
                 try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                     ch.truncate(0);
                     ch.write(java.nio.ByteBuffer.allocate(1), bytes - 1); // sparse file of zeros
                     all = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
                 }
             } catch (IOException e) {
-                throw new ShrinkException("cannot create a " + bytes + "-byte PQI scratch file in " + dir + " (" + e.getMessage() + ")", e);
+                throw new ShrinkException("cannot create a " + bytes + "-byte scratch file in " + dir + " (" + e.getMessage() + ")", e);
             }
         }
         long at = 0;
@@ -80,6 +81,20 @@ final class WeightScratch implements AutoCloseable {
             int len = (int) Math.min(CHUNK, n - at);
             MemorySegment.copy(r, F32, at * 4, buf, 0, len);
             for (int i = 0; i < len; i++) buf[i] += scale * v[(int) at + i];
+            MemorySegment.copy(buf, 0, r, F32, at * 4, len);
+        }
+    }
+
+    /** region(name) += v ⊙ v (a Fisher diagonal: squared per-sequence gradients summed, docs/methods/squeezellm.md §1). */
+    void addSquares(String name, float[] v) {
+        MemorySegment r = region(name);
+        long n = r.byteSize() / 4;
+        if (v.length != n) throw new IllegalArgumentException(name + ": " + v.length + " values for a region of " + n);
+        float[] buf = new float[(int) Math.min(CHUNK, n)];
+        for (long at = 0; at < n; at += CHUNK) {
+            int len = (int) Math.min(CHUNK, n - at);
+            MemorySegment.copy(r, F32, at * 4, buf, 0, len);
+            for (int i = 0; i < len; i++) buf[i] += v[(int) at + i] * v[(int) at + i];
             MemorySegment.copy(buf, 0, r, F32, at * 4, len);
         }
     }

@@ -1,5 +1,6 @@
 package dev.shrink4j.quantize;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,10 +17,12 @@ import dev.shrink4j.tensors.formats.CompressedWeight;
 import dev.shrink4j.tensors.formats.DenseAndSparse;
 import dev.shrink4j.tensors.testing.TestData;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ReQuant on the demo model (docs/methods/pqi-requant.md §3–§6) over 3-bit RTN with larger ratios
@@ -27,20 +30,24 @@ import org.junit.jupiter.api.Test;
  * allocation stays within budget, the format's kernels compute x·(D + S)ᵀ, and the bits count S.
  */
 class ReQuantTest {
+    @TempDir Path scratch;
     /** D + S = w at a sparse position up to the F16 rounding of the residual S = w − D (2⁻¹¹ relative). */
     private static final double F16_REL = 1.0 / 2048;
     /** Kernel output against the dequantized reference, relative to the row's Σ|x·w|. */
     private static final double KERNEL_TOL = 1e-5;
 
     @Test
-    void detachedAndOutlierWeightsAreExactAndNeverTakenTwice() {
+    void detachedAndOutlierWeightsAreExactAndNeverTakenTwice() throws Exception {
         Path in = TestData.demoModel();
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(in, arena), original = LlamaModel.load(in, arena);
             Calibration calib = Calibration.selfGenerated(original, Tokenizer.load(in, original.config()), 2, 32, 0);
             ReQuantOptions o = ReQuantOptions.defaults(QuantizeOptions.defaults(QuantMethod.RTN, 3).withGroupSize(32))
-                    .withRatios(0.01, 0.004).withPqiPoints(2);
+                    .withRatios(0.01, 0.004).withPqiPoints(2).withScratchDir(scratch); // Fisher and PQI buffers mapped there
             ReQuant.Result r = new ReQuant(o, arena).run(model, original, calib, new Quantizer.Listener() {});
+            try (var left = Files.list(scratch)) {
+                assertEquals(0, left.count(), "the mapped scratch files are deleted");
+            }
             long total = r.quantized().parameters();
             assertEquals(2, r.detached().size(), "β = r_s/2: two steps");
             assertEquals(Math.round(0.004 * total), r.significant());
@@ -98,6 +105,38 @@ class ReQuantTest {
             }
             assertEquals(baseBytes + sparseBytes, r.quantized().storageBytes(), "bits per weight count the sparse part (docs/methods/pqi-requant.md §6)");
             assertTrue(sparseBytes >= 6L * nnz, "F16 value + int32 column per non-zero");
+        }
+    }
+
+    @Test
+    void theMappedFisherIsTheHeapOneAndRankedOutliersArePrefixes() {
+        Path in = TestData.demoModel();
+        try (Arena arena = Arena.ofShared()) {
+            LlamaModel m = LlamaModel.load(in, arena);
+            Random tokens = new Random(1);
+            int[][] seqs = new int[2][16];
+            for (int[] s : seqs) for (int t = 0; t < s.length; t++) s[t] = tokens.nextInt(m.config().vocabSize());
+            Map<String, float[]> heap = GradientStatistics.gather(m, seqs, QuantizeOptions.defaults(QuantMethod.SQUEEZELLM, 3), new Quantizer.Listener() {}).fisher();
+            try (WeightScratch mapped = ScratchFisher.gather(m, seqs, scratch, new Quantizer.Listener() {})) {
+                int n = 0;
+                for (String name : mapped.names()) {
+                    assertArrayEquals(heap.get(name), mapped.read(name), name);
+                    n++;
+                }
+                assertEquals(heap.size(), n);
+            }
+        }
+        Random r = new Random(5);
+        for (int trial = 0; trial < 50; trial++) {
+            int dOut = 1 + r.nextInt(8), dIn = 1 + r.nextInt(16);
+            float[] w = new float[dOut * dIn];
+            for (int i = 0; i < w.length; i++) w[i] = r.nextInt(5) - 2; // small integers: many ties
+            int[] ranked = OutlierSplit.rankedFromRowMean(w, dOut, dIn, w.length);
+            for (int k = 0; k <= w.length; k++) {
+                int[] prefix = java.util.Arrays.copyOf(ranked, k);
+                java.util.Arrays.sort(prefix);
+                assertArrayEquals(OutlierSplit.furthestFromRowMean(w, dOut, dIn, k), prefix, "trial " + trial + ", k " + k);
+            }
         }
     }
 
