@@ -18,6 +18,7 @@ final class Commands {
                 new SparsityCommand(),
                 new LowrankCommand(),
                 new DevicesCommand(),
-                new ConvertCommand());
+                new ConvertCommand(),
+                new TrainCommand());
     }
 }
