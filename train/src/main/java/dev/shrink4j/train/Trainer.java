@@ -61,7 +61,7 @@ public final class Trainer {
 
     /** Seen after every step; all figures of that step. */
     public record StepReport(long step, long steps, long tokens, double loss, double lr, double gradNorm, double stepSeconds,
-                             double backpropSeconds, double optimizerSeconds, double elapsedSeconds) {}
+                             double backpropSeconds, double optimizerSeconds, double elapsedSeconds, double cpuSeconds) {}
 
     public interface Listener {
         default void step(StepReport r) {}
@@ -128,6 +128,7 @@ public final class Trainer {
         long t0 = System.nanoTime();
         while (step < options.steps()) {
             long s0 = System.nanoTime();
+            long c0 = cpuNanos();
             int[] batch = batches.step(step + 1);
             Map<String, float[]> grads = new LinkedHashMap<>();
             double loss = backprop.run(batch, options.batch(), model.gradients(grads));
@@ -154,7 +155,8 @@ public final class Trainer {
             h.put("lr", lr);
             h.put("grad_norm", norm);
             h.put("seconds", elapsed);
-            listener.step(new StepReport(step, options.steps(), tokens, loss, lr, norm, (s2 - s0) / 1e9, (s1 - s0) / 1e9, (s2 - s1) / 1e9, elapsed));
+            listener.step(new StepReport(step, options.steps(), tokens, loss, lr, norm, (s2 - s0) / 1e9, (s1 - s0) / 1e9, (s2 - s1) / 1e9, elapsed,
+                    (cpuNanos() - c0) / 1e9));
             boolean last = step == options.steps();
             if (last || options.evalEvery() > 0 && step % options.evalEvery() == 0) {
                 double nll = heldOutLoss(model, heldOut);
@@ -172,6 +174,15 @@ public final class Trainer {
         TrainCheckpoint.State state = new TrainCheckpoint.State(step, tokens, before + (System.nanoTime() - t0) / 1e9, fingerprint, history);
         Path dir = TrainCheckpoint.write(out.resolve("model"), model, null, state, tokenizerDir, DType.F32);
         return new Result(dir, state, model);
+    }
+
+    /**
+     * CPU time of the whole process (all threads, JIT and GC included), or 0 where the JVM cannot tell:
+     * on a shared machine it measures the work of a step where wall time measures the queue.
+     */
+    static long cpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? Math.max(0, os.getProcessCpuTime()) : 0;
     }
 
     /** The evaluation protocol's mean NLL over the first {@code evalWindows} held-out windows. */

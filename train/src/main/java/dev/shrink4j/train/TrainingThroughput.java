@@ -22,12 +22,12 @@ import java.util.SplittableRandom;
  * @param gemmFlops        measured GEMM FLOP/s
  */
 public record TrainingThroughput(double tokensPerSecond, double forwardSeconds, double backpropSeconds, double optimizerSeconds,
-                                 long matmulParams, double gemmFlops) {
+                                 long matmulParams, double gemmFlops, double tokensPerCpuSecond, double gemmFlopsPerCpuSecond) {
 
     /** From the step reports (the first 10 % skipped as warm-up) plus a forward pass and a GEMM timed now. */
     public static TrainingThroughput measure(TrainableModel model, List<Trainer.StepReport> reports, int batch, int seqLen, long seed) {
         int skip = reports.size() / 10;
-        double step = 0, bp = 0, opt = 0;
+        double step = 0, bp = 0, opt = 0, cpu = 0;
         long tokens = 0;
         int n = 0;
         for (int i = skip; i < reports.size(); i++) {
@@ -35,6 +35,7 @@ public record TrainingThroughput(double tokensPerSecond, double forwardSeconds, 
             step += r.stepSeconds();
             bp += r.backpropSeconds();
             opt += r.optimizerSeconds();
+            cpu += r.cpuSeconds();
             n++;
         }
         tokens = (long) batch * seqLen * n;
@@ -49,12 +50,17 @@ public record TrainingThroughput(double tokensPerSecond, double forwardSeconds, 
         for (int i = 0; i < reps; i++) b.loss(ids, batch);
         double fwd = (System.nanoTime() - t0) / 1e9 / reps;
         long matmul = model.linearParameterCount() + (long) model.config().vocabSize() * model.config().hiddenSize();
-        return new TrainingThroughput(n == 0 ? 0 : tokens / step, fwd, n == 0 ? 0 : bp / n, n == 0 ? 0 : opt / n, matmul,
-                gemmRate(batch * seqLen, model.config().intermediateSize(0), model.config().hiddenSize()));
+        int m = batch * seqLen, f = model.config().intermediateSize(0), d = model.config().hiddenSize();
+        double[] gemm = gemmRate(m, f, d);
+        return new TrainingThroughput(n == 0 ? 0 : tokens / step, fwd, n == 0 ? 0 : bp / n, n == 0 ? 0 : opt / n, matmul, gemm[0],
+                cpu > 0 ? tokens / cpu : 0, gemm[1]);
     }
 
-    /** FLOP/s of C (m, n) = A (m, k)·Bᵀ on all threads, best of a few runs. */
-    static double gemmRate(int m, int n, int k) {
+    /**
+     * FLOP/s of C (m, n) = A (m, k)·Bᵀ on all threads, best of a few runs by wall time, and FLOPs per
+     * second of process CPU time over all runs (the rate per core actually given).
+     */
+    static double[] gemmRate(int m, int n, int k) {
         Kernels kernels = Kernels.get();
         SplittableRandom rng = new SplittableRandom(1);
         float[] a = new float[m * k];
@@ -63,12 +69,16 @@ public record TrainingThroughput(double tokensPerSecond, double forwardSeconds, 
         for (int i = 0; i < b.length; i++) b[i] = (float) rng.nextGaussian();
         float[] c = new float[m * n];
         double best = Double.MAX_VALUE;
-        for (int r = 0; r < 5; r++) {
+        int runs = 5;
+        long c0 = Trainer.cpuNanos();
+        for (int r = 0; r < runs; r++) {
             long t0 = System.nanoTime();
             kernels.gemmABt(m, n, k, a, 0, k, b, 0, k, c, 0, n, false);
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
-        return 2.0 * m * n * k / best;
+        double cpu = (Trainer.cpuNanos() - c0) / 1e9;
+        double flops = 2.0 * m * n * k;
+        return new double[] {flops / best, cpu > 0 ? runs * flops / cpu : 0};
     }
 
     public String summary() {
@@ -80,6 +90,9 @@ public record TrainingThroughput(double tokensPerSecond, double forwardSeconds, 
                         + "model FLOP/s 6N = %.2f GFLOP/s (8N with recompute %.2f) vs GEMM %.2f GFLOP/s measured now: %.0f%% (%.0f%%) of GEMM peak; N = %,d matmul weights",
                 tokensPerSecond, step, forwardSeconds, 100 * forwardSeconds / step, backward, 100 * backward / step, optimizerSeconds,
                 100 * optimizerSeconds / step, achieved / 1e9, achieved * 8 / 6 / 1e9, gemmFlops / 1e9, 100 * achieved / gemmFlops,
-                100 * achieved * 8 / 6 / gemmFlops, matmulParams);
+                100 * achieved * 8 / 6 / gemmFlops, matmulParams)
+                + String.format(Locale.ROOT, "%nper CPU-second (load-independent): %.0f tokens, 6N model %.2f GFLOP vs GEMM %.2f GFLOP: %.0f%% (8N: %.0f%%)",
+                        tokensPerCpuSecond, 6.0 * matmulParams * tokensPerCpuSecond / 1e9, gemmFlopsPerCpuSecond / 1e9,
+                        100 * 6.0 * matmulParams * tokensPerCpuSecond / gemmFlopsPerCpuSecond, 100 * 8.0 * matmulParams * tokensPerCpuSecond / gemmFlopsPerCpuSecond);
     }
 }
