@@ -6,7 +6,7 @@
 # Prints one TSV row per run: label, bits/weight (or kept share), held-out ppl before → after, ΔNLL, KL, time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-MODEL=${1:-examples/llama-256-tiny}; shift || true
+MODEL=${1:-examples/llama-256-mix}; shift || true
 SECTIONS=${*:-gq quant prune lowrank}
 TT=target/train-text
 [ -f $TT/heldout.txt ] || scripts/prepare-train-text.sh >/dev/null
