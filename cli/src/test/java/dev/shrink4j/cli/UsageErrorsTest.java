@@ -94,6 +94,11 @@ class UsageErrorsTest {
                 Case.of(2, "unknown option --too; did you mean --to?", "convert", "--too", "gguf", demo, dir.resolve("out").toString()),
                 Case.of(1, "IN " + MISSING + ": no such file or directory", "convert", MISSING, out),
                 Case.of(2, "--dtype q7: unknown (expected one of f32, f16, bf16)", "convert", "--dtype", "q7", demo, out),
+                // train
+                Case.of(2, "unknown option --tokns; did you mean --tokens?", "train", "--tokns", "10", "--out", out),
+                Case.of(1, "--config " + MISSING + ": no such file", "train", "--config", MISSING, "--text", MISSING, "--tokens", "10", "--out", out),
+                Case.of(2, "--parameterization lots: unknown; did you mean lost?", "train", "--config", MISSING, "--text", MISSING, "--tokens", "10",
+                        "--parameterization", "lots", "--out", out),
                 // the command itself
                 Case.of(2, "unknown command 'quantise'; did you mean quantize?", "quantise", demo, out));
     }
