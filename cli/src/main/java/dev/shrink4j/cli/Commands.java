@@ -19,6 +19,7 @@ final class Commands {
                 new LowrankCommand(),
                 new DevicesCommand(),
                 new ConvertCommand(),
-                new RunCommand());
+                new RunCommand(),
+                new TrainCommand());
     }
 }

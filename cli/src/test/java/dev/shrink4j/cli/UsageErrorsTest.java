@@ -102,6 +102,11 @@ class UsageErrorsTest {
                 Case.of(1, "IN " + MISSING + ": no such directory", "run", recipe, MISSING, out),
                 Case.of(2, "stages[0].quantize: --bits 5: not supported", "run", badValue, demo, out),
                 Case.of(2, "missing OUT", "run", recipe, demo),
+                // train
+                Case.of(2, "unknown option --tokns; did you mean --tokens?", "train", "--tokns", "10", "--out", out),
+                Case.of(1, "--config " + MISSING + ": no such file", "train", "--config", MISSING, "--text", MISSING, "--tokens", "10", "--out", out),
+                Case.of(2, "--parameterization lots: unknown; did you mean lost?", "train", "--config", MISSING, "--text", MISSING, "--tokens", "10",
+                        "--parameterization", "lots", "--out", out),
                 // the command itself
                 Case.of(2, "unknown command 'quantise'; did you mean quantize?", "quantise", demo, out));
     }

@@ -22,6 +22,15 @@ public interface Linear {
     /** dx(n, d_in) += dy(n, d_out) · W: the gradient with respect to the input. */
     void backwardInput(float[] dy, int n, float[] dx);
 
+    /**
+     * As {@link #backwardInput(float[], int, float[])}, given also the layer's input x (n, d_in) of the
+     * same tokens: the backward pass calls this one, so a layer that is not linear in x (a LOST layer
+     * with SiLU between its factors, docs/methods/lowrank-lost.md §7) can form its Jacobian.
+     */
+    default void backwardInput(float[] x, float[] dy, int n, float[] dx) {
+        backwardInput(dy, n, dx);
+    }
+
     /** The weight (d_out, d_in) as stored (dense) or dequantized to F32 into {@code arena} (compressed). */
     Tensor weight(Arena arena);
 

@@ -154,7 +154,7 @@ final class TransformerBlock {
         // MLP: out = x2 + down(m)
         linearBackward(layer, Proj.DOWN, s.m, dOut, n, null, obs);
         float[] dm = new float[n * f];
-        layer.linear(Proj.DOWN).backwardInput(dOut, n, dm);
+        layer.linear(Proj.DOWN).backwardInput(s.m, dOut, n, dm);
         float[] dg = new float[n * f];
         float[] du = new float[n * f];
         for (int i = 0; i < dm.length; i++) {
@@ -178,7 +178,7 @@ final class TransformerBlock {
         // Attention: x2 = x + o(a)
         linearBackward(layer, Proj.O, s.a, dx2, n, null, obs);
         float[] da = new float[n * config.qDim()];
-        layer.linear(Proj.O).backwardInput(dx2, n, da);
+        layer.linear(Proj.O).backwardInput(s.a, dx2, n, da);
         float[] dq = new float[n * config.qDim()];
         float[] dk = new float[n * config.kvDim()];
         float[] dv = new float[n * config.kvDim()];
@@ -215,7 +215,7 @@ final class TransformerBlock {
             }
             obs.weightGradient(p.module(li) + ".bias", db);
         }
-        if (dIn != null) lin.backwardInput(dy, n, dIn);
+        if (dIn != null) lin.backwardInput(x, dy, n, dIn);
     }
 
     private static boolean wantsNorm(GradientObserver obs, int layer, String norm) {
