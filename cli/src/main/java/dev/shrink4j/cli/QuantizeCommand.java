@@ -147,9 +147,13 @@ final class QuantizeCommand implements Command {
                 if (rq == null) {
                     result = run.stage("quantize", () -> quantizer.run(model, calib, listener));
                 } else {
-                    // Its Fisher and PQI buffers (4 bytes per weight each) are mapped beside OUT, not in RssAnon.
-                    ReQuantOptions rqo = rq.withScratchDir(out.toAbsolutePath().normalize().getParent());
-                    ReQuant.Result rr = run.stage("requant", () -> new ReQuant(rqo, run.arena()).withResume(run.resume()).run(model, reference, calib, listener));
+                    // Its Fisher and PQI buffers (4 bytes per weight each) are mapped beside OUT, not in RssAnon,
+                    // in a claimed directory that a killed run's successor removes.
+                    ReQuant.Result rr;
+                    try (ScratchDirectory scratch = ScratchDirectory.beside(out)) {
+                        ReQuantOptions rqo = rq.withScratchDir(scratch.path());
+                        rr = run.stage("requant", () -> new ReQuant(rqo, run.arena()).withResume(run.resume()).run(model, reference, calib, listener));
+                    }
                     report.put("requant", requantSummary(rr));
                     result = rr.quantized();
                 }

@@ -64,6 +64,8 @@ final class RunCommand implements Command {
         o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there (and one report per stage)").build());
         o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+        o.addOption(Option.builder().longOpt("no-resume")
+                .desc("start over even when a killed run of this recipe left finished stages to continue from (default: continue; docs/reliability.md)").build());
         return o;
     }
 
@@ -89,23 +91,28 @@ final class RunCommand implements Command {
 
         Path abs = out.toAbsolutePath().normalize();
         for (Path stale : AbandonedOutputs.remove(abs)) progress.note("note: removed " + stale + ", the unfinished output of an earlier run that was killed");
-        // Stages and outputs are built in one hidden sibling of OUT, so nothing appears under OUT until the end.
-        Path work = abs.resolveSibling("." + abs.getFileName() + ".tmp-recipe-" + ProcessHandle.current().pid());
-        Files.createDirectories(work);
-        AbandonedOutputs.claim(work);
+        String inputSha256;
+        try (var t = report.stage("hash IN")) {
+            progress.stage("hash " + in, 0);
+            inputSha256 = RecipeProvenance.sha256(Path.of(paths.get(1)));
+        }
+        report.put("input_sha256", inputSha256);
+        // Stages and outputs are built in one hidden sibling of OUT, so nothing appears under OUT until the
+        // end; a killed run leaves it, and the same command continues from the stages it finished.
+        Path work = RecipeResume.open(abs, recipe.tree(), inputSha256, args.has("no-resume"), progress::note);
         try (PeakMemory memory = new PeakMemory(); Arena arena = Arena.ofShared()) {
-            String inputSha256;
-            try (var t = report.stage("hash IN")) {
-                progress.stage("hash " + in, 0);
-                inputSha256 = RecipeProvenance.sha256(Path.of(paths.get(1)));
-            }
-            report.put("input_sha256", inputSha256);
             int total = recipe.stages().size() - 1 + recipe.outputs().size();
             int step = 0;
             Path current = in;
             List<Recipe.Stage> stages = recipe.stages();
             for (int i = 0; i + 1 < stages.size(); i++) {
                 Path next = work.resolve("stage-" + (i + 1));
+                if (Files.isDirectory(next)) { // committed by its command in the interrupted run
+                    progress.note("resume: stage " + (i + 1) + "/" + stages.size() + " (" + stages.get(i).command() + ") finished in the interrupted run");
+                    step++;
+                    current = next;
+                    continue;
+                }
                 runStage(recipe, stages.get(i), ++step, total, "stage " + (i + 1) + "/" + stages.size(), current, next, quiet,
                         reportDir == null ? null : reportDir.resolve("stage-" + (i + 1) + "-" + stages.get(i).command()), console, report);
                 current = next;
@@ -121,8 +128,13 @@ final class RunCommand implements Command {
                 boolean gguf = "gguf".equals(o.options().get("format") == null ? null : RecipeReader.scalarText(o.options().get("format")));
                 Path staged = work.resolve("out-" + o.name() + (gguf ? ".gguf" : ""));
                 String label = "stage " + stages.size() + "/" + stages.size() + (recipe.outputs().size() > 1 ? ", output " + o.name() : "");
-                runStage(recipe, recipe.lastStageFor(o), ++step, total, label, current, staged, quiet,
-                        reportDir == null ? null : reportDir.resolve("output-" + o.name()), console, report);
+                if (Files.exists(staged)) { // committed by its command in the interrupted run
+                    progress.note("resume: output " + o.name() + " finished in the interrupted run");
+                    step++;
+                } else {
+                    runStage(recipe, recipe.lastStageFor(o), ++step, total, label, current, staged, quiet,
+                            reportDir == null ? null : reportDir.resolve("output-" + o.name()), console, report);
+                }
                 boolean recorded = RecipeProvenance.record(staged, recipe.tree(), inputSha256);
                 Map<String, Object> row = scoring.score(o, staged, weights);
                 row.put("provenance", recorded ? "config.json shrink4j.provenance" : "report only (no config.json in this format)");
