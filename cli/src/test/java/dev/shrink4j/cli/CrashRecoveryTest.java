@@ -45,7 +45,10 @@ class CrashRecoveryTest {
             Path out = parent.resolve("out");
             Process p = ChildJvm.start(ChildJvm.command(command(out)), dir.resolve("err" + k + ".txt"));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (temps(parent).isEmpty() && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+            // Wait until the temporary output is claimed (its owner file written): a kill before that leaves
+            // a directory no run may take as abandoned, which the rerun rightly leaves alone (a busy
+            // machine can stretch that window past the shortest random delay below).
+            while (!claimed(parent) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
             Thread.sleep(rnd.nextInt(1500)); // a random point while the blocks are being written
             p.destroyForcibly(); // SIGKILL: no shutdown hook runs
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
@@ -59,6 +62,11 @@ class CrashRecoveryTest {
             assertSameFiles(reference, out);
         }
         assertTrue(killedMidway > 0, "every child finished before it was killed: nothing was tested");
+    }
+
+    private static boolean claimed(Path parent) throws IOException {
+        for (Path t : temps(parent)) if (Files.exists(t.resolve(dev.shrink4j.tensors.io.AbandonedOutputs.OWNER_FILE))) return true;
+        return false;
     }
 
     private static List<Path> temps(Path parent) throws IOException {

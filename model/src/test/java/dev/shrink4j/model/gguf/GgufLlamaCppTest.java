@@ -175,7 +175,12 @@ class GgufLlamaCppTest {
                 theirs /= WINDOWS;
                 // Emulating the rounding halves the gap on the demo (Q4_0 1.9e-3 → 9.6e-4, Q4_1 8.4e-4 → 3.1e-4,
                 // Q8_0 3.8e-4 → 1.6e-4 relative) but does not reach NLL_REL: see EMULATED_REL.
-                assertTrue(Math.abs(emulated - theirs) < Math.abs(ours - theirs), ft + ": emulated " + emulated + " is not closer to llama.cpp " + theirs + " than plain " + ours);
+                // Q4_1 is left out of "closer": which Q4_1×Q8_1 kernel ggml runs depends on the CPU variant it
+                // loads. On an Intel Xeon (skylakex/icelake variants) the emulation halved the gap; on an AMD
+                // EPYC with AVX-512 (zen4 variant, 2026-12-03) plain was 1.2e-4 and emulated 1.26e-3 relative
+                // away (still within EMULATED_REL); Q4_0 and Q8_0 were closer emulated on both CPUs.
+                if (ft != LlamaCpp.FileType.Q4_1)
+                    assertTrue(Math.abs(emulated - theirs) < Math.abs(ours - theirs), ft + ": emulated " + emulated + " is not closer to llama.cpp " + theirs + " than plain " + ours);
                 assertEquals(theirs, emulated, EMULATED_REL * theirs, ft + " with ggml's activation rounding: shrink4j " + emulated + " vs llama.cpp " + theirs);
             }
             // The imported (dequantized, F32) weights exported again: llama.cpp then computes in F32 too.
