@@ -117,7 +117,10 @@ public final class HeapPlan {
                 long guided = 8L * groups * Math.max(3 * h * h, f * f);
                 work = switch (m) {
                     case "rtn" -> 3 * 4 * d * h; // W, Ŵ and codes of one linear
-                    case "gptq", "squeezellm", "lnq" -> 20 * d * d; // H and its factor in fp64, U / H in fp32
+                    // H and its factor in fp64, U / H in fp32; and the largest linear's W, its transposed
+                    // working copy and its codes (4 + 4 + 1 bytes a weight). A Llama-2-7B-shaped down_proj
+                    // (d_in 11008, d_out 4096): 969 + 969 + 485 MB + 406 MB; 20·d² alone ran out of heap.
+                    case "gptq", "squeezellm", "lnq" -> 20 * d * d + 9 * h * f;
                     default -> guided + 12 * d * d; // guidedquant, guided-gptq: the H̄_k, one factor in fp64 and one fp32 copy
                 };
                 if (requant) {

@@ -37,7 +37,8 @@ public final class GuidedQuant {
         double before = 0, after = 0;
         int fallbacks = 0;
         for (int k = 0; k < g; k++) {
-            float[] wk = Arrays.copyOfRange(w, k * rows * dIn, (k + 1) * rows * dIn);
+            // Gptq.quantize only reads W: with one group (plain GPTQ) it reads the caller's array, not a copy.
+            float[] wk = g == 1 ? w : Arrays.copyOfRange(w, k * rows * dIn, (k + 1) * rows * dIn);
             float[] fk = fisher == null ? null : Arrays.copyOfRange(fisher, k * rows * dIn, (k + 1) * rows * dIn);
             LutCodes init = SqueezeLlm.quantize(wk, fk, rows, dIn, o.bits(), gs);
             Lnq.Result r = Lnq.quantize(wk, hBar[k], rows, dIn, init, o);
@@ -68,7 +69,8 @@ public final class GuidedQuant {
         double maxDamp = 0;
         int dead = 0;
         for (int k = 0; k < g; k++) {
-            float[] wk = Arrays.copyOfRange(w, k * rows * dIn, (k + 1) * rows * dIn);
+            // Gptq.quantize only reads W: with one group (plain GPTQ) it reads the caller's array, not a copy.
+            float[] wk = g == 1 ? w : Arrays.copyOfRange(w, k * rows * dIn, (k + 1) * rows * dIn);
             Gptq.Result r = Gptq.quantize(wk, hBar[k], rows, dIn, o);
             UniformCodes q = r.quantized();
             System.arraycopy(q.codes(), 0, codes, k * rows * dIn, rows * dIn);

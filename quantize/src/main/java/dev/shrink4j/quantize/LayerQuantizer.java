@@ -71,7 +71,10 @@ final class LayerQuantizer {
         return LutQuantized.of(arena, q.dOut(), q.dIn(), q.bits(), q.groupSize(), codes, q.lut());
     }
 
-    /** Σ_k Σ_{j∈J_k} (w_j − ŵ_j)ᵀ H_k (w_j − ŵ_j) with E·H as one GEMM per group. */
+    /** Rows of H widened to F32 per GEMM in {@link #objective}: 256 × d_in floats instead of a d_in² copy. */
+    private static final int H_ROWS_PER_SLICE = 256;
+
+    /** Σ_k Σ_{j∈J_k} (w_j − ŵ_j)ᵀ H_k (w_j − ŵ_j) with E·H as GEMMs per group. */
     static double objective(float[] w, float[] wHat, double[][] hs, int dOut, int dIn) {
         if (hs == null) return Double.NaN; // data-free RTN: no H to measure with
         int rows = dOut / hs.length;
@@ -79,10 +82,18 @@ final class LayerQuantizer {
         double total = 0;
         float[] e = new float[rows * dIn];
         float[] eh = new float[rows * dIn];
+        // H is widened slice by slice: a whole F32 copy of a Llama-2-7B down_proj Hessian (11008²) is 485 MB
+        // on top of H itself, the largest transient of a 7B-shaped GPTQ run. Each output of E·H is still one
+        // dot product over all of d_in, so the value does not depend on the slicing.
+        float[] hf = new float[Math.min(H_ROWS_PER_SLICE, dIn) * dIn];
         for (int g = 0; g < hs.length; g++) {
             for (int i = 0; i < rows * dIn; i++) e[i] = wHat[g * rows * dIn + i] - w[g * rows * dIn + i];
-            float[] hf = Gptq.toFloat(hs[g]);
-            k.gemmABt(rows, dIn, dIn, e, 0, dIn, hf, 0, dIn, eh, 0, dIn, false); // E·H (H symmetric)
+            double[] h = hs[g];
+            for (int c0 = 0; c0 < dIn; c0 += H_ROWS_PER_SLICE) {
+                int n = Math.min(H_ROWS_PER_SLICE, dIn - c0);
+                for (int i = 0; i < n * dIn; i++) hf[i] = (float) h[c0 * dIn + i];
+                k.gemmABt(rows, n, dIn, e, 0, dIn, hf, 0, dIn, eh, c0, dIn, false); // E·H[c0:c0+n]ᵀ (H symmetric)
+            }
             double s = 0;
             for (int i = 0; i < rows * dIn; i++) s += (double) e[i] * eh[i];
             total += s;
