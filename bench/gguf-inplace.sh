@@ -24,5 +24,5 @@ done
 [[ -n "$java" ]] || { echo "no JDK >= 25 (set SHRINK4J_JAVA)" >&2; exit 1; }
 run() { "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dshrink4j.threads=2 -Xmx4g \
           -cp "$root/cli/target/shrink4j.jar" "$root/bench/gguf/GgufInPlace.java" "$1" "$gen" "$rounds" 2>/dev/null; }
-echo -e "model\tRssAnon_MiB_before\tRssAnon_MiB_loaded\tRssAnon_MiB_after_runs\tRssFile_MiB_after_runs\tdecode_ms_token_best\tdecode_ms_token_median"
+echo -e "model\tRssAnon_MiB_before\tRssAnon_MiB_loaded\tcopied_MiB\tRssAnon_MiB_after_runs\tRssFile_MiB_after_runs\tdecode_ms_token_best\tdecode_ms_token_median"
 for i in 1 2; do run "$dir/q4.gguf"; run "$dir/q4"; run "$dir/q4-converted"; done

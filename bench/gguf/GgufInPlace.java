@@ -10,7 +10,8 @@ import java.nio.file.Path;
  * loading, then greedy decode time per token after a 16-token prompt, best of the rounds.
  *
  * <p>java ... -cp cli/target/shrink4j.jar bench/gguf/GgufInPlace.java MODEL GENERATE ROUNDS
- * prints one tab-separated line: model, RssAnon MiB before and after loading and after the runs, RssFile
+ * prints one tab-separated line: model, RssAnon MiB before and after loading, MiB the GGUF reader copied
+ * off-heap (Q/K rows, widened K-quants), RssAnon MiB after the runs, RssFile
  * MiB after the runs (the mapped weights touched), decode ms/token (best, median).
  */
 public class GgufInPlace {
@@ -32,8 +33,9 @@ public class GgufInPlace {
             }
             long anonRun = status("RssAnon"), file = status("RssFile");
             java.util.Arrays.sort(ms);
-            System.out.printf(java.util.Locale.ROOT, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f%n", model.getFileName(), anon0 / 1024.0, anonLoad / 1024.0,
-                    anonRun / 1024.0, file / 1024.0, ms[0], ms[rounds / 2]);
+            double copied = m.weights() instanceof dev.shrink4j.model.gguf.GgufCheckpoint g ? g.copiedBytes() / 1048576.0 : 0;
+            System.out.printf(java.util.Locale.ROOT, "%s\t%.0f\t%.0f\t%.1f\t%.0f\t%.0f\t%.2f\t%.2f%n", model.getFileName(), anon0 / 1024.0, anonLoad / 1024.0,
+                    copied, anonRun / 1024.0, file / 1024.0, ms[0], ms[rounds / 2]);
         }
     }
 
