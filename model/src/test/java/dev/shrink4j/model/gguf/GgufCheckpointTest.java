@@ -117,6 +117,9 @@ class GgufCheckpointTest {
             assertTrue(((GgufCheckpoint) direct.weights()).typesRead().containsKey(GgufType.Q4_K));
             assertTrue(((GgufCheckpoint) direct.weights()).copiedBytes() > 0);
             assertArrayEquals(LlamaModel.load(hf, a).logits(tokens), direct.logits(tokens));
+            // synth writes no tokenizer, so the file carries none we read: one line naming the file
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.shrink4j.tensors.ShrinkException.class, () -> Tokenizer.load(q, direct.config()));
+            assertTrue(e.getMessage().startsWith(q + ": no tokenizer in this GGUF file"), e.getMessage());
         }
     }
 
