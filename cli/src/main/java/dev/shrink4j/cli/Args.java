@@ -159,8 +159,19 @@ final class Args {
     }
 
     /**
+     * A model the runtime reads as it is, given by {@code --option}: a checkpoint directory, or a
+     * llama {@code .gguf} file read in place (mapped; {@code GgufCheckpoint}), with no converted copy.
+     */
+    Path modelInput(String option) {
+        Path p = Path.of(required(option, "DIR"));
+        if (GgufFile.looksLikeGguf(p)) return p;
+        return inputDir("--" + option, p);
+    }
+
+    /**
      * An existing input directory; {@code label} is the flag or the argument name (IN). A GGUF file is
-     * accepted too and read through a converted copy ({@link GgufInput}).
+     * accepted too and read through a converted copy ({@link GgufInput}): the compression commands
+     * read checkpoints as directories. eval and generate read a GGUF file in place ({@link #modelInput}).
      */
     static Path inputDir(String label, Path p) {
         if (!Files.exists(p)) throw new ShrinkException(label + " " + p + ": no such directory");

@@ -42,11 +42,11 @@ final class EvalCommand implements Command {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("model").hasArg().argName("DIR").required().desc("model directory (config.json, safetensors, tokenizer.json)").build());
+        o.addOption(Option.builder().longOpt("model").hasArg().argName("DIR").required().desc("model directory (config.json, safetensors, tokenizer.json) or a llama .gguf file (read in place)").build());
         o.addOption(Option.builder().longOpt("text").hasArg().argName("FILE").required().desc("UTF-8 evaluation text").build());
         o.addOption(Option.builder().longOpt("seq-len").hasArg().argName("T").desc("window length including BOS (default 256)").build());
         o.addOption(Option.builder().longOpt("max-windows").hasArg().argName("N").desc("score only the first N windows").build());
-        o.addOption(Option.builder().longOpt("reference").hasArg().argName("DIR").desc("reference model for KL(P_ref || P_model)").build());
+        o.addOption(Option.builder().longOpt("reference").hasArg().argName("DIR").desc("reference model (directory or .gguf) for KL(P_ref || P_model)").build());
         o.addOption(Option.builder().longOpt("json").desc("print JSON (keys nll, ppl, tokens, windows, kl, ...)").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress (running perplexity) on stderr").build());
         o.addOption(Args.activationsOption());
@@ -60,10 +60,10 @@ final class EvalCommand implements Command {
         dev.shrink4j.tensors.formats.ActivationPrecision activations = args.activations();
         int seqLen = args.integer("seq-len", 256, 2);
         int maxWindows = args.integer("max-windows", 0, 1);
-        Path modelDir = args.modelDir("model");
+        Path modelDir = args.modelInput("model");
         Path textFile = Path.of(args.required("text", "FILE"));
         String text = args.text("text");
-        Path referenceDir = args.has("reference") ? args.modelDir("reference") : null;
+        Path referenceDir = args.has("reference") ? args.modelInput("reference") : null;
         Progress progress = new Progress(console.err(), args.has("quiet"));
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(modelDir, arena);

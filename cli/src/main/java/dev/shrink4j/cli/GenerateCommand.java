@@ -35,7 +35,7 @@ final class GenerateCommand implements Command {
     @Override
     public Options options() {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("model").hasArg().argName("DIR").required().desc("model directory").build());
+        o.addOption(Option.builder().longOpt("model").hasArg().argName("DIR").required().desc("model directory or a llama .gguf file (read in place)").build());
         o.addOption(Option.builder().longOpt("prompt").hasArg().argName("TEXT").desc("text to continue (default: none, BOS only)").build());
         o.addOption(Option.builder().longOpt("max-tokens").hasArg().argName("N").desc("new tokens at most (default 256)").build());
         o.addOption(Option.builder().longOpt("temperature").hasArg().argName("t").desc("sampling temperature (default 0 = greedy)").build());
@@ -55,7 +55,7 @@ final class GenerateCommand implements Command {
         double temperature = args.number("temperature", 0, 0, 100);
         double topP = args.number("top-p", 0.9, 1e-9, 1);
         long seed = args.longValue("seed", 0);
-        Path dir = args.modelDir("model");
+        Path dir = args.modelInput("model");
         String prompt = cl.getOptionValue("prompt", "");
         try (Arena arena = Arena.ofShared()) {
             LlamaModel model = LlamaModel.load(dir, arena);

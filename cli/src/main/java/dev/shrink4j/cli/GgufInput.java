@@ -11,10 +11,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A {@code .gguf} file given where a checkpoint directory is expected (IN, {@code --model}): it is
- * converted once per process into a hidden Hugging Face directory under the temp folder (F32/F16/BF16
- * tensors copied bit for bit, block types dequantized to F32) which is deleted when the JVM exits.
- * Simple and exact, at the cost of disk (a dequantized copy); a mapped, per-block reader is future work.
+ * A {@code .gguf} file given as the input of a compression command (IN of quantize/prune/lowrank/run,
+ * {@code --tokenizer}, …): it is converted once per process into a hidden Hugging Face directory under
+ * the temp folder (F32/F16/BF16 tensors copied bit for bit, block types dequantized to F32) which is
+ * deleted when the JVM exits. The compression commands read their input as a directory in several
+ * places (calibration, resume fingerprints, the config beside the weights), so they keep this copy;
+ * eval and generate read a GGUF in place ({@code GgufCheckpoint}, {@link Args#modelInput}).
  */
 final class GgufInput {
     private static final Map<Path, Path> CONVERTED = new HashMap<>();
@@ -34,6 +36,11 @@ final class GgufInput {
         } catch (IOException e) {
             throw new ShrinkException(label + " " + gguf + ": cannot create a temporary directory to read it: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code gguf} was converted in this process (tests: eval and generate must not). */
+    static synchronized boolean wasConverted(Path gguf) {
+        return CONVERTED.containsKey(gguf.toAbsolutePath().normalize());
     }
 
     private static void deleteTree(Path p) {

@@ -70,6 +70,28 @@ class GgufCommandsTest {
         assertFalse(Files.exists(none));
         CliRunner eval = CliRunner.run("eval", "--model", cut.toString(), "--text", TestData.sharedFile("tinyshakespeare.txt").toString());
         assertEquals(1, eval.status());
+        assertTrue(eval.err().contains(cut + ": malformed GGUF"), eval.err());
+        assertEquals(1, eval.err().strip().lines().count(), eval.err());
+        CliRunner gen = CliRunner.run("generate", "--model", cut.toString(), "--max-tokens", "4");
+        assertEquals(1, gen.status());
+        assertEquals(1, gen.err().strip().lines().count(), gen.err());
+    }
+
+    /** eval and generate read a .gguf in place: the F32 export scores and generates as the HF demo does, and nothing is converted. */
+    @Test void evalAndGenerateReadGgufInPlace() {
+        Path gguf = dir.resolve("demo.gguf");
+        assertEquals(0, CliRunner.run("convert", TestData.demoModel().toString(), gguf.toString()).status());
+        String text = TestData.sharedFile("tinyshakespeare.txt").toString();
+        CliRunner viaDir = CliRunner.run("eval", "--model", TestData.demoModel().toString(), "--text", text, "--seq-len", "128", "--max-windows", "3", "--quiet");
+        CliRunner viaGguf = CliRunner.run("eval", "--model", gguf.toString(), "--text", text, "--seq-len", "128", "--max-windows", "3", "--quiet");
+        assertEquals(0, viaGguf.status(), viaGguf.err());
+        assertEquals(viaDir.out().lines().filter(l -> l.startsWith("nll")).findFirst().orElseThrow().replaceAll("\\(.*", ""),
+                viaGguf.out().lines().filter(l -> l.startsWith("nll")).findFirst().orElseThrow().replaceAll("\\(.*", ""));
+        CliRunner genDir = CliRunner.run("generate", "--model", TestData.demoModel().toString(), "--prompt", "Once upon a time", "--max-tokens", "24");
+        CliRunner genGguf = CliRunner.run("generate", "--model", gguf.toString(), "--prompt", "Once upon a time", "--max-tokens", "24");
+        assertEquals(0, genGguf.status(), genGguf.err());
+        assertEquals(genDir.out(), genGguf.out());
+        assertFalse(GgufInput.wasConverted(gguf), "read in place, no temporary copy");
     }
 
     @Test void quantizeToGgufRefusesWhatDoesNotMapExactly() {
@@ -106,6 +128,10 @@ class GgufCommandsTest {
             viaShrink4j = Perplexity.evaluate(LlamaModel.load(ours, a), stream, SEQ_LEN, WINDOWS, null).nll();
         }
         assertEquals(viaShrink4j, viaGguf, SAME_WEIGHTS_REL * viaShrink4j, "the GGUF holds our quantized weights");
+        try (Arena a = Arena.ofShared()) {
+            double inPlace = Perplexity.evaluate(LlamaModel.load(q, a), stream, SEQ_LEN, WINDOWS, null).nll();
+            assertEquals(viaShrink4j, inPlace, SAME_WEIGHTS_REL * viaShrink4j, "the Q4_0 blocks run in place");
+        }
         try (LlamaCpp llama = new LlamaCpp(q, SEQ_LEN, 1)) {
             double sum = 0;
             int v = llama.vocabSize();

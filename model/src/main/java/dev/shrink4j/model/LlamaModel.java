@@ -55,6 +55,8 @@ public final class LlamaModel {
     /**
      * Loads {@code dir} (config.json + safetensors) mapped into {@code arena}. Forward passes read
      * weights from several threads, so the arena must be shared ({@link Arena#ofShared()}, global or auto).
+     * A llama {@code .gguf} file is read in place ({@link dev.shrink4j.model.gguf.GgufCheckpoint}: float
+     * tensors mapped, Q4_0/Q4_1/Q8_0 linears run as ggml blocks).
      */
     public static LlamaModel load(Path dir, Arena arena) {
         return load(dir, arena, CompressedLinear::load);
@@ -62,6 +64,10 @@ public final class LlamaModel {
 
     /** As {@link #load(Path, Arena)}, with a loader for compressed linears named in the config. */
     public static LlamaModel load(Path dir, Arena arena, CompressedLinearLoader compressed) {
+        if (dev.shrink4j.model.gguf.GgufCheckpoint.is(dir)) {
+            var gguf = dev.shrink4j.model.gguf.GgufCheckpoint.open(dir, arena);
+            return new LlamaModel(gguf.config(), gguf, compressed);
+        }
         ModelConfig config = ModelConfig.load(dir);
         return new LlamaModel(config, CheckpointWeights.open(dir, arena), compressed);
     }

@@ -70,8 +70,9 @@ public record ModelConfig(
         public static final RopeScaling NONE = new RopeScaling("none", 1, 0, 0, 0);
     }
 
-    /** Reads {@code dir/config.json} (or the file itself when {@code path} is a JSON file). */
+    /** Reads {@code dir/config.json} (or the file itself when {@code path} is a JSON file, or the metadata of a {@code .gguf} file). */
     public static ModelConfig load(Path path) {
+        if (dev.shrink4j.model.gguf.GgufCheckpoint.is(path)) return dev.shrink4j.model.gguf.GgufCheckpoint.config(path);
         Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
         if (!Files.isRegularFile(file)) {
             throw new ShrinkException("no config.json in " + path + " (expected a Hugging Face model directory)");

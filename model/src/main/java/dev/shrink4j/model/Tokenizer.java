@@ -25,20 +25,25 @@ public interface Tokenizer {
 
     /**
      * Loads {@code dir/tokenizer.json}; {@code config} supplies the BOS id when the tokenizer files
-     * do not name one.
+     * do not name one. A {@code .gguf} file stands for a directory: its carried tokenizer is read.
      */
     static Tokenizer load(Path dir, ModelConfig config) {
+        if (dev.shrink4j.model.gguf.GgufCheckpoint.is(dir)) return dev.shrink4j.model.gguf.GgufCheckpoint.tokenizer(dir, config);
         Path file = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(file)) {
             throw new ShrinkException("no tokenizer.json in " + dir);
         }
-        Map<String, Object> root;
-        Map<String, Object> tokConfig = null;
-        root = JsonFields.readObject(file);
+        Map<String, Object> root = JsonFields.readObject(file);
         Path tc = dir.resolve("tokenizer_config.json");
-        if (Files.isRegularFile(tc)) {
-            tokConfig = JsonFields.readObject(tc);
-        }
+        Map<String, Object> tokConfig = Files.isRegularFile(tc) ? JsonFields.readObject(tc) : null;
+        return parse(root, tokConfig, file, config);
+    }
+
+    /**
+     * A tokenizer from the parsed {@code tokenizer.json} ({@code root}) and {@code tokenizer_config.json}
+     * (nullable); {@code file} names the source in messages.
+     */
+    static Tokenizer parse(Map<String, Object> root, Map<String, Object> tokConfig, Path file, ModelConfig config) {
         Map<String, Object> model = JsonFields.object(root, "model");
         if (!JsonFields.text(model, "type", "BPE").equals("BPE")) {
             throw new ShrinkException(file + ": unsupported tokenizer model " + JsonFields.text(model, "type", "") + "; supported: BPE");

@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>weights: {@code q4} = RTN int4 g32 symmetric (ours: the shrink4j checkpoint; llama.cpp: the same
  * codes and F16 scales as Q4_0), embeddings and head F32 on both; {@code f32} = the dense F32
- * checkpoint. {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
+ * checkpoint; {@code q4.gguf} (shrink4j only) = the Q4_0 file read in place ({@code GgufCheckpoint}: the
+ * ggml block kernels, F32 activations). {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
  * activations for Q4_0 weights) or f32.
  */
 @State(Scope.Benchmark)

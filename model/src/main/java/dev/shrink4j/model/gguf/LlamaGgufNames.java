@@ -68,4 +68,12 @@ public final class LlamaGgufNames {
         }
         return map;
     }
+
+    /** The inverse of {@link #ggufToHfRows}: hfRow → ggufRow. */
+    static int[] hfToGgufRows(int rows, int heads) {
+        int[] g2h = ggufToHfRows(rows, heads);
+        int[] h2g = new int[rows];
+        for (int r = 0; r < rows; r++) h2g[g2h[r]] = r;
+        return h2g;
+    }
 }

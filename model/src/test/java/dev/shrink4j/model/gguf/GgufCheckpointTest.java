@@ -1,0 +1,146 @@
+package dev.shrink4j.model.gguf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shrink4j.model.CompressedLinear;
+import dev.shrink4j.model.DenseLinear;
+import dev.shrink4j.model.Generator;
+import dev.shrink4j.model.LlamaModel;
+import dev.shrink4j.model.Perplexity;
+import dev.shrink4j.model.Proj;
+import dev.shrink4j.model.Sampler;
+import dev.shrink4j.model.Tokenizer;
+import dev.shrink4j.tensors.formats.GgufBlockWeight;
+import dev.shrink4j.tensors.gguf.GgufType;
+import dev.shrink4j.tensors.testing.LlamaCpp;
+import dev.shrink4j.tensors.testing.TestData;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A {@code .gguf} read in place ({@link GgufCheckpoint}) scores and generates like the same file
+ * converted to a Hugging Face directory ({@link LlamaGgufImport}, blocks widened to F32): the weights
+ * are the same values and the activations F32 on both sides; only the summation order of the block
+ * kernels differs from the dense GEMM/matvec.
+ */
+class GgufCheckpointTest {
+    /** Same weights, same F32 activations, different summation order. */
+    private static final double SAME_WEIGHTS_REL = 1e-6;
+    private static final int SEQ_LEN = 128;
+    private static final int WINDOWS = 4;
+    private static final int GREEDY_TOKENS = 48;
+
+    @TempDir static Path dir;
+    static Path f32;
+    static int[] stream;
+
+    @BeforeAll static void export() throws IOException {
+        f32 = dir.resolve("demo-f32.gguf");
+        LlamaGgufExport.write(TestData.demoModel(), f32, false, LlamaGgufExport::sameType);
+        String text = Files.readString(TestData.sharedFile("tinystories-valid.txt"));
+        text = text.substring(0, Math.min(text.length(), 8000));
+        try (Arena a = Arena.ofConfined()) {
+            stream = Tokenizer.load(TestData.demoModel(), LlamaModel.load(TestData.demoModel(), a).config()).encode(text, false);
+        }
+    }
+
+    private static double nll(LlamaModel m) {
+        return Perplexity.evaluate(m, stream, SEQ_LEN, WINDOWS, null).nll();
+    }
+
+    private static int[] greedy(LlamaModel m) {
+        return new Generator(m).generate(new int[] {1}, GREEDY_TOKENS, Sampler.greedy(), t -> {});
+    }
+
+    /** The F32 export read in place is the HF demo: mapped views and exact Q/K row copies, dense kernels. */
+    @Test void f32GgufIsTheHfCheckpoint() {
+        try (Arena a = Arena.ofShared()) {
+            LlamaModel hf = LlamaModel.load(TestData.demoModel(), a);
+            LlamaModel gguf = LlamaModel.load(f32, a);
+            assertEquals(hf.config().hiddenSize(), gguf.config().hiddenSize());
+            assertTrue(gguf.weights() instanceof GgufCheckpoint);
+            assertInstanceOf(DenseLinear.class, gguf.layer(0).linear(Proj.Q));
+            assertEquals(nll(hf), nll(gguf), 0.0, "same F32 weights, same kernels");
+            assertArrayEquals(greedy(hf), greedy(gguf));
+            assertArrayEquals(Tokenizer.load(TestData.demoModel(), hf.config()).encode("Once upon a time", true),
+                    Tokenizer.load(f32, gguf.config()).encode("Once upon a time", true), "the tokenizer travels in the file");
+        }
+    }
+
+    /**
+     * llama.cpp's Q4_0/Q4_1/Q8_0 of the demo: the blocks run in place and score like the converted copy
+     * (down_proj, d_in = 172, is no multiple of 32: llama.cpp keeps it as a float type, mapped).
+     */
+    @Test void llamaCppBlockFilesReadInPlaceScoreLikeTheConvertedCopy() {
+        for (LlamaCpp.FileType ft : new LlamaCpp.FileType[] {LlamaCpp.FileType.Q4_0, LlamaCpp.FileType.Q4_1, LlamaCpp.FileType.Q8_0}) {
+            Path q = dir.resolve("demo-" + ft + ".gguf");
+            LlamaCpp.quantize(f32, q, ft, 1);
+            Path hf = LlamaGgufImport.write(q, dir.resolve("demo-" + ft), null, false).dir();
+            try (Arena a = Arena.ofShared()) {
+                LlamaModel converted = LlamaModel.load(hf, a);
+                LlamaModel direct = LlamaModel.load(q, a);
+                for (Proj p : new Proj[] {Proj.Q, Proj.K, Proj.V, Proj.O, Proj.GATE, Proj.UP}) {
+                    var lin = assertInstanceOf(CompressedLinear.class, direct.layer(0).linear(p), ft + " " + p);
+                    assertEquals(GgufType.valueOf(ft.name()), assertInstanceOf(GgufBlockWeight.class, lin.compressed()).type());
+                }
+                double viaCopy = nll(converted), inPlace = nll(direct);
+                assertEquals(viaCopy, inPlace, SAME_WEIGHTS_REL * viaCopy, ft + ": in place " + inPlace + " vs converted " + viaCopy);
+                assertArrayEquals(greedy(converted), greedy(direct), ft + " greedy tokens");
+                GgufCheckpoint c = (GgufCheckpoint) direct.weights();
+                assertTrue(c.typesRead().containsKey(GgufType.valueOf(ft.name())), c.typesRead().toString());
+            }
+        }
+    }
+
+    /** K-quants are widened at load: the in-place model is the converted one, value for value. */
+    @Test void kQuantsAreWidenedAtLoad() {
+        Path synth = dev.shrink4j.model.Synthetic.write(synthConfig(), dev.shrink4j.tensors.DType.F32, 7, dir.resolve("synth64"), 1L << 30, false);
+        Path synthF32 = dir.resolve("synth64-f32.gguf");
+        LlamaGgufExport.write(synth, synthF32, false, LlamaGgufExport::sameType);
+        Path q = dir.resolve("synth64-q4_k_m.gguf");
+        LlamaCpp.quantize(synthF32, q, LlamaCpp.FileType.Q4_K_M, 1);
+        Path hf = LlamaGgufImport.write(q, dir.resolve("synth64-q4_k_m"), null, false).dir();
+        int[] tokens = new int[64];
+        java.util.Random r = new java.util.Random(5);
+        tokens[0] = 1;
+        for (int i = 1; i < tokens.length; i++) tokens[i] = 3 + r.nextInt(253);
+        try (Arena a = Arena.ofShared()) {
+            LlamaModel direct = LlamaModel.load(q, a);
+            assertTrue(((GgufCheckpoint) direct.weights()).typesRead().containsKey(GgufType.Q4_K));
+            assertTrue(((GgufCheckpoint) direct.weights()).copiedBytes() > 0);
+            assertArrayEquals(LlamaModel.load(hf, a).logits(tokens), direct.logits(tokens));
+            // synth writes no tokenizer, so the file carries none we read: one line naming the file
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.shrink4j.tensors.ShrinkException.class, () -> Tokenizer.load(q, direct.config()));
+            assertTrue(e.getMessage().startsWith(q + ": no tokenizer in this GGUF file"), e.getMessage());
+        }
+    }
+
+    private static java.util.Map<String, Object> synthConfig() {
+        java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
+        c.put("architectures", java.util.List.of("LlamaForCausalLM"));
+        c.put("model_type", "llama");
+        c.put("hidden_size", 256L);
+        c.put("intermediate_size", 512L);
+        c.put("num_hidden_layers", 2L);
+        c.put("num_attention_heads", 4L);
+        c.put("num_key_value_heads", 2L);
+        c.put("head_dim", 64L);
+        c.put("vocab_size", 256L);
+        c.put("max_position_embeddings", 256L);
+        c.put("rms_norm_eps", 1e-5);
+        c.put("rope_theta", 10000.0);
+        c.put("tie_word_embeddings", false);
+        c.put("bos_token_id", 1L);
+        c.put("eos_token_id", 2L);
+        c.put("initializer_range", 0.05);
+        return c;
+    }
+}
