@@ -93,6 +93,7 @@ public record LostSilu(LowRank lowRank, Tensor cols, DenseWeight colValues, doub
         d.put("shape", List.of(dOut(), dIn()));
         d.put("rank", lowRank.rank());
         d.put("columns", columns());
+        lowRank.describeFactors(d);
         d.put("gamma", gamma);
         d.put("activation", "silu");
         return d;

@@ -123,6 +123,7 @@ public record LowRankColumnSparse(LowRank lowRank, Tensor cols, DenseWeight colV
         d.put("shape", List.of(dOut(), dIn()));
         d.put("rank", lowRank.rank());
         d.put("columns", columns());
+        lowRank.describeFactors(d);
         return d;
     }
 
