@@ -44,13 +44,16 @@ final class ComposedQuantizer {
                 yield outcome(in, q, hs, gptq ? "factors by GPTQ" : "factors by RTN");
             }
             case LowRankColumnSparse lost -> {
-                LowRankColumnSparse q = new LowRankColumnSparse(lowRank(o, arena, lost.lowRank(), h, gptq), lost.cols(), lost.colValues());
-                yield outcome(in, q, hs, (gptq ? "factors by GPTQ" : "factors by RTN") + "; sparse columns kept");
+                LowRankColumnSparse q = new LowRankColumnSparse(lowRank(o, arena, lost.lowRank(), h, gptq), lost.cols(),
+                        columnValues(o, arena, lost.colValues(), lost.columnIds(), h, gptq));
+                yield outcome(in, q, hs, gptq ? "factors and columns by GPTQ" : "factors and columns by RTN");
             }
             case LostSilu silu -> {
                 // SiLU between the factors: B's inputs are SiLU(A·x), whose Hessian this pass does not gather, so RTN.
-                LostSilu q = new LostSilu(lowRank(o, arena, silu.lowRank(), null, false), silu.cols(), silu.colValues(), silu.gamma());
-                yield new LayerQuantizer.Outcome(q, Double.NaN, Double.NaN, "factors by RTN (SiLU layer); sparse columns kept");
+                int[] ids = new LowRankColumnSparse(silu.lowRank(), silu.cols(), silu.colValues()).columnIds();
+                LostSilu q = new LostSilu(lowRank(o, arena, silu.lowRank(), null, false), silu.cols(),
+                        columnValues(o, arena, silu.colValues(), ids, null, false), silu.gamma());
+                yield new LayerQuantizer.Outcome(q, Double.NaN, Double.NaN, "factors and columns by RTN (SiLU layer)");
             }
             default -> throw new IllegalArgumentException(in.format() + " is not a composed structure");
         };
@@ -103,6 +106,21 @@ final class ComposedQuantizer {
         float[] d = new float[w.dOut() * w.dIn()];
         for (int j = 0; j < w.dOut(); j++) w.dequantizeRow(j, d, j * w.dIn());
         return d;
+    }
+
+    /**
+     * LOST's kept columns S (d_out, c): their inputs are x_I, so GPTQ runs on H[I][:, I] (c, c); RTN without H.
+     */
+    private static UniformQuantized columnValues(QuantizeOptions o, Arena arena, CompressedWeight values, int[] ids, double[] h, boolean gptq) {
+        int dOut = values.dOut(), c = values.dIn();
+        float[] v = dense(values);
+        if (!gptq) return UniformQuantized.rtn(arena, v, dOut, c, o.bits(), o.groupSize(), o.symmetric());
+        int dIn = (int) Math.round(Math.sqrt(h.length));
+        double[] hi = new double[c * c];
+        for (int a = 0; a < c; a++) {
+            for (int b = 0; b < c; b++) hi[a * c + b] = h[ids[a] * dIn + ids[b]];
+        }
+        return LayerQuantizer.pack(arena, Gptq.quantize(v, hi, dOut, c, o.gptq()).quantized());
     }
 
     /** Â·H·Âᵀ, (r, r), for Â (r, d_in) and H (d_in, d_in). */

@@ -95,6 +95,7 @@ class ComposedQuantizerTest {
                 LowRankColumnSparse ql = assertInstanceOf(LowRankColumnSparse.class, ComposedQuantizer.quantize(options(m), arena, "m", lost, hs).weight());
                 assertInstanceOf(UniformQuantized.class, ql.lowRank().b());
                 assertEquals(2, ql.columns());
+                assertInstanceOf(UniformQuantized.class, ql.colValues());
             }
             assertTrue(objective[1] < GPTQ_GAIN * objective[0], "GPTQ " + objective[1] + " vs RTN " + objective[0]);
         }

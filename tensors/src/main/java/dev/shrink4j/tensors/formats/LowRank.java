@@ -33,7 +33,7 @@ public record LowRank(CompressedWeight a, CompressedWeight b) implements Compres
         }
     }
 
-    private static boolean factorFormat(CompressedWeight f) {
+    static boolean factorFormat(CompressedWeight f) {
         return f instanceof DenseWeight || f instanceof UniformQuantized;
     }
 
@@ -118,7 +118,7 @@ public record LowRank(CompressedWeight a, CompressedWeight b) implements Compres
     }
 
     /** A dense factor is one tensor named {@code name}; a uniform one its tensors under {@code name.}. */
-    private static void factorTensors(Map<String, Tensor> m, String name, CompressedWeight f) {
+    static void factorTensors(Map<String, Tensor> m, String name, CompressedWeight f) {
         if (f instanceof DenseWeight dw) m.put(name, dw.weight());
         else m.putAll(f.toTensors(name));
     }
@@ -131,15 +131,15 @@ public record LowRank(CompressedWeight a, CompressedWeight b) implements Compres
             return new LowRank(DenseWeight.named(t, module + ".lr_a", r, s[1]), DenseWeight.named(t, module + ".lr_b", s[0], r));
         }
         Map<String, ?> f = Formats.map(module, d, "factors");
-        return new LowRank(factor(module, "a", Formats.map(module, f, "a"), t, r, s[1]), factor(module, "b", Formats.map(module, f, "b"), t, s[0], r));
+        return new LowRank(part(module, "lr_a", Formats.map(module, f, "a"), t, r, s[1]), part(module, "lr_b", Formats.map(module, f, "b"), t, s[0], r));
     }
 
     /**
-     * One factor from its own descriptor: only dense or uniform (no nesting of composed formats), and of
+     * One factor (or LOST's column values, {@code which} = "col_values") from its own descriptor: only dense or uniform (no nesting of composed formats), and of
      * exactly the shape the rank and the layer imply.
      */
-    private static CompressedWeight factor(String module, String which, Map<String, ?> d, Map<String, Tensor> t, int rows, int cols) {
-        String name = module + ".lr_" + which;
+    static CompressedWeight part(String module, String which, Map<String, ?> d, Map<String, Tensor> t, int rows, int cols) {
+        String name = module + "." + which;
         String format = Formats.string(name, d, "format");
         int[] s = Formats.shape(name, d);
         if (s[0] != rows || s[1] != cols) {

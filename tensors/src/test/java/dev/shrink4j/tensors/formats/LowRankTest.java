@@ -86,6 +86,18 @@ class LowRankTest {
                     LowRankColumnSparse lost = LowRankColumnSparse.of(arena, lr, cols, FormatChecks.gaussian(rnd, s[0] * c, 1), DType.F16);
                     FormatChecks.checkKernels(lost, seed);
                     FormatChecks.checkRoundTrip(lost, "m");
+                    // quantized column values too
+                    LowRankColumnSparse lostQ = new LowRankColumnSparse(lr, lost.cols(), UniformQuantized.rtn(arena, FormatChecks.gaussian(rnd, s[0] * c, 1), s[0], c, bits, 32, false));
+                    FormatChecks.checkKernels(lostQ, seed);
+                    FormatChecks.checkRoundTrip(lostQ, "m");
+                    LostSilu silu = new LostSilu(lr, lost.cols(), lostQ.colValues(), 0.7);
+                    java.util.Map<String, Tensor> t = silu.toTensors("m");
+                    LostSilu back = (LostSilu) Formats.fromTensors("m", silu.descriptor(), t);
+                    assertEquals(silu.descriptor(), back.descriptor());
+                    float[] x = FormatChecks.gaussian(rnd, s[1], 1), y1 = new float[s[0]], y2 = new float[s[0]];
+                    silu.matvec(x, y1, FormatKernels.scalar());
+                    back.matvec(x, y2, FormatKernels.scalar());
+                    assertArrayEquals(y1, y2);
                 }
             }
         }
@@ -107,6 +119,21 @@ class LowRankTest {
             java.util.Map<String, Object> nested = new java.util.LinkedHashMap<>(lr.descriptor());
             nested.put("factors", java.util.Map.of("a", lr.descriptor(), "b", b.descriptor()));
             assertThrows(dev.shrink4j.tensors.ShrinkException.class, () -> Formats.fromTensors("m", nested, lr.toTensors("m")));
+        }
+    }
+
+    /** A mapped checkpoint may place {@code .cols} at an odd offset (after U8 codes): the ids still read. */
+    @Test
+    void columnIdsReadFromAnUnalignedTensor() {
+        try (Arena arena = Arena.ofConfined()) {
+            LowRank lr = new LowRank(DenseWeight.ofFloats(arena, 1, 3, new float[] {1, 2, 3}), DenseWeight.ofFloats(arena, 2, 1, new float[] {1, -1}));
+            java.lang.foreign.MemorySegment raw = arena.allocate(1 + 8, 8);
+            Tensor cols = Tensor.wrap(DType.I32, Shape.of(2), raw.asSlice(1, 8));
+            cols.segment().setAtIndex(Tensor.I32, 0, 0);
+            cols.segment().setAtIndex(Tensor.I32, 1, 2);
+            LowRankColumnSparse lost = new LowRankColumnSparse(lr, cols, new DenseWeight(Tensor.ofFloats(arena, Shape.matrix(2, 2), new float[] {10, 20, 30, 40})));
+            assertArrayEquals(new int[] {0, 2}, lost.columnIds());
+            assertArrayEquals(new float[] {11, 2, 23, 29, -2, 37}, FormatChecks.dense(lost));
         }
     }
 }
