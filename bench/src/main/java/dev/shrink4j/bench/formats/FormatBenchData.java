@@ -65,7 +65,7 @@ final class FormatBenchData {
             return CsrSparse.fromDense(arena, sparse(dOut * dIn, frac, 46), dOut, dIn);
         }
         if (format.startsWith("nm-")) {
-            String[] nm = format.substring(3).split("of");
+            String[] nm = format.substring(3).split("-")[0].split("of");
             int n = Integer.parseInt(nm[0]), m = Integer.parseInt(nm[1]);
             for (int g = 0; g < w.length / m; g++) {
                 // magnitude N:M: keep the n largest of each run of m
