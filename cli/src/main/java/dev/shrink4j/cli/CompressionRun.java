@@ -206,7 +206,12 @@ final class CompressionRun implements AutoCloseable {
         LlamaModel model = LlamaModel.load(in, arena);
         report.put("model", Report.modelInfo(in, model));
         inputLinearWeights = blockLinearWeights(model);
-        if (model.isCompressed()) {
+        boolean structured = model.isCompressed() && dev.shrink4j.model.ModelConfig.load(in).compressedTensors().values().stream()
+                .anyMatch(d -> QuantizeCommand.STRUCTURED.contains(String.valueOf(d.get("format"))));
+        if (structured) {
+            progress.note("note: " + in + " has N:M-sparse or low-rank linears: their structure is kept (kept values or factors quantized)");
+            report.put("input", in + " (structured: N:M kept values or low-rank factors quantized in place)");
+        } else if (model.isCompressed()) {
             progress.note("note: " + in + " is already compressed: its linears are dequantized block by block and compressed again");
             report.put("input", in + " (compressed: dequantized block by block)");
         }

@@ -92,6 +92,28 @@ final class QuantizeCommand implements Command {
         return o;
     }
 
+    /** Formats an earlier stage writes whose structure quantize keeps (docs/recipes.md "What composes"). */
+    static final java.util.Set<String> STRUCTURED = java.util.Set.of("nm", "low_rank", "low_rank_column_sparse", "lost_silu");
+
+    /**
+     * An N:M-sparse or low-rank IN is quantized in place (kept values, factors) by rtn or gptq into the
+     * shrink4j format (or densified by dense); anything else has no form for it, refused before any work.
+     */
+    private static void checkStructuredInput(Path in, OutputFormat format, QuantizeOptions qo, ReQuantOptions rq, double targetBpw) {
+        var structured = dev.shrink4j.model.ModelConfig.load(in).compressedTensors().entrySet().stream()
+                .filter(e -> STRUCTURED.contains(String.valueOf(e.getValue().get("format")))).findFirst();
+        if (structured.isEmpty()) return;
+        String what = "IN " + in + " stores " + structured.get().getKey() + " as " + structured.get().getValue().get("format")
+                + " (N:M-sparse or low-rank layers, whose structure quantize keeps)";
+        if (format != OutputFormat.SHRINK4J && format != OutputFormat.DENSE) {
+            throw new UsageException(what + ": --format " + format.cliName() + " cannot hold it; use --format shrink4j");
+        }
+        if (rq != null || (qo.method() != QuantMethod.RTN && qo.method() != QuantMethod.GPTQ)) {
+            throw new UsageException(what + ": --method " + (rq != null ? "requant" : qo.method().cliName()) + " is not built for it; use rtn or gptq");
+        }
+        if (!Double.isNaN(targetBpw)) throw new UsageException(what + ": --target-bpw is not built for it; give --bits");
+    }
+
     @Override
     public int run(CommandLine cl, Console console) throws Exception {
         Args args = new Args(cl);
@@ -107,6 +129,7 @@ final class QuantizeCommand implements Command {
             throw new UsageException("IN " + in + " is N:M-sparse: compressed-tensors stores 2:4 + int4 only as marlin-24, which shrink4j does not write;"
                     + " write the sparse model itself with prune --pattern 2:4 --format compressed-tensors, or quantize to --format shrink4j");
         }
+        checkStructuredInput(in, format, qo, rq, targetBpw);
 
         try (CompressionRun run = new CompressionRun("quantize", args, console, in, out)) {
             Progress progress = run.progress();

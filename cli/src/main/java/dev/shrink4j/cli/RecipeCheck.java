@@ -27,7 +27,17 @@ final class RecipeCheck {
     static void check(Recipe recipe, String label) {
         List<Recipe.Stage> stages = recipe.stages();
         for (int i = 0; i + 1 < stages.size(); i++) {
-            String why = whyNothingCanFollow(stages.get(i));
+            String why = whyCannotFollow(stages.get(i), stages.get(i + 1));
+            if (why == null && keepsStructure(stages.get(i)) && i + 2 == stages.size()) {
+                for (Recipe.Output o : recipe.outputs()) {
+                    String format = lower(recipe.lastStageFor(o).value("format"));
+                    if (format != null && !format.equals("shrink4j") && !format.equals("dense")) {
+                        why = "the quantize stage keeps " + stages.get(i).command() + "'s structure, which output format " + format
+                                + " cannot hold (output " + o.name() + "): use format shrink4j";
+                        break;
+                    }
+                }
+            }
             if (why != null) {
                 throw new UsageException(label + ": stages[" + i + "] " + stages.get(i).command() + " then stages[" + (i + 1) + "] "
                         + stages.get(i + 1).command() + ": cannot be composed yet: " + why);
@@ -44,27 +54,54 @@ final class RecipeCheck {
     }
 
     /**
-     * Why no stage can read what {@code stage} writes, or null when its output is a dense checkpoint
-     * (docs/recipes.md "What composes"). Prune and lowrank read dense weights only; quantize reads any
-     * checkpoint but dequantizes it, which would silently undo a sparse or factorized layout.
+     * Why {@code next} cannot read what {@code stage} writes, or null when it can (docs/recipes.md "What
+     * composes"). Prune and lowrank read dense weights only. Quantize reads a dense checkpoint, and an N:M
+     * one (kept values quantized, the mask kept) or a factorized one (each factor quantized) with rtn or
+     * gptq; CSR layers and the other methods have no quantized form yet.
      */
-    static String whyNothingCanFollow(Recipe.Stage stage) {
+    static String whyCannotFollow(Recipe.Stage stage, Recipe.Stage next) {
+        String method = lower(stage.value("method"));
+        String format = lower(stage.value("format"));
+        if (stage.command().equals("quantize")) {
+            return "quantize writes codes, and no later stage reads them (prune and lowrank read dense weights;"
+                    + " quantizing twice compounds the error): put quantize last";
+        }
+        if (!keepsStructure(stage)) return null;
+        String writes = stage.command().equals("lowrank") ? "lowrank writes factors (format shrink4j)"
+                : "prune " + method + " writes " + (nm(stage) ? "N:M-sparse layers (format nm)" : "sparse layers (format " + (format == null ? "auto: csr" : format) + ")");
+        String dense = stage.command().equals("lowrank") ? "give the lowrank stage format: dense to compose merged weights"
+                : "give the prune stage format: dense to compose its zeros as dense weights";
+        if (!next.command().equals("quantize")) {
+            return writes + " and " + next.command() + " reads dense weights only: " + dense;
+        }
+        if (stage.command().equals("prune") && !nm(stage)) {
+            return writes + "; quantized sparse layers are built for N:M (pattern 2:4, format nm or auto) only: " + dense;
+        }
+        String qm = lower(next.value("method"));
+        if (!"rtn".equals(qm) && !"gptq".equals(qm)) {
+            return writes + ", whose structure quantize keeps with method rtn or gptq only (got " + (qm == null ? "the default guidedquant" : qm)
+                    + "): give method: rtn or gptq, or " + dense;
+        }
+        if (next.value("target-bpw") != null) return writes + "; target_bpw over those layers is not built: give bits";
+        return null;
+    }
+
+    /** Whether {@code stage} writes layers that are not plain dense weights (sparse or factorized). */
+    private static boolean keepsStructure(Recipe.Stage stage) {
         String method = lower(stage.value("method"));
         String format = lower(stage.value("format"));
         return switch (stage.command()) {
-            case "quantize" -> "quantize writes codes, and no later stage reads them (prune and lowrank read dense weights;"
-                    + " quantizing twice compounds the error): put quantize last";
-            case "lowrank" -> "dense".equals(format) ? null
-                    : "lowrank writes factors (format shrink4j) and a later stage would read them merged back into dense"
-                    + " weights; quantized low-rank factors are not built yet: give the lowrank stage format: dense to compose merged weights";
-            default -> {
-                boolean structured = List.of("2ssp", "width", "depth").contains(method);
-                yield structured || "dense".equals(format) ? null
-                        : "prune " + method + " writes sparse layers (format " + (format == null ? "auto: csr or nm" : format) + ") and a later stage"
-                        + " would read them densified; sparse layers with quantized values are not built yet: give the prune stage format: dense"
-                        + " to compose its zeros as dense weights";
-            }
+            case "lowrank" -> !"dense".equals(format);
+            case "prune" -> !List.of("2ssp", "width", "depth").contains(method) && !"dense".equals(format);
+            default -> false;
         };
+    }
+
+    /** A prune stage that writes N:M layers: an N:M pattern, format nm or auto. */
+    private static boolean nm(Recipe.Stage stage) {
+        String format = lower(stage.value("format"));
+        String pattern = lower(stage.value("pattern"));
+        return pattern != null && !pattern.equals("unstructured") && (format == null || format.equals("auto") || format.equals("nm"));
     }
 
     private static String lower(String s) {

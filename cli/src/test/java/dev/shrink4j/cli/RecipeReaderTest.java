@@ -128,17 +128,29 @@ class RecipeReaderTest {
 
     @Test
     void compositionsTheFormatsCannotHoldAreRefusedWithTheReason() {
-        String sparse = refusal0("stages:\n  - prune: {method: sparsegpt, pattern: '2:4'}\n  - quantize: {method: gptq, bits: 4}\n");
-        assertTrue(sparse.contains("stages[0] prune then stages[1] quantize: cannot be composed yet: prune sparsegpt writes sparse layers"), sparse);
-        String lowrank = refusal0("stages:\n  - lowrank: {method: lost, params_ratio: 0.8}\n  - quantize: {method: gptq, bits: 4}\n");
-        assertTrue(lowrank.contains("quantized low-rank factors are not built yet"), lowrank);
+        String csr = refusal0("stages:\n  - prune: {method: sparsegpt, sparsity: 0.5}\n  - quantize: {method: gptq, bits: 4}\n");
+        assertTrue(csr.contains("stages[0] prune then stages[1] quantize: cannot be composed yet: prune sparsegpt writes sparse layers (format auto: csr);"
+                + " quantized sparse layers are built for N:M"), csr);
+        String lut = refusal0("stages:\n  - prune: {method: sparsegpt, pattern: '2:4'}\n  - quantize: {method: squeezellm, bits: 4}\n");
+        assertTrue(lut.contains("whose structure quantize keeps with method rtn or gptq only (got squeezellm)"), lut);
+        String dflt = refusal0("stages:\n  - lowrank: {method: lost, params_ratio: 0.8}\n  - quantize: {bits: 4}\n");
+        assertTrue(dflt.contains("lowrank writes factors (format shrink4j), whose structure quantize keeps with method rtn or gptq only (got the default guidedquant)"), dflt);
+        String gguf = refusal0("stages:\n  - prune: {method: sparsegpt, pattern: '2:4'}\n  - quantize: {method: gptq, bits: 4}\noutputs: [{format: gguf}]\n");
+        assertTrue(gguf.contains("which output format gguf cannot hold (output gguf): use format shrink4j"), gguf);
+        String prune = refusal0("stages:\n  - lowrank: {method: svd, params_ratio: 0.8}\n  - prune: {method: magnitude, sparsity: 0.5}\n");
+        assertTrue(prune.contains("lowrank writes factors (format shrink4j) and prune reads dense weights only"), prune);
         String twice = refusal0("stages:\n  - quantize: {bits: 4}\n  - prune: {method: magnitude, sparsity: 0.5}\n");
         assertTrue(twice.contains("put quantize last"), twice);
+        Recipe.Stage gptq = new Recipe.Stage("quantize", Map.of("method", "gptq", "bits", 4));
+        // Built: 2:4 then rtn/gptq (kept values quantized), factors then rtn/gptq (each factor quantized).
+        assertEquals(null, RecipeCheck.whyCannotFollow(new Recipe.Stage("prune", Map.of("method", "sparsegpt", "pattern", "2:4")), gptq));
+        assertEquals(null, RecipeCheck.whyCannotFollow(new Recipe.Stage("lowrank", Map.of("method", "lost")), gptq));
         // Structured pruning writes a smaller dense checkpoint, which every stage reads.
-        assertEquals(null, RecipeCheck.whyNothingCanFollow(new Recipe.Stage("prune", Map.of("method", "2ssp"))));
-        assertEquals(null, RecipeCheck.whyNothingCanFollow(new Recipe.Stage("prune", Map.of("method", "wanda", "format", "dense"))));
-        assertEquals(null, RecipeCheck.whyNothingCanFollow(new Recipe.Stage("lowrank", Map.of("method", "svd", "format", "dense"))));
-        assertFalse(RecipeCheck.whyNothingCanFollow(new Recipe.Stage("lowrank", Map.of("method", "svd"))).isEmpty());
+        Recipe.Stage magnitude = new Recipe.Stage("prune", Map.of("method", "magnitude"));
+        assertEquals(null, RecipeCheck.whyCannotFollow(new Recipe.Stage("prune", Map.of("method", "2ssp")), magnitude));
+        assertEquals(null, RecipeCheck.whyCannotFollow(new Recipe.Stage("prune", Map.of("method", "wanda", "format", "dense")), magnitude));
+        assertEquals(null, RecipeCheck.whyCannotFollow(new Recipe.Stage("lowrank", Map.of("method", "svd", "format", "dense")), magnitude));
+        assertFalse(RecipeCheck.whyCannotFollow(new Recipe.Stage("lowrank", Map.of("method", "svd")), magnitude).isEmpty());
     }
 
     @Test

@@ -154,7 +154,7 @@ class RunCommandTest {
     void aCompositionWeCannotRunIsNamedBeforeAnyWork() throws IOException {
         Path recipe = write("r.yaml", """
                 stages:
-                  - prune: {method: sparsegpt, pattern: '2:4'}
+                  - prune: {method: sparsegpt, sparsity: 0.5}
                   - quantize: {method: gptq, bits: 4}
                 """);
         CliRunner r = CliRunner.run("run", recipe.toString(), demo(), dir.resolve("out").toString());
@@ -183,5 +183,42 @@ class RunCommandTest {
         CliRunner eval = CliRunner.run("eval", "--model", out.toString(), "--text", text.toString(), "--seq-len", "32", "--max-windows", "1");
         assertEquals(0, eval.status(), eval.err());
         assertNoLeftovers("calib.txt", "r.yaml", "out");
+    }
+
+    /**
+     * SparseGPT 2:4 → GPTQ 4-bit and LOST → GPTQ 4-bit as one recipe each: the output keeps the structure
+     * (nm_uniform; low-rank/LOST with uniform factors), reloads for eval and generate.
+     */
+    @Test
+    void twoFourAndLowRankThenGptqKeepTheirStructure() throws IOException {
+        Path text = write("calib.txt", STORY.repeat(20));
+        String[][] cases = {{"prune: {method: sparsegpt, pattern: '2:4'}", "nm_uniform"},
+                {"lowrank: {method: lost, params_ratio: 0.8}", "low_rank_column_sparse"}};
+        for (String[] c : cases) {
+            Path recipe = write("r.yaml", """
+                    calibration: {text: %s, samples: 2, seq_len: 32}
+                    stages:
+                      - %s
+                      - quantize: {method: gptq, bits: 4, group_size: 32, sym: true}
+                    evaluation: {texts: [%s], max_windows: 1, seq_len: 32}
+                    """.formatted(text, c[0], text));
+            Path out = dir.resolve("out-" + c[1]);
+            CliRunner r = CliRunner.run("run", "--quiet", recipe.toString(), demo(), out.toString());
+            assertEquals(0, r.status(), r.err());
+            Map<?, ?> tensors = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(out.resolve("config.json")))).get("shrink4j")).get("tensors");
+            Map<?, ?> down = (Map<?, ?>) tensors.get("model.layers.0.mlp.down_proj");
+            assertEquals(c[1], down.get("format"), down.toString());
+            if (c[1].equals("nm_uniform")) {
+                assertEquals(4L, ((Number) down.get("bits")).longValue());
+            } else {
+                assertEquals("uniform", ((Map<?, ?>) ((Map<?, ?>) down.get("factors")).get("a")).get("format"), down.toString());
+                assertEquals("uniform", ((Map<?, ?>) down.get("col_values")).get("format"), down.toString());
+            }
+            CliRunner eval = CliRunner.run("eval", "--model", out.toString(), "--text", text.toString(), "--seq-len", "32", "--max-windows", "1");
+            assertEquals(0, eval.status(), eval.err());
+            CliRunner gen = CliRunner.run("generate", "--model", out.toString(), "--prompt", "Once upon a time", "--max-tokens", "8", "--seed", "1");
+            assertEquals(0, gen.status(), gen.err());
+        }
+        assertNoLeftovers("calib.txt", "r.yaml", "out-nm_uniform", "out-low_rank_column_sparse");
     }
 }

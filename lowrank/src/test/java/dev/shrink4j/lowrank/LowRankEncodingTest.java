@@ -49,7 +49,7 @@ class LowRankEncodingTest {
                     new LowRankCompressor.Result(f, null, f.reconstruct(), f.params(), 0, Double.NaN, Double.NaN), DType.BF16);
             LowRank lr = assertInstanceOf(LowRank.class, cw);
             assertEquals(3, lr.rank());
-            assertEquals(DType.BF16, lr.a().weight().dtype());
+            assertEquals(DType.BF16, ((dev.shrink4j.tensors.formats.DenseWeight) lr.a()).weight().dtype());
             assertEquals(8.0 * 2 * 3 * (12 + 10) / (12 * 10), cw.bitsPerWeight(), 1e-12); // 16-bit factors
         }
     }

@@ -74,6 +74,18 @@ final class QuantizeBlockMethod implements BlockMethod {
             }
             QuantizeOptions options = overrides.optionsFor(p.module(layer), this.options);
             double[][] hs = dataFree ? null : h != null ? new double[][] {h} : hessians.guided(layer, p, dOut, groupDIn);
+            if (lin instanceof CompressedLinear cl && ComposedQuantizer.keepsStructure(cl.compressed())) {
+                // An earlier stage's N:M or low-rank layout: quantized in place, not densified (docs/recipes.md "What composes").
+                if (outlierRatios.getOrDefault(p.module(layer), 0.0) > 0) {
+                    throw new dev.shrink4j.tensors.ShrinkException(p.module(layer) + " is stored as " + cl.compressed().format()
+                            + "; ReQuant's outliers are not built for it");
+                }
+                LayerQuantizer.Outcome o = ComposedQuantizer.quantize(options, weights.arenaFor(layer, current), p.module(layer), cl.compressed(), hs);
+                out.put(p, new CompressedLinear(o.weight(), lin.bias()));
+                weights.put(p.module(layer), o.weight());
+                accounting.add(p.module(layer), o.weight(), o, (System.nanoTime() - t0) / 1e9);
+                continue;
+            }
             float[] w = lin.weight(blockArena).toFloatArray(); // a compressed input is dequantized here
             LayerQuantizer.checkFinite(p.weightName(layer), w);
             Arena into = weights.arenaFor(layer, current);

@@ -28,7 +28,7 @@ final class FormatBenchData {
     /**
      * A weight named like the rows: "f32", "int4-g128", "int4-g32", "int3-g128", "int2-g128",
      * "int8-g128", "int4-g128-sym", "lut4", "lut3", "lut2", "csr-1pct", "nm-2of4",
-     * "int3-g128+csr-0.5pct".
+     * "nm-2of4-int4-g32" (2:4 with int4 kept values, groups of 32 kept values), "int3-g128+csr-0.5pct".
      */
     static CompressedWeight build(Arena arena, String format, int dOut, int dIn) {
         float[] w = gaussian(dOut * dIn, 42, 0.02);
@@ -65,7 +65,7 @@ final class FormatBenchData {
             return CsrSparse.fromDense(arena, sparse(dOut * dIn, frac, 46), dOut, dIn);
         }
         if (format.startsWith("nm-")) {
-            String[] nm = format.substring(3).split("of");
+            String[] nm = format.substring(3).split("-")[0].split("of");
             int n = Integer.parseInt(nm[0]), m = Integer.parseInt(nm[1]);
             for (int g = 0; g < w.length / m; g++) {
                 // magnitude N:M: keep the n largest of each run of m
@@ -78,7 +78,16 @@ final class FormatBenchData {
                     w[g * m + best] = 0;
                 }
             }
-            return NmSparse.fromDense(arena, w, dOut, dIn, n, m);
+            NmSparse ns = NmSparse.fromDense(arena, w, dOut, dIn, n, m);
+            if (!format.contains("-int")) return ns;
+            // nm-2of4-int4-g32[-sym]: the kept values quantized by RTN in groups of kept values (nm_uniform)
+            String[] q = format.substring(format.indexOf("-int") + 1).split("-");
+            int kept = dIn / m * n;
+            float[] vals = new float[dOut * kept];
+            int[] idx = new int[dOut * kept];
+            NmSparse.compact(w, dOut, dIn, n, m, vals, idx);
+            return dev.shrink4j.tensors.formats.NmQuantized.rtn(arena, dOut, dIn, n, m, vals, idx, Integer.parseInt(q[0].substring(3)),
+                    Integer.parseInt(q[1].substring(1)), q.length > 2 && q[2].equals("sym"));
         }
         throw new IllegalArgumentException("unknown benchmark format " + format);
     }

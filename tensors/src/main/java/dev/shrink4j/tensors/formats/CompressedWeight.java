@@ -17,7 +17,7 @@ import java.util.Map;
  * mapped checkpoint) owns. Kernels are single-threaded; callers split rows across threads if they want.
  */
 public sealed interface CompressedWeight
-        permits DenseWeight, UniformQuantized, LutQuantized, CsrSparse, DenseAndSparse, NmSparse, LowRank, LowRankColumnSparse, LostSilu, GgufBlockWeight {
+        permits DenseWeight, UniformQuantized, LutQuantized, CsrSparse, DenseAndSparse, NmSparse, NmQuantized, LowRank, LowRankColumnSparse, LostSilu, GgufBlockWeight {
 
     /** Output features (rows of Ŵ). */
     int dOut();

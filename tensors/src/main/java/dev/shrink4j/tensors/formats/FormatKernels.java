@@ -82,6 +82,26 @@ public interface FormatKernels {
     }
 
     /**
+     * y = Ŵ·x for N:M sparsity with uniformly quantized kept values. The default is the scalar reference,
+     * so implementations without a kernel for it (the CUDA one) inherit it.
+     */
+    default void nmUniformMatvec(NmQuantized w, float[] x, float[] y) {
+        ScalarFormatKernels.INSTANCE.nmUniformMatvec(w, x, y);
+    }
+
+    /** Y = X·Ŵᵀ for N:M sparsity with quantized kept values; X (m, d_in), Y (m, d_out). One {@link #nmUniformMatvec} per row of X. */
+    default void nmUniformMatmul(NmQuantized w, float[] x, int m, float[] y) {
+        int dIn = w.dIn(), dOut = w.dOut();
+        float[] xr = new float[dIn];
+        float[] yr = new float[dOut];
+        for (int r = 0; r < m; r++) {
+            System.arraycopy(x, r * dIn, xr, 0, dIn);
+            nmUniformMatvec(w, xr, yr);
+            System.arraycopy(yr, 0, y, r * dOut, dOut);
+        }
+    }
+
+    /**
      * y = Ŵ·x for a weight in one of ggml's block formats. The default is the scalar reference, so
      * implementations without a kernel for these (the CUDA one) inherit it.
      */

@@ -40,12 +40,13 @@ public final class Formats {
             case CsrSparse.FORMAT -> CsrSparse.fromTensors(module, descriptor, tensors);
             case DenseAndSparse.FORMAT -> DenseAndSparse.fromTensors(module, descriptor, tensors);
             case NmSparse.FORMAT -> NmSparse.fromTensors(module, descriptor, tensors);
+            case NmQuantized.FORMAT -> NmQuantized.fromTensors(module, descriptor, tensors);
             case LowRank.FORMAT -> LowRank.fromTensors(module, descriptor, tensors);
             case LowRankColumnSparse.FORMAT -> LowRankColumnSparse.fromTensors(module, descriptor, tensors);
             case LostSilu.FORMAT -> LostSilu.fromTensors(module, descriptor, tensors);
             case GgufBlockWeight.FORMAT -> GgufBlockWeight.fromTensors(module, descriptor, tensors);
             default -> throw new ShrinkException("module '" + module + "': unknown compressed format '" + format
-                    + "'; known: dense, uniform, lut, csr, dense_and_sparse, nm, low_rank, low_rank_column_sparse, lost_silu, gguf_blocks");
+                    + "'; known: dense, uniform, lut, csr, dense_and_sparse, nm, nm_uniform, low_rank, low_rank_column_sparse, lost_silu, gguf_blocks");
         };
     }
 

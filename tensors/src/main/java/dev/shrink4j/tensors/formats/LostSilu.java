@@ -21,7 +21,7 @@ import java.util.Set;
  *
  * @param gamma the blend γ in (0, 1]
  */
-public record LostSilu(LowRank lowRank, Tensor cols, DenseWeight colValues, double gamma) implements CompressedWeight {
+public record LostSilu(LowRank lowRank, Tensor cols, CompressedWeight colValues, double gamma) implements CompressedWeight {
     public static final String FORMAT = "lost_silu";
 
     public LostSilu {
@@ -83,7 +83,7 @@ public record LostSilu(LowRank lowRank, Tensor cols, DenseWeight colValues, doub
     @Override public Map<String, Tensor> toTensors(String module) {
         Map<String, Tensor> m = new LinkedHashMap<>(lowRank.toTensors(module));
         m.put(module + ".cols", cols);
-        m.put(module + ".col_values", colValues.weight());
+        LowRank.factorTensors(m, module + ".col_values", colValues);
         return m;
     }
 
@@ -93,6 +93,8 @@ public record LostSilu(LowRank lowRank, Tensor cols, DenseWeight colValues, doub
         d.put("shape", List.of(dOut(), dIn()));
         d.put("rank", lowRank.rank());
         d.put("columns", columns());
+        lowRank.describeFactors(d);
+        LowRankColumnSparse.describeColumnValues(d, colValues);
         d.put("gamma", gamma);
         d.put("activation", "silu");
         return d;
@@ -106,7 +108,7 @@ public record LostSilu(LowRank lowRank, Tensor cols, DenseWeight colValues, doub
         if (!(d.get("gamma") instanceof Number g)) throw new ShrinkException("module '" + module + "': descriptor key 'gamma' must be a number");
         LowRank lr = LowRank.fromTensors(module, d, t);
         Tensor ids = Formats.require(t, module + ".cols", Set.of(DType.I32), c);
-        DenseWeight v = DenseWeight.named(t, module + ".col_values", s[0], c);
+        CompressedWeight v = LowRankColumnSparse.columnValues(module, d, t, s[0], c);
         return new LostSilu(lr, ids, v, g.doubleValue());
     }
 }

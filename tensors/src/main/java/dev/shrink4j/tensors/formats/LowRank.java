@@ -1,5 +1,6 @@
 package dev.shrink4j.tensors.formats;
 
+import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,18 +11,35 @@ import java.util.Map;
  * input side and B = U_r √Σ_r (d_out, r) on the output side, the LoRA naming. y = B·(A·x).
  * Bits per weight = 16·r·(d_in + d_out)/(d_in·d_out) for F16 factors.
  *
- * <p>Stored tensors: {@code .lr_a} (r, d_in), {@code .lr_b} (d_out, r), F32/F16/BF16.
+ * <p>Stored tensors: {@code .lr_a} (r, d_in), {@code .lr_b} (d_out, r), F32/F16/BF16. A factor may
+ * itself be uniformly quantized ({@link UniformQuantized}, e.g. int4 with groups along its own input:
+ * d_in for A, r for B); then it is stored as that format under the factor's name ({@code .lr_a.qweight},
+ * {@code .lr_a.scales}, …) and the descriptor names its format in {@code "factors": {"a": {…}, "b": {…}}}
+ * (absent when both factors are dense, so older files read unchanged). The products run through the
+ * factors' own kernels: y = B·(A·x) with A and B dense or uniform.
  *
- * @param a (r, d_in)
- * @param b (d_out, r)
+ * @param a (r, d_in), {@link DenseWeight} or {@link UniformQuantized}
+ * @param b (d_out, r), {@link DenseWeight} or {@link UniformQuantized}
  */
-public record LowRank(DenseWeight a, DenseWeight b) implements CompressedWeight {
+public record LowRank(CompressedWeight a, CompressedWeight b) implements CompressedWeight {
     public static final String FORMAT = "low_rank";
 
     public LowRank {
+        if (!factorFormat(a) || !factorFormat(b)) {
+            throw new IllegalArgumentException("low-rank factors must be dense or uniform, got " + a.format() + " and " + b.format());
+        }
         if (a.dOut() != b.dIn()) {
             throw new IllegalArgumentException("A is (" + a.dOut() + ", " + a.dIn() + ") but B is (" + b.dOut() + ", " + b.dIn() + "): ranks differ");
         }
+    }
+
+    static boolean factorFormat(CompressedWeight f) {
+        return f instanceof DenseWeight || f instanceof UniformQuantized;
+    }
+
+    /** Whether either factor is quantized (then the descriptor names the factors' formats). */
+    public boolean quantized() {
+        return !(a instanceof DenseWeight && b instanceof DenseWeight);
     }
 
     public int rank() {
@@ -75,8 +93,8 @@ public record LowRank(DenseWeight a, DenseWeight b) implements CompressedWeight 
 
     @Override public Map<String, Tensor> toTensors(String module) {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        m.put(module + ".lr_a", a.weight());
-        m.put(module + ".lr_b", b.weight());
+        factorTensors(m, module + ".lr_a", a);
+        factorTensors(m, module + ".lr_b", b);
         return m;
     }
 
@@ -85,12 +103,53 @@ public record LowRank(DenseWeight a, DenseWeight b) implements CompressedWeight 
         d.put("format", FORMAT);
         d.put("shape", List.of(dOut(), dIn()));
         d.put("rank", rank());
+        describeFactors(d);
         return d;
+    }
+
+    /** Adds {@code "factors"} to a descriptor (this format's or LOST's) when a factor is quantized. */
+    void describeFactors(Map<String, Object> d) {
+        if (quantized()) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("a", a.descriptor());
+            f.put("b", b.descriptor());
+            d.put("factors", f);
+        }
+    }
+
+    /** A dense factor is one tensor named {@code name}; a uniform one its tensors under {@code name.}. */
+    static void factorTensors(Map<String, Tensor> m, String name, CompressedWeight f) {
+        if (f instanceof DenseWeight dw) m.put(name, dw.weight());
+        else m.putAll(f.toTensors(name));
     }
 
     static LowRank fromTensors(String module, Map<String, ?> d, Map<String, Tensor> t) {
         int[] s = Formats.shape(module, d);
         int r = Formats.integer(module, d, "rank");
-        return new LowRank(DenseWeight.named(t, module + ".lr_a", r, s[1]), DenseWeight.named(t, module + ".lr_b", s[0], r));
+        if (r <= 0) throw new ShrinkException("module '" + module + "': rank must be positive, found " + r);
+        if (d.get("factors") == null) {
+            return new LowRank(DenseWeight.named(t, module + ".lr_a", r, s[1]), DenseWeight.named(t, module + ".lr_b", s[0], r));
+        }
+        Map<String, ?> f = Formats.map(module, d, "factors");
+        return new LowRank(part(module, "lr_a", Formats.map(module, f, "a"), t, r, s[1]), part(module, "lr_b", Formats.map(module, f, "b"), t, s[0], r));
+    }
+
+    /**
+     * One factor (or LOST's column values, {@code which} = "col_values") from its own descriptor: only dense or uniform (no nesting of composed formats), and of
+     * exactly the shape the rank and the layer imply.
+     */
+    static CompressedWeight part(String module, String which, Map<String, ?> d, Map<String, Tensor> t, int rows, int cols) {
+        String name = module + "." + which;
+        String format = Formats.string(name, d, "format");
+        int[] s = Formats.shape(name, d);
+        if (s[0] != rows || s[1] != cols) {
+            throw new ShrinkException("module '" + module + "': factor " + which + " must be (" + rows + ", " + cols + "), its descriptor says ("
+                    + s[0] + ", " + s[1] + ")");
+        }
+        return switch (format) {
+            case DenseWeight.FORMAT -> DenseWeight.named(t, name, rows, cols);
+            case UniformQuantized.FORMAT -> UniformQuantized.fromTensors(name, d, t);
+            default -> throw new ShrinkException("module '" + module + "': factor " + which + " has format '" + format + "'; expected dense or uniform");
+        };
     }
 }

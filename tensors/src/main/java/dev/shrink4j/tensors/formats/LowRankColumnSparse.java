@@ -20,12 +20,16 @@ import java.util.Set;
  * {@code .col_values} (d_out, c); factors and values F32/F16/BF16.
  *
  * @param cols      I32 (c), strictly increasing input column ids
- * @param colValues (d_out, c)
+ * <p>The kept columns' values may be uniformly quantized like the factors (stored under
+ * {@code .col_values.qweight}, …, descriptor key {@code "col_values"} with their uniform descriptor).
+ *
+ * @param colValues (d_out, c), {@link DenseWeight} or {@link UniformQuantized}
  */
-public record LowRankColumnSparse(LowRank lowRank, Tensor cols, DenseWeight colValues) implements CompressedWeight {
+public record LowRankColumnSparse(LowRank lowRank, Tensor cols, CompressedWeight colValues) implements CompressedWeight {
     public static final String FORMAT = "low_rank_column_sparse";
 
     public LowRankColumnSparse {
+        if (!LowRank.factorFormat(colValues)) throw new IllegalArgumentException("col_values must be dense or uniform, got " + colValues.format());
         int c = colValues.dIn();
         Formats.checkTensor("cols", cols, Set.of(DType.I32), c);
         if (colValues.dOut() != lowRank.dOut()) {
@@ -56,7 +60,11 @@ public record LowRankColumnSparse(LowRank lowRank, Tensor cols, DenseWeight colV
     }
 
     public int[] columnIds() {
-        return cols.segment().toArray(java.lang.foreign.ValueLayout.JAVA_INT.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
+        // Element by element: a mapped checkpoint may place this I32 tensor at an offset that is not a multiple
+        // of 4 (after U8 codes), which a bulk copy with an aligned layout refuses.
+        int[] ids = new int[columns()];
+        for (int k = 0; k < ids.length; k++) ids[k] = cols.segment().getAtIndex(Tensor.I32, k);
+        return ids;
     }
 
     @Override public int dOut() {
@@ -113,7 +121,7 @@ public record LowRankColumnSparse(LowRank lowRank, Tensor cols, DenseWeight colV
     @Override public Map<String, Tensor> toTensors(String module) {
         Map<String, Tensor> m = new LinkedHashMap<>(lowRank.toTensors(module));
         m.put(module + ".cols", cols);
-        m.put(module + ".col_values", colValues.weight());
+        LowRank.factorTensors(m, module + ".col_values", colValues);
         return m;
     }
 
@@ -123,6 +131,8 @@ public record LowRankColumnSparse(LowRank lowRank, Tensor cols, DenseWeight colV
         d.put("shape", List.of(dOut(), dIn()));
         d.put("rank", lowRank.rank());
         d.put("columns", columns());
+        lowRank.describeFactors(d);
+        describeColumnValues(d, colValues);
         return d;
     }
 
@@ -131,11 +141,22 @@ public record LowRankColumnSparse(LowRank lowRank, Tensor cols, DenseWeight colV
         int c = Formats.integer(module, d, "columns");
         LowRank lr = LowRank.fromTensors(module, d, t);
         Tensor ids = Formats.require(t, module + ".cols", Set.of(DType.I32), c);
-        DenseWeight v = DenseWeight.named(t, module + ".col_values", s[0], c);
+        CompressedWeight v = columnValues(module, d, t, s[0], c);
         try {
             return new LowRankColumnSparse(lr, ids, v);
         } catch (IllegalArgumentException e) {
             throw new ShrinkException("module '" + module + "': " + e.getMessage());
         }
+    }
+
+    /** Adds {@code "col_values"} (their uniform descriptor) when the column values are quantized. */
+    static void describeColumnValues(Map<String, Object> d, CompressedWeight colValues) {
+        if (!(colValues instanceof DenseWeight)) d.put("col_values", colValues.descriptor());
+    }
+
+    /** The column values (d_out, c): dense under {@code .col_values}, or as the descriptor's {@code "col_values"} says. */
+    static CompressedWeight columnValues(String module, Map<String, ?> d, Map<String, Tensor> t, int dOut, int c) {
+        if (d.get("col_values") == null) return DenseWeight.named(t, module + ".col_values", dOut, c);
+        return LowRank.part(module, "col_values", Formats.map(module, d, "col_values"), t, dOut, c);
     }
 }

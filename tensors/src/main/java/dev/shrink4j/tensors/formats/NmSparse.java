@@ -5,7 +5,6 @@ import dev.shrink4j.tensors.Shape;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +29,15 @@ public record NmSparse(int dOut, int dIn, int n, int m, Tensor values, Tensor in
         if (n <= 0 || n >= m || dIn % m != 0) {
             throw new IllegalArgumentException("N:M needs 0 < N < M and d_in % M == 0; got " + n + ":" + m + " with d_in " + dIn);
         }
-        CodeWidth iw = indexWidth(m);
         long kept = (long) dIn / m * n;
         Formats.checkTensor("nm_values", values, Formats.FLOAT_TYPES, dOut, kept);
+        checkIndices(dOut, dIn, n, m, indices);
+    }
+
+    /** The packed positions are U8 (d_out, ceil(d_in·N/M·ib/8)), each below M and strictly increasing inside its run. */
+    static void checkIndices(int dOut, int dIn, int n, int m, Tensor indices) {
+        CodeWidth iw = indexWidth(m);
+        long kept = (long) dIn / m * n;
         Formats.checkTensor("nm_indices", indices, Set.of(DType.U8), dOut, iw.rowBytes(kept));
         int[] idx = new int[(int) kept];
         for (int j = 0; j < dOut; j++) {
@@ -43,6 +48,22 @@ public record NmSparse(int dOut, int dIn, int n, int m, Tensor values, Tensor in
                 }
             }
         }
+    }
+
+    /** Row {@code j}'s absolute column numbers of its kept values, (d_in·N/M). */
+    static void readColumns(Tensor indices, int j, int keptPerRow, int n, int m, int[] cols) {
+        CodeWidth iw = indexWidth(m);
+        BitPacking.unpackRow(indices.segment(), j * iw.rowBytes(keptPerRow), keptPerRow, iw.bits, cols);
+        for (int t = 0; t < keptPerRow; t++) cols[t] += (t / n) * m;
+    }
+
+    /** The positions of a row-major (d_out·d_in) N:M-sparse matrix's kept values, packed (see {@link #fromDense}). */
+    static Tensor packIndices(Arena arena, int dOut, int dIn, int n, int m, int[] idx) {
+        int kept = dIn / m * n;
+        CodeWidth iw = indexWidth(m);
+        Tensor ix = Tensor.allocate(arena, DType.U8, Shape.matrix(dOut, iw.rowBytes(kept)));
+        for (int j = 0; j < dOut; j++) BitPacking.packRow(ix.segment(), j * iw.rowBytes(kept), kept, iw.bits, idx, j * kept);
+        return ix;
     }
 
     /** Index width for runs of M: 2 bits for M = 4, 3 for M = 8, 4 for M = 16. */
@@ -68,10 +89,7 @@ public record NmSparse(int dOut, int dIn, int n, int m, Tensor values, Tensor in
     public void readRow(int j, float[] vals, int[] cols) {
         int k = keptPerRow();
         values.readFloats((long) j * k, vals, 0, k);
-        BitPacking.unpackRow(indices.segment(), j * indexRowBytes(), k, indexWidth(m).bits, cols);
-        for (int t = 0; t < k; t++) {
-            cols[t] += (t / n) * m;
-        }
+        readColumns(indices, j, k, n, m, cols);
     }
 
     /**
@@ -79,12 +97,22 @@ public record NmSparse(int dOut, int dIn, int n, int m, Tensor values, Tensor in
      * Runs with fewer than N non-zeros are padded with stored zeros; more than N is an error.
      */
     public static NmSparse fromDense(Arena arena, float[] w, int dOut, int dIn, int n, int m) {
+        int kept = dIn / m * n;
+        float[] vals = new float[dOut * kept];
+        int[] idx = new int[dOut * kept];
+        compact(w, dOut, dIn, n, m, vals, idx);
+        return of(arena, dOut, dIn, n, m, vals, idx);
+    }
+
+    /**
+     * The kept values (d_out, d_in·N/M) and their positions inside their runs of a row-major (d_out·d_in)
+     * N:M-sparse matrix, into {@code vals} and {@code idx} (Modified); padding as {@link #fromDense}.
+     */
+    public static void compact(float[] w, int dOut, int dIn, int n, int m, float[] vals, int[] idx) {
         if (n <= 0 || n >= m || dIn % m != 0) {
             throw new IllegalArgumentException("N:M needs 0 < N < M and d_in % M == 0; got " + n + ":" + m + " with d_in " + dIn);
         }
         int kept = dIn / m * n;
-        float[] vals = new float[dOut * kept];
-        int[] idx = new int[dOut * kept];
         for (int j = 0; j < dOut; j++) {
             for (int g = 0; g < dIn / m; g++) {
                 int base = j * dIn + g * m;
@@ -107,21 +135,14 @@ public record NmSparse(int dOut, int dIn, int n, int m, Tensor values, Tensor in
                 }
             }
         }
-        return of(arena, dOut, dIn, n, m, vals, idx);
     }
 
     /** From arrays: vals and idx are (d_out·d_in·N/M), idx[t] the position inside its run of M. Values stored as F16. */
     public static NmSparse of(Arena arena, int dOut, int dIn, int n, int m, float[] vals, int[] idx) {
         int kept = dIn / m * n;
-        CodeWidth iw = indexWidth(m);
         Tensor v = Tensor.allocate(arena, DType.F16, Shape.matrix(dOut, kept));
         v.writeFloats(0, vals, 0, vals.length);
-        Tensor ix = Tensor.allocate(arena, DType.U8, Shape.matrix(dOut, iw.rowBytes(kept)));
-        MemorySegment seg = ix.segment();
-        for (int j = 0; j < dOut; j++) {
-            BitPacking.packRow(seg, j * iw.rowBytes(kept), kept, iw.bits, idx, j * kept);
-        }
-        return new NmSparse(dOut, dIn, n, m, v, ix);
+        return new NmSparse(dOut, dIn, n, m, v, packIndices(arena, dOut, dIn, n, m, idx));
     }
 
     @Override public String format() {

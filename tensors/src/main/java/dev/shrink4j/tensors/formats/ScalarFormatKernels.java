@@ -118,6 +118,23 @@ public final class ScalarFormatKernels implements FormatKernels {
         }
     }
 
+    /**
+     * The spec of quantized N:M: per row, y_j = Σ_t s[j, g(t)]·(q[j, t] − z[j, g(t)])·x[col(j, t)], the kept
+     * values decoded in order and summed left to right.
+     */
+    @Override public void nmUniformMatvec(NmQuantized w, float[] x, float[] y) {
+        int k = w.keptPerRow();
+        float[] v = new float[k];
+        int[] c = new int[k];
+        for (int j = 0; j < w.dOut(); j++) {
+            w.values().dequantizeRow(j, v, 0);
+            w.readColumns(j, c);
+            float sum = 0;
+            for (int t = 0; t < k; t++) sum += v[t] * x[c[t]];
+            y[j] = sum;
+        }
+    }
+
     /** The spec of the block-format kernels: widen each row ({@code GgufBlocks.dequantize}), then a dot product. */
     @Override public void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
         float[] row = new float[w.dIn()];

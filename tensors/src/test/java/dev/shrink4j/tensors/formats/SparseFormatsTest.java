@@ -168,4 +168,51 @@ class SparseFormatsTest {
             }
         }
     }
+
+    /** Golden 2:4 with int8 symmetric kept values (z = 128): positions kept, values s·(q − 128), zeros elsewhere. */
+    @Test
+    void nmQuantizedGolden() {
+        try (Arena arena = Arena.ofConfined()) {
+            // kept per row: 2 of 4 → (1, 2); codes 130, 124 with scale 0.5 → 1, −2 at columns 1 and 3
+            UniformQuantized v = UniformQuantized.of(arena, 1, 2, 8, 2, new int[] {130, 124}, new float[] {0.5f}, null, null);
+            NmQuantized q = NmQuantized.of(arena, 4, 2, 4, v, new int[] {1, 3});
+            assertArrayEquals(new float[] {0, 1, 0, -2}, FormatChecks.dense(q));
+            float[] y = new float[1];
+            q.matvec(new float[] {5, 3, 7, 2}, y, FormatKernels.scalar());
+            assertEquals(-1f, y[0]);
+            // 2 int8 codes + one F16 scale + one byte of 2-bit indices per row of 4
+            assertEquals((16 + 16 + 8) / 4.0, q.bitsPerWeight(), 1e-12);
+            assertThrows(IllegalArgumentException.class, () -> NmQuantized.of(arena, 4, 2, 4, v, new int[] {3, 1}));
+        }
+    }
+
+    /**
+     * Quantized N:M at awkward sizes against the dequantized reference with every kernel (Panama's fast
+     * path for 2:4 and 4/8-bit codes with groups a multiple of its lanes, its scalar fallback otherwise),
+     * ragged last groups and tails of kept values past the last whole chunk, and the round trip.
+     */
+    @Test
+    void nmQuantizedKernelsAndRoundTrip() {
+        long seed = 90;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] nm : new int[][] {{2, 4}, {4, 8}, {1, 4}}) {
+                for (int[] s : new int[][] {{1, 16}, {5, 176}, {3, 1032}, {17, 264}, {2, 8}}) {
+                    for (int bits : new int[] {4, 8, 3}) {
+                        for (int g : new int[] {32, 64, 7}) {
+                            Random rnd = new Random(seed++);
+                            int kept = s[1] / nm[1] * nm[0];
+                            float[] vals = FormatChecks.gaussian(rnd, s[0] * kept, 1);
+                            int[] idx = new int[s[0] * kept];
+                            for (int t = 0; t < idx.length; t++) idx[t] = (t % nm[0]) * (nm[1] / nm[0]) + rnd.nextInt(nm[1] / nm[0]);
+                            boolean sym = (seed & 1) == 0;
+                            NmQuantized q = NmQuantized.rtn(arena, s[0], s[1], nm[0], nm[1], vals, idx, bits, g, sym);
+                            assertEquals(s[1], q.dIn());
+                            FormatChecks.checkKernels(q, seed);
+                            FormatChecks.checkRoundTrip(q, "m");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ import dev.shrink4j.tensors.formats.FormatKernels;
 import dev.shrink4j.tensors.formats.LowRank;
 import dev.shrink4j.tensors.formats.LowRankColumnSparse;
 import dev.shrink4j.tensors.formats.LutQuantized;
+import dev.shrink4j.tensors.formats.NmQuantized;
 import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.Arena;
@@ -26,8 +27,8 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * {@link Formats#fromTensors} with hostile descriptors and tensors. Each input picks one of the eight
- * formats, builds a valid small weight of it (8 × 12, awkward on purpose: ragged groups, 2:4 blocks),
+ * {@link Formats#fromTensors} with hostile descriptors and tensors. Each input picks one of the ten
+ * formats (incl. low-rank with int4 factors and 2:4 with int4 kept values), builds a valid small weight of it (8 × 12, awkward on purpose: ragged groups, 2:4 blocks),
  * then applies fuzzer-chosen lies: descriptor keys set to other types and extreme numbers, tensors
  * dropped, given another dtype or shape, or their bytes overwritten (codes, indices, row pointers). A
  * weight that loads must then dequantize every row and multiply without failing, with both kernel
@@ -41,7 +42,7 @@ class FormatsFuzzTest {
     @FuzzTest
     void fromTensors(FuzzedDataProvider data) {
         try (Arena arena = Arena.ofConfined()) {
-            CompressedWeight valid = valid(arena, data.consumeInt(0, 7));
+            CompressedWeight valid = valid(arena, data.consumeInt(0, 9));
             String module = "m";
             Map<String, Object> descriptor = new LinkedHashMap<>(valid.descriptor());
             Map<String, Tensor> tensors = new LinkedHashMap<>(valid.toTensors(module));
@@ -150,6 +151,17 @@ class FormatsFuzzTest {
                 yield NmSparse.fromDense(arena, nm, D_OUT, D_IN, 2, 4);
             }
             case 6 -> lowRank(arena, rnd);
+            case 8 -> new LowRank(UniformQuantized.rtn(arena, w, 3, D_IN, 4, 5, false),
+                    UniformQuantized.rtn(arena, java.util.Arrays.copyOf(w, D_OUT * 3), D_OUT, 3, 4, 2, true));
+            case 9 -> {
+                float[] nm = w.clone();
+                for (int i = 0; i < nm.length; i++) if (i % 4 >= 2) nm[i] = 0;
+                int kept = D_IN / 2;
+                float[] vals = new float[D_OUT * kept];
+                int[] idx = new int[D_OUT * kept];
+                NmSparse.compact(nm, D_OUT, D_IN, 2, 4, vals, idx);
+                yield NmQuantized.rtn(arena, D_OUT, D_IN, 2, 4, vals, idx, 4, 5, false);
+            }
             default -> LowRankColumnSparse.of(arena, lowRank(arena, rnd), new int[] {0, 5, 11}, new float[D_OUT * 3], DType.F16);
         };
     }

@@ -7,6 +7,7 @@ import dev.shrink4j.tensors.formats.Int8Activations;
 import dev.shrink4j.tensors.formats.ScalarInt8Uniform;
 import dev.shrink4j.tensors.formats.GgufBlockWeight;
 import dev.shrink4j.tensors.formats.LutQuantized;
+import dev.shrink4j.tensors.formats.NmQuantized;
 import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import dev.shrink4j.tensors.kernels.Kernels;
@@ -121,6 +122,14 @@ public final class PanamaFormatKernels implements FormatKernels {
     @Override public void nmMatvec(NmSparse w, float[] x, float[] y) {
         if (!PanamaFormatNm.supports(w)) {
             SCALAR.nmMatvec(w, x, y);
+            return;
+        }
+        PanamaFormatNm.matvec(w, x, y);
+    }
+
+    @Override public void nmUniformMatvec(NmQuantized w, float[] x, float[] y) {
+        if (!PanamaFormatNm.supports(w)) {
+            SCALAR.nmUniformMatvec(w, x, y);
             return;
         }
         PanamaFormatNm.matvec(w, x, y);
