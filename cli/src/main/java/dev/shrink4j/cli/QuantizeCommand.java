@@ -107,6 +107,10 @@ final class QuantizeCommand implements Command {
             throw new UsageException("IN " + in + " is N:M-sparse: compressed-tensors stores 2:4 + int4 only as marlin-24, which shrink4j does not write;"
                     + " write the sparse model itself with prune --pattern 2:4 --format compressed-tensors, or quantize to --format shrink4j");
         }
+        if (args.has("dry-run")) {
+            DryRun.print("quantize", cl, in, console.out());
+            return 0;
+        }
 
         try (CompressionRun run = new CompressionRun("quantize", args, console, in, out)) {
             Progress progress = run.progress();
