@@ -2,6 +2,7 @@ package dev.shrink4j.cli;
 
 import dev.shrink4j.tensors.kernels.Kernels;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -26,8 +27,16 @@ import java.util.SplittableRandom;
 record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds, double startupSeconds, double loadAverage) {
     /** One timing window: a few scheduler slices. */
     static final long WINDOW_NANOS = 60_000_000L;
-    /** Timed windows per rate. */
+    /** A small GEMM at this rate runs compiled code (see {@link #compile}). */
+    static final double COMPILED_FLOPS = 1e9;
+    /** Longest wait for the JIT (measured: ten seconds on this 2-core machine at load 16). */
+    static final long COMPILE_MAX_NANOS = 15_000_000_000L;
+    /** Compiled windows per rate. */
     static final int WINDOWS = 5;
+    /** Longest the timed windows run when the JIT keeps compiling (a loaded machine). */
+    static final long MEASURE_MAX_NANOS = 2_000_000_000L;
+    /** A window at least this fraction of the fastest ran compiled code (see {@link #compiled}). */
+    static final double COMPILED_FRACTION = 0.2;
     /** Untimed warm-up per rate where the JIT's activity cannot be watched (small calls first: JIT thresholds are counts). */
     static final long WARMUP_NANOS = 600_000_000L;
     /** Longest warm-up when the JIT's activity can be watched. */
@@ -49,8 +58,9 @@ record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds,
         float[] a = random(r, GEMM_ROWS * k), b = random(r, k * k), c = new float[GEMM_ROWS * k];
         float[] x = random(r, STREAM_LENGTH), y = new float[STREAM_LENGTH];
         float[] sa = random(r, 16 * 64), sb = random(r, 64 * 64), sc = new float[16 * 64];
-        // Warm-up on small calls until their rate settles: the JIT has compiled the kernels' loops.
-        rate(2.0 * 16 * 64 * 64, () -> {
+        // Small calls until they run compiled (JIT thresholds are counts: small calls reach them soonest; a
+        // large call interpreted takes a second, and under load C2 may take ten to get to it).
+        compile(2.0 * 16 * 64 * 64, () -> {
             kernels.gemmABt(16, 64, 64, sa, sb, sc);
             kernels.axpy(4096, 1e-3f, x, 0, y, 0);
         });
@@ -69,23 +79,54 @@ record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds,
     /**
      * FLOP/s of {@code op} once compiled: the Vector API runs a thousand times slower interpreted, and C1's
      * code (no intrinsics) is slow but steady, so a rate that "settles" proves nothing; each probe first runs
-     * until the JIT is idle ({@link #warmUp}), then the median of {@link #WINDOWS} timed windows is the answer: compiled code under the present load.
+     * until the JIT is idle ({@link #warmUp}), then times windows until {@link #WINDOWS} of them ran compiled
+     * code ({@link #compiled}); their median is the answer: compiled code under the present load.
      */
     private static double rate(double flopsPerCall, Runnable op) {
         warmUp(op);
-        double[] rates = new double[WINDOWS];
-        for (int w = 0; w < WINDOWS; w++) {
+        java.util.List<Double> rates = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + MEASURE_MAX_NANOS;
+        while (true) {
             long start = System.nanoTime(), calls = 0, now;
             do {
                 op.run();
                 calls++;
                 now = System.nanoTime();
             } while (now - start < WINDOW_NANOS);
-            rates[w] = flopsPerCall * calls / ((now - start) / 1e9);
+            rates.add(flopsPerCall * calls / ((now - start) / 1e9));
+            List<Double> compiled = compiled(rates);
+            if (compiled.size() >= WINDOWS || now > deadline) {
+                // The median compiled window: one that lost its CPU to a neighbour does not decide.
+                return compiled.get(compiled.size() / 2);
+            }
         }
-        // The median window: one that lost its CPU to a neighbour does not decide.
-        java.util.Arrays.sort(rates);
-        return rates[WINDOWS / 2];
+    }
+
+    /**
+     * The windows that ran compiled code, sorted: within a factor {@link #COMPILED_FRACTION} of the fastest.
+     * Interpreted or C1 Vector API code is 10–1000× slower; a window that merely shared its CPU is not.
+     */
+    static List<Double> compiled(List<Double> rates) {
+        double best = java.util.Collections.max(rates);
+        return rates.stream().filter(r -> r >= COMPILED_FRACTION * best).sorted().toList();
+    }
+
+    /**
+     * Runs {@code op} in short windows until it reaches {@link #COMPILED_FLOPS} (the Vector API interpreted or
+     * in C1 code stays far below it on any CPU; compiled, far above it even on a shared core), or for at most
+     * {@link #COMPILE_MAX_NANOS}.
+     */
+    private static void compile(double flopsPerCall, Runnable op) {
+        long deadline = System.nanoTime() + COMPILE_MAX_NANOS;
+        while (System.nanoTime() < deadline) {
+            long start = System.nanoTime(), calls = 0, now;
+            do {
+                op.run();
+                calls++;
+                now = System.nanoTime();
+            } while (now - start < WINDOW_NANOS / 2);
+            if (flopsPerCall * calls / ((now - start) / 1e9) >= COMPILED_FLOPS) return;
+        }
     }
 
     /**
