@@ -62,8 +62,8 @@ final class DryRun {
     static void header(PrintStream out, String what, Path in, MachineProbe probe, ModelConfig c) {
         out.printf(Locale.ROOT, "dry run: %s on %s (%d blocks, hidden %d, vocab %d): nothing computed, nothing written%n",
                 what, in, c.numLayers(), c.hiddenSize(), c.vocabSize());
-        out.printf(Locale.ROOT, "probe: GEMM %.2f GFLOP/s at width %d, streaming %.2f GFLOP/s, parallel hand-off %.1f µs; JVM start-up %.2f s; load average %s on %d CPUs%n",
-                probe.gemmFlops() / 1e9, MachineProbe.width(c.hiddenSize()), probe.matvecFlops() / 1e9, probe.handoffSeconds() * 1e6, probe.startupSeconds(),
+        out.printf(Locale.ROOT, "probe: GEMM %.2f GFLOP/s at width %d, streaming %.2f GFLOP/s, parallel hand-off %.1f µs; JVM start-up %.2f s, JIT %.2f s; load average %s on %d CPUs%n",
+                probe.gemmFlops() / 1e9, MachineProbe.width(c.hiddenSize()), probe.matvecFlops() / 1e9, probe.handoffSeconds() * 1e6, probe.jitSeconds(), probe.startupSeconds(),
                 Double.isNaN(probe.loadAverage()) ? "unknown" : String.format(Locale.ROOT, "%.2f", probe.loadAverage()),
                 Runtime.getRuntime().availableProcessors());
     }

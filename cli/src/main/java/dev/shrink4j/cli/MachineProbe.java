@@ -21,10 +21,13 @@ import java.util.SplittableRandom;
  * @param handoffSeconds one parallel hand-off (Parallel.forEach over the kernels' threads, empty body): what every
  *                    parallel kernel call pays on top of its work; on a loaded machine the threads wait for a
  *                    CPU, and for a small model this, not the FLOPs, is the run's time
+ * @param jitSeconds how long the JIT took to compile the GEMM kernel's loops from the probe's start ({@link #compile}):
+ *                    every code path of a run pays a delay like it the first time, so on a loaded machine, where
+ *                    the compiler threads wait for a CPU, a small model's run is mostly this
  * @param startupSeconds the JVM's start-up until the probe began (class loading, JIT of the CLI): a run pays it too
  * @param loadAverage the 1-minute load average when probed (NaN where /proc is absent), to say how loaded the machine was
  */
-record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds, double startupSeconds, double loadAverage) {
+record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds, double jitSeconds, double startupSeconds, double loadAverage) {
     /** One timing window: a few scheduler slices. */
     static final long WINDOW_NANOS = 60_000_000L;
     /** A small GEMM at this rate runs compiled code (see {@link #compile}). */
@@ -60,15 +63,17 @@ record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds,
         float[] sa = random(r, 16 * 64), sb = random(r, 64 * 64), sc = new float[16 * 64];
         // Small calls until they run compiled (JIT thresholds are counts: small calls reach them soonest; a
         // large call interpreted takes a second, and under load C2 may take ten to get to it).
+        long jitStart = System.nanoTime();
         compile(2.0 * 16 * 64 * 64, () -> {
             kernels.gemmABt(16, 64, 64, sa, sb, sc);
             kernels.axpy(4096, 1e-3f, x, 0, y, 0);
         });
+        double jit = (System.nanoTime() - jitStart) / 1e9;
         double gemm = rate(2.0 * GEMM_ROWS * k * k, () -> kernels.gemmABt(GEMM_ROWS, k, k, a, b, c));
         double stream = rate(2.0 * STREAM_LENGTH, () -> kernels.axpy(STREAM_LENGTH, 1e-3f, x, 0, y, 0));
         int threads = Math.max(2, kernels.threads());
         double handoff = 1 / rate(1, () -> dev.shrink4j.tensors.Parallel.forEach(threads, i -> { }));
-        return new MachineProbe(gemm, stream, handoff, startup, currentLoadAverage());
+        return new MachineProbe(gemm, stream, handoff, jit, startup, currentLoadAverage());
     }
 
     /** The GEMM probe's width for a model of hidden size {@code hidden}: clamped to [64, 512]. */

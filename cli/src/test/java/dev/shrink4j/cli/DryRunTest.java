@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code --dry-run}: prints every field, writes nothing, exits 0; estimates are deterministic for a given probe. */
 class DryRunTest {
-    /** A fixed machine: 10 GFLOP/s GEMM, 2 GFLOP/s streaming, 5 µs hand-off, 0.5 s start-up. */
-    private static final MachineProbe FIXED = new MachineProbe(10e9, 2e9, 5e-6, 0.5, 1.0);
+    /** A fixed machine: 10 GFLOP/s GEMM, 2 GFLOP/s streaming, 5 µs hand-off, JIT 0.1 s, 0.5 s start-up. */
+    private static final MachineProbe FIXED = new MachineProbe(10e9, 2e9, 5e-6, 0.1, 0.5, 1.0);
     /** The size estimate comes from the format's layout and IN's headers: it may miss only the JSON headers' length. */
     private static final double SIZE_TOLERANCE = 0.01;
     private static final List<String> FIELDS = List.of("dry run: ", "probe: GEMM ", "stages, in order:", "estimated wall time: ",
@@ -90,7 +90,7 @@ class DryRunTest {
         // More calibration costs more; a faster machine costs less; the start-up is what the probe measured.
         CommandLine twice = parse("quantize", "--method", "guidedquant", "--bits", "3", "--samples", "16", "--seq-len", "64", demo(), "/tmp/x");
         assertTrue(DryRun.estimate("quantize", twice, TestData.demoModel(), FIXED).seconds() > a.seconds());
-        MachineProbe faster = new MachineProbe(20e9, 4e9, 5e-6, 0.5, 1.0);
+        MachineProbe faster = new MachineProbe(20e9, 4e9, 5e-6, 0.1, 0.5, 1.0);
         assertTrue(DryRun.estimate("quantize", cl, TestData.demoModel(), faster).seconds() < a.seconds());
         assertEquals(0.5, a.steps().getFirst().seconds());
         assertTrue(a.peakAnonBytes() > 0);
