@@ -62,9 +62,9 @@ final class CostModel {
     static final double FORWARD_EFFICIENCY = 0.5;
     /** Hessian accumulation (Kernels.syrkUpper) against the GEMM probe. */
     static final double SYRK_EFFICIENCY = 0.7;
-    /** GPTQ/SparseGPT sweeps and fp64 factorizations against the F32 GEMM probe (fp64 is half the lanes). */
+    /** GPTQ/SparseGPT sweeps, LNQ's blocked coordinate descent and fp64 factorizations against the F32 GEMM probe (fp64 is half the lanes). */
     static final double SOLVE_EFFICIENCY = 0.5;
-    /** LNQ coordinate descent and SqueezeLLM's k-means: streaming updates, against the matvec probe. */
+    /** SqueezeLLM's k-means: streaming updates, against the streaming probe. */
     static final double SWEEP_EFFICIENCY = 0.5;
     /** Per-weight work (RTN, packing, writing): elementwise, against the matvec probe. */
     static final double ELEMENTWISE_EFFICIENCY = 0.25;
@@ -194,8 +194,9 @@ final class CostModel {
                         case "gptq", "guided-gptq" -> solve += (m.equals("gptq") ? 1 : g) * dIn * dIn * dIn + dOut * dIn * dIn;
                         case "squeezellm" -> sweep += KMEANS_STEPS * dOut * dIn * (1 << bits) * 3.0;
                         case "lnq", "guidedquant" -> {
-                            sweep += KMEANS_STEPS * dOut * dIn * (1 << bits) * 3.0 + 2.0 * LNQ_ITERATIONS * (LNQ_SWEEPS + 1) * dOut * dIn * dIn;
-                            solve += (m.equals("lnq") ? 1 : g) * dIn * dIn * dIn / 3;
+                            // LNQ's sweeps update the residual in column blocks (LnqOptions.blockSize): GEMM-shaped.
+                            sweep += KMEANS_STEPS * dOut * dIn * (1 << bits) * 3.0;
+                            solve += 2.0 * LNQ_ITERATIONS * (LNQ_SWEEPS + 1) * dOut * dIn * dIn + (m.equals("lnq") ? 1 : g) * dIn * dIn * dIn / 3;
                         }
                         default -> { } // rtn with --calib: only the forwards and H, for the layer objectives
                     }
