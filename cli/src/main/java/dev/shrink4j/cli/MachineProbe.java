@@ -64,12 +64,14 @@ record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds,
         // Small calls until they run compiled (JIT thresholds are counts: small calls reach them soonest; a
         // large call interpreted takes a second, and under load C2 may take ten to get to it).
         long jitStart = System.nanoTime();
-        compile(2.0 * 16 * 64 * 64, () -> {
+        double small = compile(2.0 * 16 * 64 * 64, () -> {
             kernels.gemmABt(16, 64, 64, sa, sb, sc);
             kernels.axpy(4096, 1e-3f, x, 0, y, 0);
         });
         double jit = (System.nanoTime() - jitStart) / 1e9;
-        double gemm = rate(2.0 * GEMM_ROWS * k * k, () -> kernels.gemmABt(GEMM_ROWS, k, k, a, b, c));
+        // The small compiled GEMM is a floor: at load 24 the large call's parallel path was still interpreted
+        // after the windows (0.2 GFLOP/s), while the run, minutes long, compiles it.
+        double gemm = Math.max(small, rate(2.0 * GEMM_ROWS * k * k, () -> kernels.gemmABt(GEMM_ROWS, k, k, a, b, c)));
         double stream = rate(2.0 * STREAM_LENGTH, () -> kernels.axpy(STREAM_LENGTH, 1e-3f, x, 0, y, 0));
         int threads = Math.max(2, kernels.threads());
         double handoff = 1 / rate(1, () -> dev.shrink4j.tensors.Parallel.forEach(threads, i -> { }));
@@ -119,10 +121,11 @@ record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds,
     /**
      * Runs {@code op} in short windows until it reaches {@link #COMPILED_FLOPS} (the Vector API interpreted or
      * in C1 code stays far below it on any CPU; compiled, far above it even on a shared core), or for at most
-     * {@link #COMPILE_MAX_NANOS}.
+     * {@link #COMPILE_MAX_NANOS}; returns the last window's rate.
      */
-    private static void compile(double flopsPerCall, Runnable op) {
+    private static double compile(double flopsPerCall, Runnable op) {
         long deadline = System.nanoTime() + COMPILE_MAX_NANOS;
+        double r = 0;
         while (System.nanoTime() < deadline) {
             long start = System.nanoTime(), calls = 0, now;
             do {
@@ -130,8 +133,10 @@ record MachineProbe(double gemmFlops, double matvecFlops, double handoffSeconds,
                 calls++;
                 now = System.nanoTime();
             } while (now - start < WINDOW_NANOS / 2);
-            if (flopsPerCall * calls / ((now - start) / 1e9) >= COMPILED_FLOPS) return;
+            r = flopsPerCall * calls / ((now - start) / 1e9);
+            if (r >= COMPILED_FLOPS) return r;
         }
+        return r;
     }
 
     /**
