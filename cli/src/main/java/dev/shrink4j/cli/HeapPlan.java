@@ -141,8 +141,10 @@ public final class HeapPlan {
                 samples = dataFree ? 0 : Long.parseLong(cl.getOptionValue("samples", Integer.toString(QuantizeCommand.DEFAULT_SAMPLES)));
                 int groups = Integer.parseInt(cl.getOptionValue("guided-groups", "4"));
                 gradients = !m.equals("rtn") && !m.equals("gptq");
-                // H̄_k of every member of the group being compressed (q,k,v share an input; down alone has d_in = f).
-                long guided = 8L * groups * Math.max(3 * h * h, f * f);
+                // H̄_k of every member of the group being compressed (q,k,v share an input; down alone has d_in = f), each an
+                // InputStatistics: the fp64 sum and an fp32 chunk, 12 bytes per entry (measured: 8 ran a 4-block
+                // TinyLlama-shaped guidedquant out of its heap).
+                long guided = 12L * groups * Math.max(3 * h * h, f * f);
                 work = switch (m) {
                     case "rtn" -> 3 * 4 * d * h; // W, Ŵ and codes of one linear
                     case "gptq", "squeezellm", "lnq" -> 20 * d * d; // H and its factor in fp64, U / H in fp32
