@@ -57,7 +57,7 @@ final class CompressionRun implements AutoCloseable {
     private long inputLinearWeights;
     private final dev.shrink4j.model.Resume resume; // null: a measuring command (no OUT)
     /** Options that do not change what is written: a run may resume across them. */
-    private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("quiet", "report", "force", "max-memory", "no-resume", "stats-cache", "save-recipe");
+    private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("quiet", "report", "force", "max-memory", "no-resume", "stats-cache", "save-recipe", "dry-run");
 
     CompressionRun(String command, Args args, Console console, Path in, Path out) {
         this.command = command;
@@ -142,10 +142,17 @@ final class CompressionRun implements AutoCloseable {
         o.addOption(Option.builder().longOpt("max-memory").hasArg().argName("SIZE")
                 .desc("refuse up front when the estimated memory (RssAnon: heap, off-heap activations, JVM) exceeds SIZE, e.g. 4g, 1500m; the launcher sizes the heap within it").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+        o.addOption(dryRunOption());
         o.addOption(Option.builder().longOpt("save-recipe").hasArg().argName("FILE")
                 .desc("also write the recipe this command line means (YAML, or JSON for *.json) for shrink4j run; docs/recipes.md").build());
         o.addOption(Option.builder().longOpt("no-resume")
                 .desc("start over even when a killed run of this command left finished blocks to continue from (default: continue; docs/reliability.md)").build());
+    }
+
+    /** {@code --dry-run}: quantize, prune, lowrank and run. */
+    static Option dryRunOption() {
+        return Option.builder().longOpt("dry-run")
+                .desc("print the estimated peak RssAnon, wall time (from the shapes and a half-second probe of this machine), output size and bits/weight, and the stages in order; compute and write nothing (docs/recipes.md)").build();
     }
 
     /** {@code --calib}, {@code --samples}, {@code --seq-len}, {@code --seed}: also for commands that only measure (pqi). */

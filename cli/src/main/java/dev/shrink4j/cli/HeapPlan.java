@@ -46,6 +46,15 @@ public final class HeapPlan {
 
     /** JVM memory outside the heap and the activations: metaspace, code cache, thread stacks, GC structures. */
     static final long JVM_OVERHEAD = 160 * MIB;
+    /**
+     * Of {@link #BASE}, what a run keeps in use: small tensors, tokenizer, reports, class data; more when it
+     * generates or evaluates text (per-token logits, KV caches, sampling buffers churn the young generation).
+     * Measured: a data-free RTN without evaluation of a 4-block TinyLlama-shaped model peaked at 240 MiB
+     * RssAnon, the demo's runs with self-calibration and evaluation at 390–455 MiB whatever the method.
+     */
+    static final long BASE_IN_USE = 32 * MIB, BASE_IN_USE_WITH_TEXT = 128 * MIB;
+    /** Heap in use over the live set: the garbage G1 lets accumulate between collections (fitted, docs/recipes.md "Dry run"). */
+    static final double HEAP_CHURN = 2.0;
 
     /**
      * What a run needs, in the parts a user can act on. {@code heap} is the -Xmx the launcher passes;
@@ -53,11 +62,30 @@ public final class HeapPlan {
      * (samples × T × hidden F32), requant's compressed model, pqi's accumulators without {@code --scratch}.
      * {@link #total} is the anonymous memory (RssAnon) the run may reach: what {@code --max-memory} bounds.
      */
-    record Plan(long base, long activations, long work, long statistics, long heap) {
-        static final Plan NONE = new Plan(0, 0, 0, 0, 0);
+    record Plan(long base, long activations, long work, long statistics, long heap, long expectedLive) {
+        static final Plan NONE = new Plan(0, 0, 0, 0, 0, 0);
 
         long total() {
             return heap == 0 ? 0 : heap + activations + JVM_OVERHEAD;
+        }
+
+        /**
+         * The RssAnon a run is expected to peak at (the dry run's figure), as opposed to {@link #total}, the bound
+         * {@code --max-memory} checks: a JVM seldom fills its whole -Xmx. The heap's share is the expected live
+         * set times {@link #HEAP_CHURN} (the garbage G1 lets accumulate between collections), at most the heap;
+         * then the off-heap activations and the JVM's own. Fitted on the runs of docs/recipes.md "Dry run".
+         */
+        long expectedPeak() {
+            if (heap == 0) return 0;
+            return Math.min(heap, (long) (HEAP_CHURN * expectedLive)) + activations + JVM_OVERHEAD;
+        }
+
+        /** The parts of {@link #expectedPeak}. */
+        String describeExpected() {
+            return String.format(java.util.Locale.ROOT, "heap in use %s of -Xmx %s (live set %s), off-heap %s, JVM %s",
+                    InspectCommand.human(expectedPeak() - activations - JVM_OVERHEAD), InspectCommand.human(heap), InspectCommand.human(expectedLive),
+                    InspectCommand.human(activations),
+                    InspectCommand.human(JVM_OVERHEAD));
         }
 
         /** "about 1.4 GiB: calibration activations 512 MiB (off-heap), …" */
@@ -113,15 +141,20 @@ public final class HeapPlan {
                 samples = dataFree ? 0 : Long.parseLong(cl.getOptionValue("samples", Integer.toString(QuantizeCommand.DEFAULT_SAMPLES)));
                 int groups = Integer.parseInt(cl.getOptionValue("guided-groups", "4"));
                 gradients = !m.equals("rtn") && !m.equals("gptq");
-                // H̄_k of every member of the group being compressed (q,k,v share an input; down alone has d_in = f).
-                long guided = 8L * groups * Math.max(3 * h * h, f * f);
+                // H̄_k of every member of the group being compressed (q,k,v share an input; down alone has d_in = f), each an
+                // InputStatistics: the fp64 sum and an fp32 chunk, 12 bytes per entry (measured: 8 ran a 4-block
+                // TinyLlama-shaped guidedquant out of its heap).
+                long guided = 12L * groups * Math.max(3 * h * h, f * f);
                 work = switch (m) {
                     case "rtn" -> 3 * 4 * d * h; // W, Ŵ and codes of one linear
                     // H and its factor in fp64, U / H in fp32; and the largest linear's W, its transposed
                     // working copy and its codes (4 + 4 + 1 bytes a weight). A Llama-2-7B-shaped down_proj
                     // (d_in 11008, d_out 4096): 969 + 969 + 485 MB + 406 MB; 20·d² alone ran out of heap.
                     case "gptq", "squeezellm", "lnq" -> 20 * d * d + 9 * h * f;
-                    default -> guided + 12 * d * d; // guidedquant, guided-gptq: the H̄_k, one factor in fp64 and one fp32 copy
+                    // guidedquant, guided-gptq: the H̄_k, then LNQ's fp64 copy of one H̄_k, its factor and an fp32 copy, and
+                    // room for G1 to place them (each a humongous object): measured, a 4-block TinyLlama-shaped guidedquant
+                    // run ran out of a heap planned with 12·d² here (docs/recipes.md "Dry run").
+                    default -> guided + 24 * d * d;
                 };
                 if (requant) {
                     // Its Fisher and PQI buffers are mapped beside OUT (page cache); every compressed linear stays in
@@ -172,7 +205,11 @@ public final class HeapPlan {
         }
         // A forward pass's temporaries are gone when the method works on the layer: the larger counts.
         long heap = BASE + Math.max(kv, activations + Math.max(pass, work) + statistics);
-        return new Plan(BASE + activations, offHeap + pathOffHeap, Math.max(pass, work), statistics, heap);
+        // Expected live set: RTN without calibration streams its rows (no per-layer working set to speak of).
+        boolean text = samples > 0 && cl.getOptionValue("calib", "self").equals("self") || !cl.hasOption("no-eval");
+        boolean streamsRows = commandName.equals("quantize") && cl.getOptionValue("method", "guidedquant").equals("rtn") && samples == 0;
+        long live = (text ? BASE_IN_USE_WITH_TEXT : BASE_IN_USE) + activations + (streamsRows ? 0 : Math.max(pass, work)) + statistics;
+        return new Plan(BASE + activations, offHeap + pathOffHeap, Math.max(pass, work), statistics, heap, live);
     }
 
     /**

@@ -99,6 +99,10 @@ final class LowrankCommand implements Command {
         DType dtype = args.has("dtype") ? DType.parse(args.choice("dtype", null, List.of("f32", "f16", "bf16")).toUpperCase(Locale.ROOT)) : null;
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
+        if (args.has("dry-run")) {
+            DryRun.print("lowrank", cl, in, console.out());
+            return 0;
+        }
 
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("method", method.cliName());

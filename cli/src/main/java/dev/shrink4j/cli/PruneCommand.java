@@ -114,6 +114,10 @@ final class PruneCommand implements Command {
         LayerwisePruner.Settings settings = structured ? null : settings(args, method, sparsity, pattern);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
         Path out = args.output(in, paths.get(1));
+        if (args.has("dry-run")) {
+            DryRun.print("prune", cl, in, console.out());
+            return 0;
+        }
 
         try (CompressionRun run = new CompressionRun("prune", args, console, in, out)) {
             LlamaModel model = run.loadInput(false);

@@ -130,6 +130,10 @@ final class QuantizeCommand implements Command {
                     + " write the sparse model itself with prune --pattern 2:4 --format compressed-tensors, or quantize to --format shrink4j");
         }
         checkStructuredInput(in, format, qo, rq, targetBpw);
+        if (args.has("dry-run")) {
+            DryRun.print("quantize", cl, in, console.out());
+            return 0;
+        }
 
         try (CompressionRun run = new CompressionRun("quantize", args, console, in, out)) {
             Progress progress = run.progress();

@@ -18,7 +18,7 @@ final class RecipeArgv {
     /** Recipe key (evaluation section) → flag; {@code texts} is repeatable, {@code enabled: false} is {@code --no-eval}. */
     static final Map<String, String> EVALUATION = Map.of("texts", "eval", "seq_len", "eval-seq-len", "max_windows", "max-windows");
     /** Flags of the run itself, not of the recipe: where and how to write, not what to compute. */
-    static final Set<String> RUN_FLAGS = Set.of("report", "force", "max-memory", "quiet", "save-recipe", "device", "debug", "help", "no-resume");
+    static final Set<String> RUN_FLAGS = Set.of("report", "force", "max-memory", "quiet", "save-recipe", "device", "debug", "help", "no-resume", "dry-run");
 
     /** {@code --flag value} pairs (and bare {@code --flag} for {@code true}) of an option map, in its order. */
     static List<String> options(Map<String, Object> options) {

@@ -64,6 +64,7 @@ final class RunCommand implements Command {
         o.addOption(Option.builder().longOpt("report").hasArg().argName("DIR").desc("write report.json and report.md there (and one report per stage)").build());
         o.addOption(Option.builder().longOpt("force").desc("replace OUT if it exists").build());
         o.addOption(Option.builder().longOpt("quiet").desc("no progress on stderr").build());
+        o.addOption(CompressionRun.dryRunOption());
         o.addOption(Option.builder().longOpt("no-resume")
                 .desc("start over even when a killed run of this recipe left finished stages to continue from (default: continue; docs/reliability.md)").build());
         return o;
@@ -79,6 +80,10 @@ final class RunCommand implements Command {
         Path in = Args.inputDir("IN", Path.of(paths.get(1)));
         Path out = args.output(in, paths.get(2));
         checkFiles(recipe);
+        if (args.has("dry-run")) {
+            DryRun.printRecipe(recipe, in, out, console.out());
+            return 0;
+        }
         boolean quiet = args.has("quiet");
         Path reportDir = args.has("report") ? Path.of(args.string("report", null)) : null;
         Progress progress = new Progress(console.err(), quiet);
