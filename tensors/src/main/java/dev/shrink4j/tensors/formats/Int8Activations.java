@@ -29,6 +29,20 @@ public record Int8Activations(int n, int cols, byte[] q, float[] scales, int[] s
         return (cols + BLOCK - 1) / BLOCK;
     }
 
+    /**
+     * x̂ = d_b·q_i widened back to F32 (rows·cols): multiplying these with F32 kernels gives the int8
+     * block dots' products up to float rounding, which is how a batch takes the GEMM path.
+     */
+    public float[] dequantize() {
+        float[] x = new float[n];
+        int nb = blocksPerRow();
+        for (int i = 0; i < n; i++) {
+            int r = i / cols;
+            x[i] = scales[r * nb + (i - r * cols) / BLOCK] * q[i];
+        }
+        return x;
+    }
+
     /** Quantizes {@code rows} rows of {@code cols} values of x (rows·cols, row-major). */
     public static Int8Activations quantize(float[] x, int rows, int cols) {
         int nb = (cols + BLOCK - 1) / BLOCK;
