@@ -130,7 +130,7 @@ public final class CompressedLinear implements Linear {
         } else if (int8) {
             // A batch: x̂ = d_b·q widened back to F32 and multiplied on the GEMM path, the int8 dots'
             // products up to float rounding at the GEMM's speed.
-            forwardF32(Int8Activations.quantize(xs, n, dIn).dequantize(), n, y);
+            forwardF32(Int8Activations.roundTrip(xs, n, dIn), n, y);
         } else {
             forwardF32(xs, n, y);
         }
