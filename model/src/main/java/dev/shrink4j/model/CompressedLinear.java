@@ -192,10 +192,13 @@ public final class CompressedLinear implements Linear {
 
     /**
      * The weight's output rows cut into one contiguous view per thread (made on first use), or null
-     * when it runs on the calling thread: the format cannot split its rows, its memory is confined to
-     * one thread, or it is too small for a hand-over to pay.
+     * when it runs on the calling thread: the kernels are CUDA's, the format cannot split its rows, its
+     * memory is confined to one thread, or it is too small for a hand-over to pay.
      */
     private Parts parts() {
+        if (FormatKernels.get().name().equals("cuda")) {
+            return null; // one device: its calls are serialized, and halves of a weight may fall under its small-weight cut-off
+        }
         Parts p = layout();
         return p.views().length == 0 ? null : p;
     }
