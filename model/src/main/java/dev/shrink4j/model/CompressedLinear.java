@@ -32,7 +32,7 @@ public final class CompressedLinear implements Linear {
      * From this many rows of X an int8-activation layer widens x̂ back to F32 and takes the GEMM path
      * (PanamaFormatGemm's MIN_ROWS): per-row integer dots re-read Ŵ once per row of X.
      */
-    static final int BATCH_ROWS = 8;
+    static final int BATCH_ROWS = 16;
     /** Output rows per part at least: one GEMM strip (2 vectors of 16 floats on AVX-512). */
     private static final int MIN_PART_ROWS = 32;
     /** Below this many weights a layer runs on the calling thread (PanamaKernels' PARALLEL_STREAM_ELEMENTS). */

@@ -12,12 +12,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The batched forward (Y = X·Ŵᵀ for many rows, the prefill path) against the scalar spec at sizes
  * that cut every blocking loop: several KC = 256 slices of d_in with a tail after the last vector
- * block, d_out over several NR strips and not a multiple of one, m around the MR = 8 row block.
+ * block, d_out over several NR strips and not a multiple of one, m on both sides of the switch to
+ * the GEMM path (16 rows) and across the MR = 8 row block.
  */
 class BatchedMatmulTest {
     /** (d_out, d_in, group): three KC slices + a tail; a single slice; ragged groups. */
     private static final int[][] SHAPES = {{70, 600, 32}, {33, 256, 64}, {41, 517, 128}};
-    private static final int[] ROWS = {1, 3, 8, 17};
+    /** m: the matvec, the per-row kernels (below 16 rows), the GEMM path with a partial 8-row block. */
+    private static final int[] ROWS = {1, 3, 15, 17};
 
     @Test
     void uniformMatchesTheSpecForEveryWidthGroupAndZeroPoint() {

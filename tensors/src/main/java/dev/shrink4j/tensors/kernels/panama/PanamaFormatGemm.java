@@ -30,10 +30,12 @@ final class PanamaFormatGemm {
     private PanamaFormatGemm() {}
 
     /**
-     * Below this many rows of X the format's own per-row kernels are used: decoding every weight into
-     * the packed panel costs as much as a few matvecs. See {@code docs/kernels.md} ("Batched forward").
+     * Below this many rows of X the per-row kernels are used: widening every weight into the packed
+     * panels costs as much as several rows of those. Measured (2048², one thread, paired with F32,
+     * loaded AMD EPYC): int4 g128 per-row kernels 3.7 ms at m = 7 vs the GEMM path 10.1 ms at m = 8;
+     * at m = 16 the GEMM path took 9.0 ms (int4 g32). {@code docs/kernels.md} ("Batched forward").
      */
-    static final int MIN_ROWS = 8;
+    static final int MIN_ROWS = 16;
 
     /** Y (m, d_out) = X (m, d_in)·Ŵᵀ with Ŵ widened slice by slice by {@code rows}; X in the decoder's order. */
     static void matmul(Panel.RowSlices rows, float[] x, int m, int dIn, int dOut, float[] y) {
@@ -53,6 +55,11 @@ final class PanamaFormatGemm {
         float[] xp = new float[Math.multiplyExact(m, n)];
         for (int r = 0; r < m; r++) PanamaFormatPacked.permute(x, r * n, n, plan.blocks(), plan.bits(), false, xp, r * n);
         matmul(new UniformPermuted(w, plan), xp, m, n, w.dOut(), y);
+    }
+
+    /** The permuted-order decoder of {@code w}, or null when a KC-slice is not whole blocks of its plan. */
+    static Panel.RowSlices permutedSlices(UniformQuantized w, PanamaFormatUniform.Plan plan) {
+        return PanamaGemm.KC % plan.p() == 0 ? new UniformPermuted(w, plan) : null;
     }
 
     /**
