@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.ActivationPrecision;
+import dev.shrink4j.tensors.formats.FormatKernels;
+import dev.shrink4j.tensors.formats.Int8Activations;
+import dev.shrink4j.tensors.formats.ScalarInt8Uniform;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.Arena;
 import java.util.LinkedHashMap;
@@ -57,6 +61,50 @@ class CompressedLinearTest {
             tensors.remove(module + ".qweight");
             ShrinkException e = org.junit.jupiter.api.Assertions.assertThrows(ShrinkException.class, () -> LlamaModel.of(cc, mapSource(tensors)));
             assertTrue(e.getMessage().contains(module), e.getMessage());
+        }
+    }
+
+    /**
+     * A weight big enough to be split across the pool by output rows gives, for a decode step, a
+     * short batch and a prefill-sized one, with F32 and int8 activations and a bias, what the scalar
+     * spec gives row by row; the same weight in a confined arena (not split) as well.
+     */
+    @Test
+    void outputRowsSplitAcrossThreadsMatchTheScalarSpec() {
+        int dOut = 200, dIn = 608; // parts of whole 32-row strips plus a ragged last part
+        java.util.Random rnd = new java.util.Random(3);
+        float[] wf = new float[dOut * dIn];
+        for (int i = 0; i < wf.length; i++) wf[i] = (float) (rnd.nextGaussian() * 0.05);
+        float[] bias = new float[dOut];
+        for (int j = 0; j < dOut; j++) bias[j] = (float) rnd.nextGaussian();
+        for (Arena arena : new Arena[] {Arena.ofShared(), Arena.ofConfined()}) {
+            try (arena) {
+                for (boolean sym : new boolean[] {true, false}) {
+                    UniformQuantized q = UniformQuantized.rtn(arena, wf, dOut, dIn, 4, 32, sym);
+                    for (ActivationPrecision act : ActivationPrecision.values()) {
+                        CompressedLinear lin = new CompressedLinear(q, bias, act);
+                        for (int n : new int[] {1, 3, 17}) {
+                            float[] x = new float[n * dIn];
+                            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                            float[] y = new float[n * dOut];
+                            lin.forward(x, n, y);
+                            Int8Activations xq = Int8Activations.quantize(x, n, dIn);
+                            float[] ref = new float[dOut];
+                            for (int r = 0; r < n; r++) {
+                                if (act == ActivationPrecision.INT8) {
+                                    ScalarInt8Uniform.matvec(q, xq, r, ref, 0);
+                                } else {
+                                    FormatKernels.scalar().uniformMatvec(q, java.util.Arrays.copyOfRange(x, r * dIn, (r + 1) * dIn), ref);
+                                }
+                                for (int j = 0; j < dOut; j++) {
+                                    float e = ref[j] + bias[j];
+                                    assertEquals(e, y[r * dOut + j], 1e-4f * (1 + Math.abs(e)), act + " sym=" + sym + " n=" + n + " [" + r + ", " + j + "]");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

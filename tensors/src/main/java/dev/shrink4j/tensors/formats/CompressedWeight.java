@@ -49,6 +49,15 @@ public sealed interface CompressedWeight
     /** JSON-able description (strings, numbers, booleans, lists, maps) that {@link Formats#fromTensors} reads back. */
     Map<String, Object> descriptor();
 
+    /**
+     * Rows [j0, j1) of Ŵ as a weight of the same format over the same memory (no copy), or null when
+     * the format cannot compute its rows apart (low-rank: every output needs the whole inner
+     * product). Lets a caller split d_out across threads, each running the single-threaded kernels.
+     */
+    default CompressedWeight rows(int j0, int j1) {
+        return null;
+    }
+
     /** y = Ŵ·x with the default kernels ({@link FormatKernels#get()}). */
     default void matvec(float[] x, float[] y) {
         matvec(x, y, FormatKernels.get());

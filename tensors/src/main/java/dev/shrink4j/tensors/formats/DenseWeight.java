@@ -61,6 +61,10 @@ public record DenseWeight(Tensor weight) implements CompressedWeight {
         return weight.byteSize();
     }
 
+    @Override public DenseWeight rows(int j0, int j1) {
+        return new DenseWeight(weight.rows(j0, j1));
+    }
+
     @Override public Map<String, Tensor> toTensors(String module) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         m.put(module + ".weight", weight);

@@ -57,6 +57,11 @@ public record GgufBlockWeight(GgufType type, int dOut, int dIn, MemorySegment bl
         return blocks.byteSize();
     }
 
+    @Override public GgufBlockWeight rows(int j0, int j1) {
+        java.util.Objects.checkFromToIndex(j0, j1, dOut);
+        return new GgufBlockWeight(type, j1 - j0, dIn, blocks.asSlice(j0 * rowBytes(), (j1 - j0) * rowBytes()));
+    }
+
     @Override public Map<String, Tensor> toTensors(String module) {
         return Map.of(module + ".gguf_blocks", Tensor.wrap(DType.U8, Shape.matrix(dOut, rowBytes()), blocks));
     }

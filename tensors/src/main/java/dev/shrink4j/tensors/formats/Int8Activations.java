@@ -29,6 +29,29 @@ public record Int8Activations(int n, int cols, byte[] q, float[] scales, int[] s
         return (cols + BLOCK - 1) / BLOCK;
     }
 
+    /**
+     * x̂ = d_b·q_i, x quantized exactly as {@link #quantize} does and widened back to F32 at once, rows
+     * split across the pool (rows·cols). Multiplying x̂ with F32 kernels gives the int8 block dots'
+     * products up to float rounding: how a batch with int8 activations takes the GEMM path.
+     */
+    public static float[] roundTrip(float[] x, int rows, int cols) {
+        float[] out = new float[Math.multiplyExact(rows, cols)];
+        dev.shrink4j.tensors.Parallel.forRange(rows, 16, dev.shrink4j.tensors.Parallel.threads(), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                for (int i0 = r * cols, end = i0 + cols; i0 < end; i0 += BLOCK) {
+                    int i1 = Math.min(end, i0 + BLOCK);
+                    float amax = 0;
+                    for (int i = i0; i < i1; i++) amax = Math.max(amax, Math.abs(x[i]));
+                    float d = amax / 127f;
+                    float id = d != 0 ? 1f / d : 0f;
+                    float dh = Floats.f16ToF32(Floats.f32ToF16(d));
+                    for (int i = i0; i < i1; i++) out[i] = dh * roundHalfAway(x[i] * id);
+                }
+            }
+        });
+        return out;
+    }
+
     /** Quantizes {@code rows} rows of {@code cols} values of x (rows·cols, row-major). */
     public static Int8Activations quantize(float[] x, int rows, int cols) {
         int nb = (cols + BLOCK - 1) / BLOCK;
@@ -56,8 +79,8 @@ public record Int8Activations(int n, int cols, byte[] q, float[] scales, int[] s
         return new Int8Activations(n, cols, q, scales, sums);
     }
 
-    /** C's {@code roundf}: halves away from zero. */
+    /** C's {@code roundf}: halves away from zero (the float sum v ± 0.5 truncated, as floor of it for |v| ≤ 127). */
     private static int roundHalfAway(float v) {
-        return (int) (v < 0 ? -Math.floor(-v + 0.5f) : Math.floor(v + 0.5f));
+        return v < 0 ? -(int) (-v + 0.5f) : (int) (v + 0.5f);
     }
 }

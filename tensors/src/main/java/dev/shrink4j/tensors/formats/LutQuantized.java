@@ -87,6 +87,11 @@ public record LutQuantized(int dOut, int dIn, CodeWidth width, int groupSize, Te
         return qweight.byteSize() + lut.byteSize();
     }
 
+    @Override public LutQuantized rows(int j0, int j1) {
+        java.util.Objects.checkFromToIndex(j0, j1, dOut);
+        return new LutQuantized(j1 - j0, dIn, width, groupSize, qweight.rows(j0, j1), lut.rows(j0, j1));
+    }
+
     @Override public Map<String, Tensor> toTensors(String module) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         m.put(module + ".qweight", qweight);

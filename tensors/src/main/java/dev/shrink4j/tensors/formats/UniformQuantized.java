@@ -130,6 +130,12 @@ public record UniformQuantized(int dOut, int dIn, CodeWidth width, int groupSize
         k.uniformMatmul(this, x, m, y);
     }
 
+    @Override public UniformQuantized rows(int j0, int j1) {
+        java.util.Objects.checkFromToIndex(j0, j1, dOut);
+        return new UniformQuantized(j1 - j0, dIn, width, groupSize, symmetric, qweight.rows(j0, j1), scales.rows(j0, j1),
+                zeros == null ? null : zeros.rows(j0, j1), gIdx);
+    }
+
     @Override public long payloadBytes() {
         return qweight.byteSize();
     }

@@ -54,6 +54,23 @@ class Int8ActivationsTest {
     }
 
     @Test
+    void roundTripIsTheQuantizedValuesWidenedBack() {
+        for (int[] shape : new int[][] {{1, 5}, {3, 70}, {37, 64}}) {
+            int rows = shape[0], cols = shape[1];
+            float[] x = gaussian(rows * cols, 2 + rows, 3.0);
+            x[0] = 0;
+            x[x.length - 1] = 2.5f; // ties round away from zero
+            Int8Activations q = Int8Activations.quantize(x, rows, cols);
+            float[] back = Int8Activations.roundTrip(x, rows, cols);
+            int nb = q.blocksPerRow();
+            for (int i = 0; i < x.length; i++) {
+                int r = i / cols;
+                assertEquals(q.scales()[r * nb + (i % cols) / 32] * q.q()[i], back[i], 0f, "value " + i + " of " + rows + " × " + cols);
+            }
+        }
+    }
+
+    @Test
     void specIsDequantizedWeightsTimesDequantizedActivations() {
         try (Arena arena = Arena.ofConfined()) {
             for (int bits : new int[] {4, 8}) {

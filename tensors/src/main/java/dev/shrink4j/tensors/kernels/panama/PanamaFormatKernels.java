@@ -70,7 +70,12 @@ public final class PanamaFormatKernels implements FormatKernels {
         PanamaFormatUniform.matvec(w, plan, x, y);
     }
 
+    /** Many rows: Ŵ decoded into the GEMM's panels ({@link PanamaFormatGemm}); a few: the per-row kernels. */
     @Override public void uniformMatmul(UniformQuantized w, float[] x, int m, float[] y) {
+        if (m >= PanamaFormatGemm.MIN_ROWS) {
+            PanamaFormatGemm.uniform(w, x, m, y);
+            return;
+        }
         PanamaFormatUniform.Plan plan = PanamaFormatUniform.plan(w);
         if (plan == null) {
             PanamaFormatDots.rowsMatmul(w, x, m, y);
@@ -109,6 +114,10 @@ public final class PanamaFormatKernels implements FormatKernels {
     }
 
     @Override public void lutMatmul(LutQuantized w, float[] x, int m, float[] y) {
+        if (m >= PanamaFormatGemm.MIN_ROWS) {
+            PanamaFormatGemm.lut(w, x, m, y);
+            return;
+        }
         PanamaFormatDots.rowsMatmul(w, x, m, y);
     }
 
@@ -145,8 +154,12 @@ public final class PanamaFormatKernels implements FormatKernels {
         PanamaFormatGguf.matvec(w, x, y);
     }
 
-    /** Widens one row at a time (scalar decode, 1/m of the work) and multiplies it with every row of X. */
+    /** Many rows: {@link PanamaFormatGemm}; a few: widen one row at a time and multiply it with every row of X. */
     @Override public void ggufMatmul(GgufBlockWeight w, float[] x, int m, float[] y) {
+        if (m >= PanamaFormatGemm.MIN_ROWS && PanamaFormatGemm.supports(w)) {
+            PanamaFormatGemm.gguf(w, x, m, y);
+            return;
+        }
         PanamaFormatDots.rowsMatmul(w, x, m, y);
     }
 }

@@ -396,11 +396,15 @@ final class PanamaFormatUniform {
         }
         float[] rows = new float[2 * n];
         float[] natural = plan.broadcast ? null : new float[n];
+        // groups smaller than a block: per-lane scales, KC-slice by slice (the scalar widening was ~10× slower at g32)
+        Panel.RowSlices lanes = plan.broadcast ? null : PanamaFormatGemm.permutedSlices(w, plan);
         for (int j = 0; j < dOut; j += 2) {
             int nr = Math.min(2, dOut - j);
             for (int q = 0; q < nr; q++) {
                 if (plan.broadcast) {
                     decodeRow(w, plan, j + q, rows, q * n);
+                } else if (lanes != null) {
+                    for (int p0 = 0; p0 < n; p0 += PanamaGemm.KC) lanes.decode(j + q, p0, Math.min(PanamaGemm.KC, n - p0), rows, q * n + p0);
                 } else {
                     w.dequantizeRow(j + q, natural, 0);
                     PanamaFormatPacked.permute(natural, 0, n, plan.blocks, plan.bits, false, rows, q * n);

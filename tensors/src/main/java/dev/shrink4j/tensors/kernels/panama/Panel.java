@@ -92,4 +92,31 @@ sealed interface Panel {
             }
         }
     }
+    /** Row j of a compressed weight, widened to F32 one slice of the reduction index at a time. */
+    @FunctionalInterface
+    interface RowSlices {
+        /** dst[off + p] = Ŵ[j, p0 + p] for p < len, in the decoder's order of the reduction index. */
+        void decode(int j, int p0, int len, float[] dst, int off);
+    }
+
+    /**
+     * A compressed weight Ŵ (d_out, d_in) as the B operand of X·Ŵᵀ: X(idx, p) = Ŵ[idx, p]. Each pack
+     * widens only the KC-slice it needs, straight into the panel, so a GEMM over all m rows of X
+     * decodes every weight once per call and the decode is amortised over m.
+     */
+    record Decoded(RowSlices rows) implements Panel {
+        @Override
+        public void pack(float[] dst, int dstOff, int idx0, int cnt, int p0, int kc, int r) {
+            float[] row = PanamaKernels.scratchRow(kc);
+            for (int q = 0; q < r; q++) {
+                int o = dstOff + q;
+                if (q >= cnt) {
+                    for (int p = 0; p < kc; p++, o += r) dst[o] = 0f;
+                    continue;
+                }
+                rows.decode(idx0 + q, p0, kc, row, 0);
+                for (int p = 0; p < kc; p++, o += r) dst[o] = row[p];
+            }
+        }
+    }
 }
