@@ -125,11 +125,17 @@ record InputFingerprint(String files, String rest, List<String> blocks) {
         }
     }
 
-    /** Hashes a segment in pieces below 2 GiB (asByteBuffer's limit). */
+    /**
+     * Hashes a segment through a 1 MiB heap buffer: SHA-256 of a byte[] runs the JIT's SHA intrinsic on
+     * large pieces, where a mapped ByteBuffer goes through MessageDigestSpi's 4 KiB temporary copies
+     * (measured on an AMD EPYC: a third of a data-free TinyLlama RTN run's samples were in that path).
+     */
     private static void update(MessageDigest md, MemorySegment s) {
-        long chunk = 1L << 30;
-        for (long off = 0; off < s.byteSize(); off += chunk) {
-            md.update(s.asSlice(off, Math.min(chunk, s.byteSize() - off)).asByteBuffer());
+        byte[] buf = new byte[1 << 20];
+        for (long off = 0; off < s.byteSize(); off += buf.length) {
+            int n = (int) Math.min(buf.length, s.byteSize() - off);
+            MemorySegment.copy(s, java.lang.foreign.ValueLayout.JAVA_BYTE, off, buf, 0, n);
+            md.update(buf, 0, n);
         }
     }
 

@@ -29,7 +29,8 @@ final class LayerQuantizer {
         return switch (o.method()) {
             case RTN -> {
                 UniformCodes q = Rtn.quantize(w, dOut, dIn, bits, o.groupSize(), o.symmetric());
-                double e = objective(w, q.dequantize(), hs, dOut, dIn);
+                // data-free: no H, no objective, and no dequantized copy to measure it with
+                double e = hs == null ? Double.NaN : objective(w, q.dequantize(), hs, dOut, dIn);
                 yield new Outcome(pack(arena, q), e, e, "");
             }
             case GPTQ, GUIDED_GPTQ -> {
