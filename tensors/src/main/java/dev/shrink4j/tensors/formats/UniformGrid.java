@@ -100,8 +100,22 @@ public final class UniformGrid {
         int gs = effectiveGroupSize(groupSize, dIn);
         int ng = UniformQuantized.groups(dIn, gs);
         int maxq = maxq(bits);
+        // Rows are independent: large weights are split across the kernel threads (same codes, any split).
+        if ((long) dOut * dIn >= PARALLEL_MIN_WEIGHTS) {
+            dev.shrink4j.tensors.Parallel.forRange(dOut, 16, dev.shrink4j.tensors.Parallel.threads(),
+                    (j0, j1) -> rtnRows(w, j0, j1, dIn, bits, gs, ng, maxq, symmetric, codes, scales, zeros));
+        } else {
+            rtnRows(w, 0, dOut, dIn, bits, gs, ng, maxq, symmetric, codes, scales, zeros);
+        }
+    }
+
+    /** Weights from which {@link #rtn} splits rows across threads (a 512 × 512 layer and up). */
+    private static final long PARALLEL_MIN_WEIGHTS = 1L << 18;
+
+    private static void rtnRows(float[] w, int j0, int j1, int dIn, int bits, int gs, int ng, int maxq, boolean symmetric,
+                                byte[] codes, float[] scales, byte[] zeros) {
         float[] sz = new float[2];
-        for (int j = 0; j < dOut; j++) {
+        for (int j = j0; j < j1; j++) {
             int row = j * dIn;
             for (int g = 0; g < ng; g++) {
                 int from = g * gs;
