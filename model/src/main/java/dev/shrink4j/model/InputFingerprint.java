@@ -53,6 +53,7 @@ record InputFingerprint(String files, String rest, List<String> blocks) {
         if (!Files.isDirectory(in)) return new InputFingerprint(hex(files), "", List.of());
         MessageDigest rest = sha256();
         TreeMap<Integer, MessageDigest> blocks = new TreeMap<>();
+        byte[] buf = new byte[1 << 20]; // one read buffer for every tensor
         try (Arena arena = Arena.ofConfined()) {
             Checkpoint ck = Checkpoint.open(in, arena);
             for (String name : ck.names()) {
@@ -60,7 +61,7 @@ record InputFingerprint(String files, String rest, List<String> blocks) {
                 MessageDigest md = m.matches() ? blocks.computeIfAbsent(Integer.parseInt(m.group(1)), b -> sha256()) : rest;
                 Tensor t = ck.tensor(name);
                 md.update((name + "\0" + t.dtype() + "\0" + t.shape() + "\0").getBytes(StandardCharsets.UTF_8));
-                update(md, t.segment());
+                update(md, t.segment(), buf);
             }
         }
         List<String> perBlock = new ArrayList<>();
@@ -126,12 +127,11 @@ record InputFingerprint(String files, String rest, List<String> blocks) {
     }
 
     /**
-     * Hashes a segment through a 1 MiB heap buffer: SHA-256 of a byte[] runs the JIT's SHA intrinsic on
+     * Hashes a segment through a heap buffer (1 MiB): SHA-256 of a byte[] runs the JIT's SHA intrinsic on
      * large pieces, where a mapped ByteBuffer goes through MessageDigestSpi's 4 KiB temporary copies
      * (measured on an AMD EPYC: a third of a data-free TinyLlama RTN run's samples were in that path).
      */
-    private static void update(MessageDigest md, MemorySegment s) {
-        byte[] buf = new byte[1 << 20];
+    private static void update(MessageDigest md, MemorySegment s, byte[] buf) {
         for (long off = 0; off < s.byteSize(); off += buf.length) {
             int n = (int) Math.min(buf.length, s.byteSize() - off);
             MemorySegment.copy(s, java.lang.foreign.ValueLayout.JAVA_BYTE, off, buf, 0, n);

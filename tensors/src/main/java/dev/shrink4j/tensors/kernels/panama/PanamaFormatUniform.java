@@ -14,10 +14,7 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Uniform group quantization on vectors. ŷ_j = Σ_g s_g·(Σ_{i∈g} q_i·x_i − z_g·Σ_{i∈g} x_i): the
@@ -28,10 +25,6 @@ import jdk.incubator.vector.VectorSpecies;
  * Anything else (act-order g_idx, odd group sizes) is left to the scalar reference.
  */
 final class PanamaFormatUniform {
-    /** L F16 scales: one row's scales are widened L at a time in {@link #rowScales}. */
-    private static final VectorSpecies<Short> SS16 = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    private static final FloatVector TWO_112 = FloatVector.broadcast(FS, 0x1p112f);
-
     private PanamaFormatUniform() {}
 
     /** How a weight's rows split into blocks: C codes per lane, P per block, whole blocks per row. */
@@ -144,17 +137,9 @@ final class PanamaFormatUniform {
         if (sc.dtype() == DType.F16) {
             MemorySegment ss = sc.segment();
             long base = (long) j * ng;
-            int g = 0;
-            // L scales at a time with integer vector arithmetic (PanamaFormatNm's exact widening: the magnitude's
-            // bits moved into a float and rescaled by 2^112, then the sign): one scalar float16ToFloat per group
-            // was 15 % of an int4 g32 decode step (docs/kernels.md). Inf/NaN halves take the scalar path.
-            for (; g + L <= ng; g += L) {
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(SS16, ss, 2 * (base + g), LE).convertShape(VectorOperators.S2I, IS, 0);
-                if (h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00).anyTrue()) break;
-                FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(TWO_112);
-                mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(srow, g);
-            }
-            for (; g < ng; g++) srow[g] = Float.float16ToFloat(ss.getAtIndex(Tensor.I16, base + g));
+            // In bulk (C2 vectorises Convert's loop to vcvtph2ps): one float16ToFloat call per group read
+            // through the segment was 15 % of an int4 g32 decode step (docs/kernels.md).
+            Convert.toF32(DType.F16, ss, 2 * base, srow, 0, ng);
         } else {
             w.readScales(j, srow);
         }
