@@ -43,7 +43,9 @@ class DeviceCudaStandInTest {
      */
     static CliRunner run(List<String> args, Map<String, String> env, int status, String... props) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dshrink4j.cuda.driver=" + STAND_IN));
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dshrink4j.cuda.driver=" + STAND_IN,
+                // read back as UTF-8 below: without a locale (env -i, minimal CI images) the JVM would print "…" as "?"
+                "-Dstdout.encoding=UTF-8", "-Dstderr.encoding=UTF-8"));
         cmd.addAll(List.of(props));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(args);
