@@ -75,9 +75,8 @@ public final class CheckpointWriter implements AutoCloseable {
         try {
             Files.createDirectories(parent);
             if (!Files.isDirectory(parent)) throw new NotDirectoryException(parent.toString());
-            Path temp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+            Path temp = AbandonedOutputs.createTempDirectory(target, "");
             UnfinishedOutputs.add(temp);
-            AbandonedOutputs.claim(temp);
             return new CheckpointWriter(target, temp, options);
         } catch (IOException e) {
             throw new ShrinkException(target + ": cannot create the output in " + parent + ": " + WriteFailure.of(e), e);
