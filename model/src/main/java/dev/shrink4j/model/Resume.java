@@ -46,7 +46,7 @@ import java.util.stream.Stream;
  * directory; kill -9, the OOM killer and power loss leave it for the next run of the same command.
  */
 public final class Resume implements AutoCloseable {
-    private static final int VERSION = 1;
+    private static final int VERSION = 2; // 2: tensor bytes fingerprinted by CRC32C + CRC32 (InputFingerprint)
     private static final String MANIFEST = "resume.json";
     private static final String ENTRY_RECORD = "entry.json";
     private static final String CALIBRATION = "calibration";

@@ -54,15 +54,8 @@ final class LayerQuantizer {
     }
 
     static UniformQuantized pack(Arena arena, UniformCodes q) {
-        int n = q.dOut() * q.dIn();
-        int[] codes = new int[n];
-        for (int i = 0; i < n; i++) codes[i] = q.codes()[i] & 0xFF;
-        int[] zeros = null;
-        if (!q.symmetric()) {
-            zeros = new int[q.zeros().length];
-            for (int i = 0; i < zeros.length; i++) zeros[i] = q.zeros()[i] & 0xFF;
-        }
-        return UniformQuantized.of(arena, q.dOut(), q.dIn(), q.bits(), q.groupSize(), codes, q.scales(), zeros, q.gIdx());
+        return UniformQuantized.ofCodes(arena, q.dOut(), q.dIn(), q.bits(), q.groupSize(), q.codes(), q.scales(),
+                q.symmetric() ? null : q.zeros(), q.gIdx());
     }
 
     static LutQuantized pack(Arena arena, LutCodes q) {

@@ -76,6 +76,65 @@ public final class BitPacking {
         }
     }
 
+    /**
+     * Packs the unsigned byte codes {@code src[srcOff..srcOff+n)} into {@code dst} from {@code dstOff}
+     * (a zeroed row of {@code CodeWidth.rowBytes(n)} bytes): the same bytes as {@link #set} code by
+     * code, without a bounds-checked segment access per code (whole-model RTN of a 1.1B model spent
+     * 15 % of its time packing code by code). A code that does not fit in {@code bits} is refused.
+     */
+    public static void packRow(byte[] src, int srcOff, int n, int bits, byte[] dst, int dstOff) {
+        int mask = (1 << bits) - 1, bad = 0, i = 0;
+        switch (bits) {
+            case 8 -> System.arraycopy(src, srcOff, dst, dstOff, n);
+            case 4 -> {
+                for (int o = dstOff; i + 1 < n; i += 2, o++) {
+                    int a = src[srcOff + i] & 0xFF, b = src[srcOff + i + 1] & 0xFF;
+                    bad |= a | b;
+                    dst[o] = (byte) (a | b << 4);
+                }
+                if (i < n) {
+                    int a = src[srcOff + i] & 0xFF;
+                    bad |= a;
+                    dst[dstOff + (i >>> 1)] = (byte) a;
+                }
+            }
+            case 2 -> {
+                for (int o = dstOff; i + 3 < n; i += 4, o++) {
+                    int a = src[srcOff + i] & 0xFF, b = src[srcOff + i + 1] & 0xFF, c = src[srcOff + i + 2] & 0xFF, d = src[srcOff + i + 3] & 0xFF;
+                    bad |= a | b | c | d;
+                    dst[o] = (byte) (a | b << 2 | c << 4 | d << 6);
+                }
+                for (int k = 0; i < n; i++, k += 2) {
+                    int a = src[srcOff + i] & 0xFF;
+                    bad |= a;
+                    dst[dstOff + (i >>> 2)] |= (byte) (a << k);
+                }
+            }
+            default -> {
+                // Little-endian bit stream: codes enter a 64-bit accumulator, whole bytes leave it.
+                long acc = 0;
+                int filled = 0, o = dstOff;
+                for (; i < n; i++) {
+                    int a = src[srcOff + i] & 0xFF;
+                    bad |= a;
+                    acc |= (long) a << filled;
+                    filled += bits;
+                    while (filled >= 8) {
+                        dst[o++] = (byte) acc;
+                        acc >>>= 8;
+                        filled -= 8;
+                    }
+                }
+                if (filled > 0) dst[o] = (byte) acc;
+            }
+        }
+        if ((bad & ~mask) != 0) {
+            for (int k = 0; k < n; k++) {
+                if ((src[srcOff + k] & 0xFF) > mask) throw new IllegalArgumentException("code " + (src[srcOff + k] & 0xFF) + " does not fit in " + bits + " bits");
+            }
+        }
+    }
+
     /** Packs {@code src[0..n)} into a zeroed row starting at {@code rowOffset}. */
     public static void packRow(MemorySegment seg, long rowOffset, int n, int bits, int[] src, int srcOff) {
         for (int i = 0; i < n; i++) {

@@ -7,6 +7,7 @@ import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -231,18 +232,41 @@ public record UniformQuantized(int dOut, int dIn, CodeWidth width, int groupSize
         float[] scales = new float[dOut * ng];
         byte[] zeros = new byte[dOut * ng];
         UniformGrid.rtn(w, dOut, dIn, bits, gs, symmetric, codes, scales, zeros);
-        Builder b = builder(arena, dOut, dIn, bits, gs, symmetric);
-        int[] q = new int[dIn];
-        for (int j = 0; j < dOut; j++) {
-            for (int i = 0; i < dIn; i++) q[i] = codes[j * dIn + i] & 0xFF;
-            b.setCodes(j, q, 0);
-            for (int g = 0; g < ng; g++) {
-                b.setScale(j, g, scales[j * ng + g]);
-                if (!symmetric) b.setZero(j, g, zeros[j * ng + g] & 0xFF);
-            }
-        }
+        return ofCodes(arena, dOut, dIn, bits, gs, codes, scales, symmetric ? null : zeros, null);
+    }
+
+    /**
+     * Builds from byte arrays as quantizers produce them: codes (d_out·d_in, unsigned) in [0, 2^b),
+     * scales (d_out·n_groups), zeros (d_out·n_groups, unsigned; null when symmetric), gIdx (d_in, or
+     * null). Rows are packed on the heap (across threads for large weights) and copied in once.
+     */
+    public static UniformQuantized ofCodes(Arena arena, int dOut, int dIn, int bits, int groupSize,
+                                           byte[] codes, float[] scales, byte[] zeros, int[] gIdx) {
+        Builder b = builder(arena, dOut, dIn, bits, groupSize, zeros == null);
+        int ng = groups(dIn, groupSize);
+        b.setAllCodes(packRows(codes, dOut, dIn, b.width));
+        b.setAllScales(scales);
+        if (zeros != null) b.setAllZeros(packRows(zeros, dOut, ng, b.width));
+        if (gIdx != null) b.setGroupIndex(gIdx);
         return b.build();
     }
+
+    /** (rows, n) unsigned codes → rows of {@code width.rowBytes(n)} packed bytes. */
+    private static byte[] packRows(byte[] codes, int rows, int n, CodeWidth width) {
+        int rb = Math.toIntExact(width.rowBytes(n));
+        byte[] packed = new byte[Math.multiplyExact(rows, rb)];
+        if ((long) rows * n >= PARALLEL_PACK_CODES) {
+            dev.shrink4j.tensors.Parallel.forRange(rows, 16, dev.shrink4j.tensors.Parallel.threads(), (j0, j1) -> {
+                for (int j = j0; j < j1; j++) BitPacking.packRow(codes, j * n, n, width.bits, packed, j * rb);
+            });
+        } else {
+            for (int j = 0; j < rows; j++) BitPacking.packRow(codes, j * n, n, width.bits, packed, j * rb);
+        }
+        return packed;
+    }
+
+    /** Codes from which {@link #packRows} splits rows across threads. */
+    private static final long PARALLEL_PACK_CODES = 1L << 18;
 
     /** Fills a uniform weight's tensors in place; not thread-safe across rows sharing a byte only in zeros. */
     public static final class Builder {
@@ -290,6 +314,26 @@ public record UniformQuantized(int dOut, int dIn, CodeWidth width, int groupSize
         public Builder setScale(int j, int g, float s) {
             scales.setFloat((long) j * groups(dIn, groupSize) + g, s);
             return this;
+        }
+
+        /** Every row's packed codes at once: (d_out, rowBytes) bytes. */
+        void setAllCodes(byte[] packed) {
+            MemorySegment.copy(packed, 0, qweight.segment(), ValueLayout.JAVA_BYTE, 0, packed.length);
+        }
+
+        /** Every scale at once, (d_out, n_groups), each rounded to F16 as {@link #setScale} does. */
+        void setAllScales(float[] s) {
+            int n = Math.multiplyExact(dOut, groups(dIn, groupSize));
+            if (s.length < n) throw new IllegalArgumentException("scales need " + n + " entries, got " + s.length);
+            short[] h = new short[n];
+            for (int i = 0; i < n; i++) h[i] = Floats.f32ToF16(s[i]);
+            MemorySegment.copy(h, 0, scales.segment(), Tensor.I16, 0, n);
+        }
+
+        /** Every row's packed zero points at once: (d_out, zeroRowBytes) bytes. */
+        void setAllZeros(byte[] packed) {
+            if (symmetric) throw new IllegalStateException("symmetric weights have no zero points");
+            MemorySegment.copy(packed, 0, zeros.segment(), ValueLayout.JAVA_BYTE, 0, packed.length);
         }
 
         public Builder setZero(int j, int g, int z) {

@@ -60,4 +60,33 @@ class BitPackingTest {
             assertThrows(IllegalArgumentException.class, () -> BitPacking.set(seg, 0, 0, 2, -1));
         }
     }
+
+    @Test
+    void byteArrayPackingWritesTheBytesOfCodeByCodePackingForEveryWidth() {
+        Random rnd = new Random(2);
+        try (Arena arena = Arena.ofConfined()) {
+            for (CodeWidth w : CodeWidth.values()) {
+                for (int n : LENGTHS) {
+                    byte[] src = new byte[n + 5];
+                    int[] codes = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        codes[i] = rnd.nextInt(w.maxCode + 1);
+                        src[3 + i] = (byte) codes[i];
+                    }
+                    int rb = (int) w.rowBytes(n);
+                    MemorySegment seg = arena.allocate(rb);
+                    BitPacking.packRow(seg, 0, n, w.bits, codes, 0);
+                    byte[] dst = new byte[rb + 4];
+                    BitPacking.packRow(src, 3, n, w.bits, dst, 2);
+                    byte[] row = java.util.Arrays.copyOfRange(dst, 2, 2 + rb);
+                    assertArrayEquals(seg.toArray(ValueLayout.JAVA_BYTE), row, w + " n=" + n);
+                    assertEquals(0, dst[0] | dst[1] | dst[rb + 2] | dst[rb + 3], "bytes outside the row untouched");
+                }
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BitPacking.packRow(new byte[] {1, 16, 2}, 0, 3, 4, new byte[2], 0));
+        assertEquals("code 16 does not fit in 4 bits", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BitPacking.packRow(new byte[] {(byte) 200}, 0, 1, 3, new byte[1], 0));
+    }
 }
