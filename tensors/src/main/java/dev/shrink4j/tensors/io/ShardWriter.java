@@ -77,7 +77,8 @@ final class ShardWriter implements AutoCloseable {
     void finish(Path target, Map<String, String> metadata) {
         byte[] header = header(metadata);
         try {
-            data.force(false);
+            // No fsync of the side file: only the copy below must reach the disk (forced before the
+            // output's rename); forcing both wrote every byte to disk twice (~0.6 s per GB here).
             data.close();
             try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                     FileChannel in = FileChannel.open(dataFile, StandardOpenOption.READ)) {
@@ -130,12 +131,22 @@ final class ShardWriter implements AutoCloseable {
             if (!f.metadata().equals(metadata)) {
                 throw new ShrinkException(target + ": verification failed: metadata differs");
             }
+            // Positional reads into one buffer: checksumming the fresh mapping page by page was several
+            // times slower (the resume fingerprint measured 3.5×, InputFingerprint).
             CRC32C check = new CRC32C();
-            MemorySegment all = f.dataBytes() == 0 ? MemorySegment.NULL : f.tensorBytes();
-            for (long done = 0; done < f.dataBytes(); ) {
-                int c = (int) Math.min(CHUNK, f.dataBytes() - done);
-                check.update(all.asSlice(done, c).asByteBuffer());
-                done += c;
+            try (FileChannel in = FileChannel.open(target, StandardOpenOption.READ)) {
+                long dataStart = in.size() - f.dataBytes();
+                ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(CHUNK, Math.max(1, f.dataBytes())));
+                for (long done = 0; done < f.dataBytes(); ) {
+                    buf.clear().limit((int) Math.min(buf.capacity(), f.dataBytes() - done));
+                    int n = in.read(buf, dataStart + done);
+                    if (n < 0) throw new ShrinkException(target + ": verification failed: the file ends early");
+                    buf.flip();
+                    check.update(buf);
+                    done += n;
+                }
+            } catch (IOException e) {
+                throw new ShrinkException(target + ": verification failed: cannot re-read (" + e.getMessage() + ")", e);
             }
             if (check.getValue() != crc.getValue()) {
                 throw new ShrinkException(target + ": verification failed: data checksum differs from what was written");
