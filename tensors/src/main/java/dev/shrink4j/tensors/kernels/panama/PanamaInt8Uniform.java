@@ -10,6 +10,7 @@ import dev.shrink4j.tensors.formats.BitPacking;
 import dev.shrink4j.tensors.formats.Int8Activations;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -93,6 +94,7 @@ final class PanamaInt8Uniform {
         final float[] srow;      // (ng + FL) row j's scales
         final int[] zrow;        // (ng) row j's zero points
         final float[] c;         // (nb + FL) combined scales c_b; padded: the last superblock's load reads FL floats
+        final float[][] groupDots; // (m, ng) D_g = Σ_{b∈g} d_b·Σ_{i∈b} a_i over the vector part (asymmetric weights)
         final VectorShuffle<Float> sumSpread, groupSpread;
 
         Rows(UniformQuantized w, Int8Activations x) {
@@ -119,6 +121,12 @@ final class PanamaInt8Uniform {
             srow = new float[ng + FL];
             zrow = new int[ng];
             c = new float[nb + FL];
+            groupDots = new float[m][ng];
+            if (!w.symmetric()) {
+                for (int r = 0; r < m; r++) {
+                    for (int b = 0; b < vecBlocks; b++) groupDots[r][b / bpg] += x.scales()[r * nb + b] * sums[r][b];
+                }
+            }
             // int lanes per block after the pair sum: 32 codes / (2 short lanes · fields codes)
             sumSpread = spread(Int8Activations.BLOCK / (2 * fields));
             groupSpread = FL % bpg == 0 ? spread(bpg) : null;
@@ -126,7 +134,7 @@ final class PanamaInt8Uniform {
 
         void run(float[] y) {
             int dOut = w.dOut();
-            boolean needZeros = !w.symmetric() || vecBlocks * Int8Activations.BLOCK < n;
+            boolean needZeros = vecBlocks * Int8Activations.BLOCK < n; // the scalar tail's
             MemorySegment seg = w.qweight().segment();
             long rb = w.rowBytes();
             for (int j = 0; j < dOut; j++) {
@@ -135,7 +143,7 @@ final class PanamaInt8Uniform {
                 long r0 = j * rb;
                 for (int r = 0; r < m; r++) {
                     combine(r);
-                    float zt = zeroTerm(r);
+                    float zt = zeroTerm(r, j);
                     float dot = bits == 4 ? dot4(seg, r0, a[r], c, supers, sumSpread) : dot8(seg, r0, a[r], c, supers, sumSpread);
                     float t = vecBlocks * Int8Activations.BLOCK < n ? tail(r, j) : 0f;
                     y[r * dOut + j] = dot - zt + t;
@@ -169,19 +177,46 @@ final class PanamaInt8Uniform {
             for (; b < nb; b++) c[b] = srow[b / bpg] * d[o + b];
         }
 
-        /** Σ_b c_b·(z_g(b) − centre)·Σ_{i∈b} a_i over the vector part's blocks. */
-        private float zeroTerm(int r) {
-            float[] s = sums[r];
+        /**
+         * Σ_b c_b·(z_g(b) − centre)·Σ_{i∈b} a_i over the vector part's blocks. Asymmetric: as
+         * Σ_g (z_g − centre)·s_g·D_g with the row-independent D_g = Σ_{b∈g} d_b·Σ_{i∈b} a_i, the zero
+         * points read straight from their packed bytes, four independent sums (unpacking the zeros
+         * per row, an integer division per block, or one serial float sum cost as much as the int4 dots).
+         */
+        private float zeroTerm(int r, int j) {
             if (w.symmetric()) {
                 int z = (1 << (bits - 1)) - centre;
                 if (z == 0) return 0f;
+                float[] s = sums[r];
                 FloatVector acc = FloatVector.zero(FS);
                 for (int b = 0; b < vecBlocks; b += FL) acc = FloatVector.fromArray(FS, c, b).fma(FloatVector.fromArray(FS, s, b), acc);
                 return z * Lanes.sum(acc);
             }
-            float zt = 0;
-            for (int b = 0; b < vecBlocks; b++) zt += c[b] * (zrow[b / bpg] - centre) * s[b];
-            return zt;
+            float[] dg = groupDots[r];
+            MemorySegment zs = w.zeros().segment();
+            long zb = j * w.width().rowBytes(ng);
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            int g = 0;
+            if (bits == 4) {
+                for (; g + 3 < ng; g += 4) {
+                    int v = zs.get(ValueLayout.JAVA_SHORT_UNALIGNED, zb + (g >>> 1)); // groups g..g+3, little-endian nibbles
+                    a0 += (v & 0xF) * srow[g] * dg[g];
+                    a1 += ((v >>> 4) & 0xF) * srow[g + 1] * dg[g + 1];
+                    a2 += ((v >>> 8) & 0xF) * srow[g + 2] * dg[g + 2];
+                    a3 += ((v >>> 12) & 0xF) * srow[g + 3] * dg[g + 3];
+                }
+                for (; g < ng; g++) a0 += BitPacking.get(zs, zb, g, 4) * srow[g] * dg[g];
+            } else {
+                for (; g + 3 < ng; g += 4) {
+                    int v = zs.get(ValueLayout.JAVA_INT_UNALIGNED, zb + g);
+                    a0 += ((v & 0xFF) - centre) * srow[g] * dg[g];
+                    a1 += (((v >>> 8) & 0xFF) - centre) * srow[g + 1] * dg[g + 1];
+                    a2 += (((v >>> 16) & 0xFF) - centre) * srow[g + 2] * dg[g + 2];
+                    a3 += ((v >>> 24) - centre) * srow[g + 3] * dg[g + 3];
+                }
+                for (; g < ng; g++) a0 += ((zs.get(ValueLayout.JAVA_BYTE, zb + g) & 0xFF) - centre) * srow[g] * dg[g];
+            }
+            return (a0 + a1) + (a2 + a3);
         }
 
         /** Σ over the codes after the vector part (whole blocks from vecBlocks), scalar. */
