@@ -37,7 +37,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Per 128 4-bit codes on 512-bit vectors: 6 field ops, 4 multiplies, 3 adds, 3 for the pair sum,
  * one convert, one shuffle and one fma (19), against 29 in the F32-activation kernel
  * ({@code PanamaFormatUniform.lanes4}: 8 × mask, convert, fma, then the scale). Widening the shorts
- * with {@code convertShape(S2I, …, part)} instead, as this kernel first did, ran 3–8× slower than the
+ * with {@code convertShape(S2I, …, part)} instead, as this kernel first did, ran 3–14× slower than the
  * pair sum on JDK 25: docs/kernels.md ("Int8 activations").
  */
 final class PanamaInt8Uniform {
