@@ -105,7 +105,7 @@ class Int8ActivationsTest {
             long seed = 10;
             for (int bits : new int[] {4, 8}) {
                 for (int dIn : dIns) {
-                    for (int gs : new int[] {32, 64, 128, dIn}) {
+                    for (int gs : new int[] {32, 64, 128, 256, 512, dIn}) {
                         if (gs % 32 != 0 && gs != dIn) continue;
                         for (boolean sym : new boolean[] {true, false}) {
                             int dOut = dOuts[(int) (seed % dOuts.length)];
