@@ -185,8 +185,10 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
      */
     private Map<String, Object> withEffectiveGroupSize(Map<String, Object> provenance) {
         Map<Long, Object> byDIn = new TreeMap<>();
-        for (Object d : tensorsBlock.values()) {
-            if (d instanceof Map<?, ?> m && m.get("group_size") instanceof Number g && m.get("shape") instanceof List<?> shape) {
+        for (Map.Entry<String, Object> e : tensorsBlock.entrySet()) {
+            // The head and the embedding have their own group size (HeadOptions), recorded in provenance.head.
+            if (e.getKey().equals(HeadQuantizer.HEAD) || e.getKey().equals(HeadQuantizer.EMBEDDING)) continue;
+            if (e.getValue() instanceof Map<?, ?> m && m.get("group_size") instanceof Number g && m.get("shape") instanceof List<?> shape) {
                 byDIn.put(((Number) shape.get(1)).longValue(), g.longValue());
             }
         }
