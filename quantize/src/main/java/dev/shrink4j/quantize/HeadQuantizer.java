@@ -37,7 +37,7 @@ public final class HeadQuantizer {
 
     /** Reads rows [j0, j0 + rows) of a (vocab, hidden) table as F32 into dst (rows·hidden), Modified. */
     @FunctionalInterface
-    private interface Rows {
+    interface Rows {
         void read(int j0, int rows, float[] dst);
     }
 
