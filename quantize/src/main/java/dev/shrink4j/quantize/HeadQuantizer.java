@@ -63,7 +63,9 @@ public final class HeadQuantizer {
 
     private static Rows embeddingRows(LlamaModel model) {
         int d = model.config().hiddenSize();
-        return (j0, rows, dst) -> {
+        Tensor dense = model.embedding();
+        if (dense != null) return (j0, rows, dst) -> dense.readFloats((long) j0 * d, dst, 0, rows * d);
+        return (j0, rows, dst) -> { // a compressed input's table, decoded row by row
             for (int r = 0; r < rows; r++) model.embeddingRow(j0 + r, dst, r * d);
         };
     }
