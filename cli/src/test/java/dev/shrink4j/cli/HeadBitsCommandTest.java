@@ -59,6 +59,21 @@ class HeadBitsCommandTest {
         CliRunner inspect = CliRunner.run("inspect", out.toString());
         assertEquals(0, inspect.status(), inspect.err());
         assertTrue(inspect.out().contains("model.embed_tokens"), inspect.out());
+
+        // Quantized again without the flags: the input's table travels as it is (shrink4j) or dequantized (dense).
+        Path again = dir.resolve("again"), dense = dir.resolve("dense");
+        String[] requant = {"quantize", "--method", "rtn", "--bits", "8", "--sym", "--group-size", "32", "--no-eval", "--quiet"};
+        assertEquals(0, CliRunner.run(concat(requant, out.toString(), again.toString())).status());
+        assertEquals(0, CliRunner.run(concat(requant, "--format", "dense", out.toString(), dense.toString())).status());
+        try (Arena a = Arena.ofShared()) {
+            LlamaModel kept = LlamaModel.load(again, a), widened = LlamaModel.load(dense, a);
+            assertNull(kept.embedding());
+            assertEquals(8, ((dev.shrink4j.tensors.formats.UniformQuantized) kept.embeddingCompressed()).bits());
+            float[] row = new float[kept.config().hiddenSize()], denseRow = new float[row.length];
+            kept.embeddingRow(7, row, 0);
+            widened.embeddingRow(7, denseRow, 0);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(row, denseRow);
+        }
     }
 
     /** int8 sym g32 is Q8_0: the tied table is token_embd, which llama.cpp reads as embedding and head alike. */

@@ -153,6 +153,7 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
 
     /** Copies every input tensor not yet written, writes config and side files, and moves the output into place. */
     public Path commit() throws IOException {
+        keepInputHeadTables();
         for (String name : in.names()) {
             if (!replaced.contains(name)) writer.add(name, in.tensor(name));
         }
@@ -177,6 +178,26 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
         Path p = writer.commit();
         committed = true;
         return p;
+    }
+
+    /**
+     * A compressed input's quantized head or embedding table that this run did not quantize again: its
+     * tensors are copied as they are, so the shrink4j output keeps its descriptor; a dense output gets it
+     * dequantized, like every other weight.
+     */
+    private void keepInputHeadTables() {
+        for (String module : List.of(HeadQuantizer.HEAD, HeadQuantizer.EMBEDDING)) {
+            if (!inputCompressed.containsKey(module) || tensorsBlock.containsKey(module) || inputTensorsOf(module).stream().anyMatch(replaced::contains)) continue;
+            if (format == OutputFormat.SHRINK4J) {
+                tensorsBlock.put(module, inputCompressed.get(module));
+            } else {
+                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                for (String n : inputTensorsOf(module)) tensors.put(n, in.tensor(n));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> descriptor = (Map<String, Object>) inputCompressed.get(module);
+                add(module, dev.shrink4j.tensors.formats.Formats.fromTensors(module, descriptor, tensors));
+            }
+        }
     }
 
     /**
