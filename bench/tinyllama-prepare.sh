@@ -8,6 +8,7 @@
 #               same codes and F16 scales (RTN is deterministic), embeddings and head F32 as in q4/
 #   q4h8/       q4 with the output head quantized too (--head-bits 8: int8 symmetric g32), embeddings F32
 #   q4h8.gguf   the same as GGUF: Q4_0 linears, the head as Q8_0 blocks of the same codes
+#   q4h4/       q4 with the head as int4 g32 symmetric (--head-bits 4; Q4_0 in q4h4.gguf)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${1:-/tmp/shrink4j-bench/tinyllama}"
@@ -19,4 +20,6 @@ s4j="$root/shrink4j"
 [[ -f "$dir/q4.gguf" ]] || "$s4j" quantize --method rtn --bits 4 --group-size 32 --sym --no-eval --quiet --format gguf "$dir/f32" "$dir/q4.gguf"
 [[ -f "$dir/q4h8/config.json" ]] || "$s4j" quantize --method rtn --bits 4 --group-size 32 --sym --head-bits 8 --no-eval --quiet "$dir/f32" "$dir/q4h8"
 [[ -f "$dir/q4h8.gguf" ]] || "$s4j" quantize --method rtn --bits 4 --group-size 32 --sym --head-bits 8 --no-eval --quiet --format gguf "$dir/f32" "$dir/q4h8.gguf"
+[[ -f "$dir/q4h4/config.json" ]] || "$s4j" quantize --method rtn --bits 4 --group-size 32 --sym --head-bits 4 --no-eval --quiet "$dir/f32" "$dir/q4h4"
+[[ -f "$dir/q4h4.gguf" ]] || "$s4j" quantize --method rtn --bits 4 --group-size 32 --sym --head-bits 4 --no-eval --quiet --format gguf "$dir/f32" "$dir/q4h4.gguf"
 echo "$dir"

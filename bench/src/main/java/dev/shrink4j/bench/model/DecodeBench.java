@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * codes and F16 scales as Q4_0), embeddings and head F32 on both; {@code f32} = the dense F32
  * checkpoint; {@code q4.gguf} (shrink4j only) = the Q4_0 file read in place ({@code GgufCheckpoint}: the
  * ggml block kernels, F32 activations); {@code q4h8} = q4 with the output head quantized too
- * ({@code --head-bits 8}: int8 symmetric g32, Q8_0 on llama.cpp's side, same codes), embeddings F32.
+ * ({@code --head-bits 8}: int8 symmetric g32, Q8_0 on llama.cpp's side, same codes), embeddings F32;
+ * {@code q4h4} the same with an int4 g32 head (Q4_0).
  * {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
  * activations for Q4_0 weights) or f32.
  */
