@@ -203,8 +203,11 @@ final class DryRun {
                           + args.fraction("significant-ratio", dev.shrink4j.quantize.ReQuantOptions.DEFAULT_SIGNIFICANT_RATIO, 0, 0.5, true)
                         : 0;
                 double target = args.has("target-bpw") ? args.number("target-bpw", Double.NaN, 0, 32) : Double.NaN;
+                OutputSizeModel.Head head = args.has("head-bits") || args.has("quantize-embeddings")
+                        ? new OutputSizeModel.Head(args.integer("head-bits", 0, 0), args.integer("quantize-embeddings", 0, 0), args.integer("head-group-size", 32, 1))
+                        : null;
                 yield new OutputSizeModel.Layout(command, format, lut, args.integer("bits", 4, 2), group, args.has("sym") || format.equals("jlama-q4"),
-                        1, 0, false, sparse, target);
+                        1, 0, false, sparse, target, head);
             }
             case "prune" -> {
                 String method = args.string("method", "");

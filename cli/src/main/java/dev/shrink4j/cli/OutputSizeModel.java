@@ -31,9 +31,18 @@ final class OutputSizeModel {
      * @param structured   prune 2ssp/width/depth: a smaller dense model (about {@code keep} of the linears' weights remain)
      * @param sparseShare  requant: share of weights in its CSR part (r_o + r_s)
      * @param targetBpw    quantize --target-bpw (NaN: none)
+     * @param head         quantize --head-bits / --quantize-embeddings (null: both tables copied)
      */
     record Layout(String command, String format, boolean lut, int bits, int groupSize, boolean symmetric, double keep, int nmM, boolean structured,
-                  double sparseShare, double targetBpw) {}
+                  double sparseShare, double targetBpw, Head head) {
+        Layout(String command, String format, boolean lut, int bits, int groupSize, boolean symmetric, double keep, int nmM, boolean structured,
+               double sparseShare, double targetBpw) {
+            this(command, format, lut, bits, groupSize, symmetric, keep, nmM, structured, sparseShare, targetBpw, null);
+        }
+    }
+
+    /** Widths of the head and the embedding table (0: copied), symmetric, {@code groupSize} columns per F16 scale. */
+    record Head(int headBits, int embeddingBits, int groupSize) {}
 
     /** Estimated output: total safetensors bytes, the block linears' share, and their bits per input weight. */
     record Size(String format, long bytes, long blockLinearBytes, double bitsPerWeight) {}
@@ -46,7 +55,14 @@ final class OutputSizeModel {
         int otherTensors = 0;
         for (Map.Entry<String, Long> e : tensors.entrySet()) {
             if (BLOCK_LINEAR.matcher(e.getKey()).matches()) inputLinearBytes += e.getValue();
-            else {
+            else if (headTableBits(e.getKey(), c, o) > 0) {
+                // (vocab, hidden) codes + F16 scales; a tied table is the embedding, at either width (HeadQuantizer)
+                long rows = c.vocabSize(), cols = c.hiddenSize();
+                int b = headTableBits(e.getKey(), c, o);
+                long g = Math.min(o.head().groupSize(), cols);
+                other += rows * ((cols * b + 7) / 8) + rows * ((cols + g - 1) / g) * 2;
+                otherTensors += 2;
+            } else {
                 other += e.getValue();
                 otherTensors++;
             }
@@ -64,6 +80,14 @@ final class OutputSizeModel {
         if (!Double.isNaN(o.targetBpw())) linearBytes = (long) (o.targetBpw() / 8 * weights); // the allocation fills its budget
         long headers = 8 + HEADER_BYTES_PER_TENSOR * (otherTensors + linearTensors);
         return new Size(o.format(), other + linearBytes + headers, linearBytes, weights == 0 ? Double.NaN : 8.0 * linearBytes / weights);
+    }
+
+    /** The width {@code name} (lm_head.weight, model.embed_tokens.weight) is quantized to, or 0 when it is copied. */
+    private static int headTableBits(String name, ModelConfig c, Layout o) {
+        if (o.head() == null) return 0;
+        if (name.equals("lm_head.weight")) return o.head().headBits();
+        if (!name.equals("model.embed_tokens.weight")) return 0;
+        return c.tieWordEmbeddings() ? Math.max(o.head().headBits(), o.head().embeddingBits()) : o.head().embeddingBits();
     }
 
     /** {bytes, tensors} of one (d_out, d_in) linear as stored. */

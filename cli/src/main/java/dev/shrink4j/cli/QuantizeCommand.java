@@ -4,6 +4,8 @@ import dev.shrink4j.model.Calibration;
 import dev.shrink4j.model.LlamaModel;
 import dev.shrink4j.model.gguf.LlamaGgufExport;
 import dev.shrink4j.quantize.CompressedTensorsExport;
+import dev.shrink4j.quantize.HeadOptions;
+import dev.shrink4j.quantize.HeadQuantizer;
 import dev.shrink4j.quantize.ModuleOverrides;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.quantize.OutputFormat;
@@ -87,6 +89,13 @@ final class QuantizeCommand implements Command {
                 .desc("per-module settings (repeatable, later ones refine earlier): modules whose name matches REGEX are kept unquantized (REGEX=skip) or get bits:B, group_size:G, method:M, e.g. 'mlp\\.down_proj=bits:8' (shrink4j and dense formats; docs/recipes.md)").build());
         o.addOption(Option.builder().longOpt("target-bpw").hasArg().argName("B")
                 .desc("uniform methods: choose 2, 3, 4 or 8 bits per module so the block linears store at most B bits/weight, from each module's Fisher-weighted error at each width (docs/recipes.md)").build());
+        o.addOption(Option.builder().longOpt("head-bits").hasArg().argName("B")
+                .desc("also quantize the output head lm_head: 4 or 8 bits, symmetric RTN (data-free whatever --method; docs/quantize.md)").build());
+        o.addOption(Option.builder().longOpt("quantize-embeddings").hasArg().argName("B")
+                .desc("also quantize the token embeddings model.embed_tokens: 4 or 8 bits, symmetric RTN; rows are decoded one by one at run time."
+                        + " With tied embeddings one table serves both: give one width").build());
+        o.addOption(Option.builder().longOpt("head-group-size").hasArg().argName("G")
+                .desc("--head-bits, --quantize-embeddings: columns per scale along each row (default 32: Q8_0/Q4_0 blocks in --format gguf)").build());
         o.addOption(Option.builder().longOpt("format").hasArg().argName("F").desc("shrink4j|dense|jlama-q4|gguf|compressed-tensors (default shrink4j)").build());
         CompressionRun.addOptions(o, DEFAULT_SAMPLES, "rtn needs none");
         return o;
@@ -121,6 +130,7 @@ final class QuantizeCommand implements Command {
         OutputFormat format = OutputFormat.parse(args.choice("format", "shrink4j", FORMATS));
         QuantizeOptions qo = options(args, format);
         ReQuantOptions rq = requantOptions(args, qo, format);
+        HeadOptions ho = headOptions(args, format);
         ModuleOverrides userOverrides = QuantizeOverrides.overrides(args, qo, rq, format);
         double targetBpw = QuantizeOverrides.targetBpw(args, qo, rq, format);
         Path in = Args.inputDir("IN", Path.of(paths.get(0)));
@@ -148,6 +158,7 @@ final class QuantizeCommand implements Command {
             report.put("method", rq == null ? qo.method().cliName() : "requant");
             report.put("parameters", parameters(qo, rq, format));
             if (!userOverrides.isEmpty()) report.put("overrides", userOverrides.rules().stream().map(OverrideSpec::flag).toList());
+            if (ho.any()) report.put("head", ho.provenance(reference.headTied()));
             Calibration calib = dataFree ? null : run.calibration(model, tok, DEFAULT_SAMPLES);
             if (dataFree) report.put("calibration", "none: rtn is data-free (--calib also measures the layer objectives)");
             EvalSupport eval = run.evaluation(model, tok);
@@ -164,7 +175,7 @@ final class QuantizeCommand implements Command {
             Quantizer.Result result;
             List<String> notes = List.of();
             try (QuantizedCheckpointWriter writer = streamed
-                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, rq, calib, overrides)) : null) {
+                    ? QuantizedCheckpointWriter.open(in, gguf || ct ? OutputFormat.SHRINK4J : format, staging, gguf || ct || args.has("force"), provenance(qo, rq, calib, overrides, ho, reference)) : null) {
                 Quantizer quantizer = new Quantizer(qo, run.arena());
                 quantizer.withOverrides(overrides);
                 if (args.has("stats-cache")) quantizer.withStatisticsCache(Path.of(args.string("stats-cache", null)));
@@ -185,8 +196,12 @@ final class QuantizeCommand implements Command {
                     result = rr.quantized();
                 }
                 Quantizer.Result r = result;
+                // The head and embeddings: RTN from the input's tables, whatever the method (HeadQuantizer).
+                Map<String, dev.shrink4j.tensors.formats.UniformQuantized> head = ho.any()
+                        ? run.stage("quantize head", () -> HeadQuantizer.quantize(reference, ho, run.arena())) : Map.of();
                 notes = run.stage("write " + format.cliName(), () -> {
                     progress.stage("write " + format.cliName() + " to " + out, 0);
+                    if (streamed) head.forEach(writer::add);
                     if (gguf) {
                         writer.commit();
                         try {
@@ -203,7 +218,9 @@ final class QuantizeCommand implements Command {
                         writer.commit();
                         return List.<String>of();
                     }
-                    return QuantizedCheckpoint.write(in, r.weights(), format, out, args.has("force"), provenance(qo, rq, calib, overrides));
+                    Map<String, dev.shrink4j.tensors.formats.CompressedWeight> all = new LinkedHashMap<>(r.weights());
+                    all.putAll(head);
+                    return QuantizedCheckpoint.write(in, all, format, out, args.has("force"), provenance(qo, rq, calib, overrides, ho, reference));
                 });
             }
             for (Quantizer.LayerReport r : result.layers()) report.layer(layerRow(r));
@@ -218,13 +235,14 @@ final class QuantizeCommand implements Command {
             Path written = gguf ? GgufInput.asCheckpointDir("OUT", out) : out;
             // compressed-tensors has no reader here: the staging shrink4j checkpoint holds the same values.
             try {
-                run.evalAfter(eval, streamed ? LlamaModel.load(ct ? staging : written, run.arena()) : model, reference);
+                // (a requant output with a quantized head is read back too: the model in memory has the input's head)
+                run.evalAfter(eval, streamed || ho.any() ? LlamaModel.load(ct ? staging : written, run.arena()) : model, reference);
             } finally {
                 if (ct) deleteTree(staging);
             }
-            run.finish(String.format(Locale.ROOT, "%s %s: %d linears, %.3f bits/weight (payload %.3f), written to %s (%s)",
+            run.finish(String.format(Locale.ROOT, "%s %s: %d linears%s, %.3f bits/weight (payload %.3f), written to %s (%s)",
                     rq == null ? qo.method().cliName() : "requant over " + qo.method().cliName(),
-                    Double.isNaN(targetBpw) ? qo.bits() + "-bit" : "mixed precision (--target-bpw " + RecipeReader.scalarText(targetBpw) + ")", result.layers().size(), result.totalBitsPerWeight(),
+                    Double.isNaN(targetBpw) ? qo.bits() + "-bit" : "mixed precision (--target-bpw " + RecipeReader.scalarText(targetBpw) + ")", result.layers().size(), headSummary(ho, reference.headTied()), result.totalBitsPerWeight(),
                     result.payloadBitsPerWeight(), out, format.cliName()));
         }
         return 0;
@@ -236,6 +254,34 @@ final class QuantizeCommand implements Command {
         } catch (java.io.IOException ignored) {
             // best effort: a hidden staging directory
         }
+    }
+
+    /** The head and embedding options; formats that cannot hold them refuse them. */
+    static HeadOptions headOptions(Args args, OutputFormat format) {
+        boolean any = args.has("head-bits") || args.has("quantize-embeddings");
+        if (!any) {
+            if (args.has("head-group-size")) throw new UsageException("--head-group-size applies with --head-bits or --quantize-embeddings");
+            return HeadOptions.none();
+        }
+        String flag = args.has("head-bits") ? "--head-bits" : "--quantize-embeddings";
+        if (format == OutputFormat.JLAMA_Q4 || format == OutputFormat.COMPRESSED_TENSORS) {
+            throw new UsageException(flag + ": --format " + format.cliName() + " keeps the head and embeddings unquantized here;"
+                    + " use --format shrink4j, dense or gguf");
+        }
+        int head = args.has("head-bits") ? args.integerChoice("head-bits", 8, HeadOptions.BITS) : 0;
+        int embedding = args.has("quantize-embeddings") ? args.integerChoice("quantize-embeddings", 8, HeadOptions.BITS) : 0;
+        int group = args.integer("head-group-size", HeadOptions.DEFAULT_GROUP_SIZE, 1);
+        if (format == OutputFormat.GGUF && group != 32) {
+            throw new UsageException("--format gguf maps the head and embeddings exactly with --head-group-size 32 (Q4_0/Q8_0), got " + group);
+        }
+        return new HeadOptions(head, embedding, group);
+    }
+
+    /** ", head int8" etc. for the final line. */
+    private static String headSummary(HeadOptions o, boolean tied) {
+        if (!o.any()) return "";
+        if (tied) return " + tied head/embeddings int" + Math.max(o.headBits(), o.embeddingBits());
+        return (o.headBits() != 0 ? " + head int" + o.headBits() : "") + (o.embeddingBits() != 0 ? " + embeddings int" + o.embeddingBits() : "");
     }
 
     static QuantizeOptions options(Args args, OutputFormat format) {
@@ -353,12 +399,14 @@ final class QuantizeCommand implements Command {
         return r;
     }
 
-    private static Map<String, Object> provenance(QuantizeOptions o, ReQuantOptions rq, Calibration calib, ModuleOverrides overrides) {
+    private static Map<String, Object> provenance(QuantizeOptions o, ReQuantOptions rq, Calibration calib, ModuleOverrides overrides,
+                                                  HeadOptions head, LlamaModel input) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("method", rq == null ? o.method().cliName() : "requant");
         r.put("bits", o.bits());
         r.put("parameters", parameters(o, rq, OutputFormat.SHRINK4J));
         if (!overrides.isEmpty()) r.put("overrides", overrides.rules().stream().map(OverrideSpec::entry).toList());
+        if (head.any()) r.put("head", head.provenance(input.headTied()));
         r.put("calibration", calib == null ? "none (data-free)" : CompressionRun.calibrationInfo(calib.record()));
         r.put("tool_version", Main.VERSION);
         return r;

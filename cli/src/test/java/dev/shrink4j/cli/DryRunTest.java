@@ -98,7 +98,8 @@ class DryRunTest {
 
     @Test
     void theSizeEstimateMatchesTheWrittenCheckpoint() throws Exception {
-        for (String[] flags : List.of(new String[] {"--method", "rtn", "--bits", "4"}, new String[] {"--method", "rtn", "--bits", "3", "--sym", "--group-size", "32"})) {
+        for (String[] flags : List.of(new String[] {"--method", "rtn", "--bits", "4"}, new String[] {"--method", "rtn", "--bits", "3", "--sym", "--group-size", "32"},
+                new String[] {"--method", "rtn", "--bits", "4", "--head-bits", "8"})) {
             Path out = dir.resolve("q" + flags.length + flags[3]);
             List<String> argv = new java.util.ArrayList<>(List.of("quantize", "--quiet", "--no-eval"));
             argv.addAll(List.of(flags));

@@ -44,7 +44,7 @@ public final class Backprop {
         RmsNorm.forward(xL, n, d, model.finalNorm(), c.rmsNormEps(), hn, r);
         int v = c.vocabSize();
         long predictions = (long) batch * (T - 1);
-        boolean tiedHead = c.tieWordEmbeddings() && !model.weights().contains("lm_head.weight");
+        boolean tiedHead = model.headTied();
         String headName = tiedHead ? "model.embed_tokens.weight" : "lm_head.weight";
         boolean wantHead = obs != null && obs.wantsWeightGradient(headName);
         float[] dHead = wantHead ? new float[v * d] : null;

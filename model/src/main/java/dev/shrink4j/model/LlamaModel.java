@@ -3,6 +3,7 @@ package dev.shrink4j.model;
 import dev.shrink4j.tensors.DType;
 import dev.shrink4j.tensors.ShrinkException;
 import dev.shrink4j.tensors.Tensor;
+import dev.shrink4j.tensors.formats.CompressedWeight;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -19,7 +20,8 @@ import java.util.Map;
 public final class LlamaModel {
     private final ModelConfig config;
     private final WeightSource weights;
-    private final Tensor embed; // (vocab, hidden)
+    private final Tensor embed; // (vocab, hidden), or null when the checkpoint stores it compressed
+    private final CompressedWeight embedCompressed; // (vocab, hidden), or null: rows decoded one at a time
     private final Layer[] layers;
     private final float[] finalNorm; // (hidden)
     private volatile Linear lmHead; // (vocab, hidden); replaced by setActivations
@@ -39,14 +41,23 @@ public final class LlamaModel {
         this.weights = weights;
         this.block = new TransformerBlock(config);
         int d = config.hiddenSize();
-        this.embed = checked("model.embed_tokens.weight", config.vocabSize(), d);
+        Map<String, Object> embedFormat = config.compressedTensors().get(EMBEDDING);
+        if (embedFormat != null) {
+            // A lookup table, not a product: always the format's own rows (no custom loader), never widened whole.
+            this.embed = null;
+            this.embedCompressed = ((CompressedLinear) CompressedLinear.load(EMBEDDING, embedFormat, weights, config.vocabSize(), d)).compressed();
+        } else {
+            this.embed = checked(EMBEDDING + ".weight", config.vocabSize(), d);
+            this.embedCompressed = null;
+        }
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = loadLayer(i, compressed);
         }
         this.finalNorm = vector("model.norm.weight", d);
-        if (config.tieWordEmbeddings() && !weights.contains("lm_head.weight")) {
-            this.lmHead = new DenseLinear(embed, null);
+        if (headTied()) {
+            // One table for both roles: a compressed one runs the head through the same kernels as the linears.
+            this.lmHead = embed != null ? new DenseLinear(embed, null) : new CompressedLinear(embedCompressed, null);
         } else {
             this.lmHead = linear("lm_head", config.vocabSize(), d, false, compressed);
         }
@@ -82,6 +93,14 @@ public final class LlamaModel {
 
     public static LlamaModel of(ModelConfig config, WeightSource weights, CompressedLinearLoader compressed) {
         return new LlamaModel(config, weights, compressed);
+    }
+
+    /** The embedding's module name (its dense tensor is {@code model.embed_tokens.weight}). */
+    public static final String EMBEDDING = "model.embed_tokens";
+
+    /** Whether the output head is the embedding table (tie_word_embeddings and no lm_head stored, dense or compressed). */
+    public boolean headTied() {
+        return config.tieWordEmbeddings() && !weights.contains("lm_head.weight") && !config.compressedTensors().containsKey("lm_head");
     }
 
     private Layer loadLayer(int i, CompressedLinearLoader compressed) {
@@ -187,9 +206,24 @@ public final class LlamaModel {
         layers[layer.index()] = layer;
     }
 
-    /** The embedding table (vocab, hidden). */
+    /** The embedding table (vocab, hidden), or null when it is stored compressed ({@link #embeddingCompressed}). */
     public Tensor embedding() {
         return embed;
+    }
+
+    /** The compressed embedding table (vocab, hidden), or null when it is dense ({@link #embedding}). */
+    public CompressedWeight embeddingCompressed() {
+        return embedCompressed;
+    }
+
+    /**
+     * Embedding row {@code id} as F32 into dst[off, off + hidden): the stored row widened, or, for a
+     * compressed table, that one row decoded (the table is never widened whole).
+     */
+    public void embeddingRow(int id, float[] dst, int off) {
+        int d = config.hiddenSize();
+        if (embed != null) embed.readFloats((long) id * d, dst, off, d);
+        else embedCompressed.dequantizeRow(id, dst, off);
     }
 
     public Linear lmHead() {
@@ -229,7 +263,7 @@ public final class LlamaModel {
             if (id < 0 || id >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + config.vocabSize());
             }
-            embed.readFloats((long) id * d, x, t * d, d);
+            embeddingRow(id, x, t * d);
         }
     }
 

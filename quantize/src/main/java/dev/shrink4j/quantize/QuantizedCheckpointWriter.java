@@ -153,6 +153,7 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
 
     /** Copies every input tensor not yet written, writes config and side files, and moves the output into place. */
     public Path commit() throws IOException {
+        keepInputHeadTables();
         for (String name : in.names()) {
             if (!replaced.contains(name)) writer.add(name, in.tensor(name));
         }
@@ -180,13 +181,35 @@ public final class QuantizedCheckpointWriter implements AutoCloseable {
     }
 
     /**
+     * A compressed input's quantized head or embedding table that this run did not quantize again: its
+     * tensors are copied as they are, so the shrink4j output keeps its descriptor; a dense output gets it
+     * dequantized, like every other weight.
+     */
+    private void keepInputHeadTables() {
+        for (String module : List.of(HeadQuantizer.HEAD, HeadQuantizer.EMBEDDING)) {
+            if (!inputCompressed.containsKey(module) || tensorsBlock.containsKey(module) || inputTensorsOf(module).stream().anyMatch(replaced::contains)) continue;
+            if (format == OutputFormat.SHRINK4J) {
+                tensorsBlock.put(module, inputCompressed.get(module));
+            } else {
+                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                for (String n : inputTensorsOf(module)) tensors.put(n, in.tensor(n));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> descriptor = (Map<String, Object>) inputCompressed.get(module);
+                add(module, dev.shrink4j.tensors.formats.Formats.fromTensors(module, descriptor, tensors));
+            }
+        }
+    }
+
+    /**
      * The provenance with {@code parameters.effective_group_size}: the group size the uniform linears
      * store (a group size at least d_in is stored as d_in), one number when all agree, else by d_in.
      */
     private Map<String, Object> withEffectiveGroupSize(Map<String, Object> provenance) {
         Map<Long, Object> byDIn = new TreeMap<>();
-        for (Object d : tensorsBlock.values()) {
-            if (d instanceof Map<?, ?> m && m.get("group_size") instanceof Number g && m.get("shape") instanceof List<?> shape) {
+        for (Map.Entry<String, Object> e : tensorsBlock.entrySet()) {
+            // The head and the embedding have their own group size (HeadOptions), recorded in provenance.head.
+            if (e.getKey().equals(HeadQuantizer.HEAD) || e.getKey().equals(HeadQuantizer.EMBEDDING)) continue;
+            if (e.getValue() instanceof Map<?, ?> m && m.get("group_size") instanceof Number g && m.get("shape") instanceof List<?> shape) {
                 byDIn.put(((Number) shape.get(1)).longValue(), g.longValue());
             }
         }

@@ -38,7 +38,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>weights: {@code q4} = RTN int4 g32 symmetric (ours: the shrink4j checkpoint; llama.cpp: the same
  * codes and F16 scales as Q4_0), embeddings and head F32 on both; {@code f32} = the dense F32
  * checkpoint; {@code q4.gguf} (shrink4j only) = the Q4_0 file read in place ({@code GgufCheckpoint}: the
- * ggml block kernels, F32 activations). {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
+ * ggml block kernels, F32 activations); {@code q4h8} = q4 with the output head quantized too
+ * ({@code --head-bits 8}: int8 symmetric g32, Q8_0 on llama.cpp's side, same codes), embeddings F32;
+ * {@code q4h4} the same with an int4 g32 head (Q4_0).
+ * {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
  * activations for Q4_0 weights) or f32.
  */
 @State(Scope.Benchmark)
@@ -90,7 +93,7 @@ public class DecodeBench {
 
     @Setup
     public void setup() throws IOException, InterruptedException {
-        Path dir = TinyLlamaFiles.ensure();
+        Path dir = TinyLlamaFiles.ensure(engine.equals("llamacpp") ? weights + ".gguf" : weights);
         ids = new int[prompt];
         ids[0] = 1;
         for (int i = 1; i < prompt; i++) ids[i] = 100 + (i * 7919) % 30000; // fixed ids inside the 32000 vocabulary
@@ -138,8 +141,13 @@ public class DecodeBench {
     /** Where {@code bench/tinyllama-prepare.sh} leaves the files; runs it when they are missing. */
     static final class TinyLlamaFiles {
         static Path ensure() throws IOException, InterruptedException {
+            return ensure("q4.gguf");
+        }
+
+        /** The directory, made complete when {@code file} (a checkpoint directory or a .gguf inside it) is missing. */
+        static Path ensure(String file) throws IOException, InterruptedException {
             Path dir = Path.of(System.getProperty("shrink4j.bench.tinyllama", "/tmp/shrink4j-bench/tinyllama"));
-            if (Files.isRegularFile(dir.resolve("q4.gguf")) && Files.isRegularFile(dir.resolve("f32.gguf"))) return dir;
+            if (Files.exists(dir.resolve(file)) && Files.isRegularFile(dir.resolve("q4.gguf")) && Files.isRegularFile(dir.resolve("f32.gguf"))) return dir;
             Path script = Path.of("bench", "tinyllama-prepare.sh").toAbsolutePath();
             if (!Files.isRegularFile(script)) throw new IllegalStateException("run bench/tinyllama-prepare.sh first (from the project root)");
             Process p = new ProcessBuilder(script.toString(), dir.toString()).inheritIO().start();
