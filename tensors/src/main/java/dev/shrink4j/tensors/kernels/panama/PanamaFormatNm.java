@@ -12,12 +12,14 @@ import dev.shrink4j.tensors.formats.NmSparse;
 import dev.shrink4j.tensors.formats.UniformQuantized;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,10 +30,12 @@ import jdk.incubator.vector.VectorSpecies;
  * the 15 magnitude bits shifted into an F32 are the value times 2^−112).
  *
  * <p>Quantized kept values ({@link NmQuantized}, 4- or 8-bit codes, groups a multiple of L kept values):
- * the same positions and permute; the L codes of a chunk (L·b bits, whole int words) are read as up to
- * L/4 ints, broadcast and blended so each lane holds its word ({@code WORD_k} masks; a gather or a
- * shuffle from a scratch array measured 8× slower than F16 2:4), and shifts its field down ({@code FIELD_SHIFT}),
- * then v = (q − z)·s with the chunk's group's z and s broadcast: one fma per chunk, as for F16.
+ * the same positions and permute. 4-bit codes of two chunks (L bytes) are loaded as one byte vector and
+ * widened to ints; a constant {@code rearrange} gives each lane of either chunk the byte of its code and a
+ * constant mask keeps the nibble in place (16·q on odd lanes, removed once per row). 8-bit codes: one chunk's
+ * L bytes widened. (q − z)·x is summed per group in two accumulators and scaled by s once per group. The
+ * first version broadcast and blended int words per chunk, with a division and two array reads per chunk, and
+ * measured 3× slower than F16 2:4; a gather or a shuffle from a scratch array measured 8× slower.
  */
 final class PanamaFormatNm {
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
@@ -42,31 +46,45 @@ final class PanamaFormatNm {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
-    private static final IntVector FIELD_SHIFT_4, FIELD_SHIFT_8; // lane l → bit offset of code l in its int word
-    // lanes whose code sits in int word k of the chunk (word 0 is the broadcast start); static finals, not an
-    // array, so C2 sees constants (masks read from an array measured ~4× slower)
-    private static final VectorMask<Integer> W4_1, W8_1, W8_2, W8_3;
+    // quantized values (4-bit: two chunks' codes per load, see pair4)
+    private static final VectorSpecies<Byte> BS = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorShuffle<Integer> FIRST, SECOND; // lane l of chunk 0 / 1 → lane of the byte holding its code
+    private static final IntVector NIBBLE;        // 0xF on even lanes, 0xF0 on odd lanes: code l kept in place
+    private static final IntVector NIBBLE_SHIFT;  // 0 / 4: z put in place like the codes
+    private static final FloatVector NIBBLE_SCALE; // 1 / 1/16: undoes the in-place factor
+    private static final IntVector BYTE_SHIFT_4;  // one-chunk path: lane l → bit offset of the byte of code l in its word
+    private static final IntVector FIELD_SHIFT_8; // 8-bit, L = 4: lane l → bit offset of code l in the word
+    // lanes whose code sits in the chunk's second int word (the first is the broadcast start); a static final,
+    // not an array, so C2 sees a constant (masks read from an array measured ~4× slower)
+    private static final VectorMask<Integer> W4_1;
 
     static {
-        int[] s = new int[L], b = new int[L];
-        int[] f4 = new int[L], f8 = new int[L];
-        boolean[][] m4 = new boolean[4][L], m8 = new boolean[4][L];
+        int[] s = new int[L], b = new int[L], first = new int[L], second = new int[L];
+        int[] nib = new int[L], nibShift = new int[L], byteShift = new int[L], f8 = new int[L];
+        float[] nibScale = new float[L];
+        boolean[] m4 = new boolean[L];
         for (int l = 0; l < L; l++) {
             s[l] = 2 * l;
             b[l] = 4 * (l / 2);
-            f4[l] = 4 * l % 32;
+            first[l] = l / 2;
+            second[l] = L / 2 + l / 2;
+            nib[l] = l % 2 == 0 ? 0xF : 0xF0;
+            nibShift[l] = 4 * (l % 2);
+            nibScale[l] = l % 2 == 0 ? 1f : 1f / 16;
+            byteShift[l] = 8 * (l / 2) % 32;
             f8[l] = 8 * l % 32;
-            m4[Math.min(3, 4 * l / 32)][l] = true;
-            m8[Math.min(3, 8 * l / 32)][l] = true;
+            m4[l] = l / 8 == 1;
         }
         SHIFTS = IntVector.fromArray(IS, s, 0);
         RUN_BASE = IntVector.fromArray(IS, b, 0);
-        FIELD_SHIFT_4 = IntVector.fromArray(IS, f4, 0);
+        FIRST = VectorShuffle.fromArray(IS, first, 0);
+        SECOND = VectorShuffle.fromArray(IS, second, 0);
+        NIBBLE = IntVector.fromArray(IS, nib, 0);
+        NIBBLE_SHIFT = IntVector.fromArray(IS, nibShift, 0);
+        NIBBLE_SCALE = FloatVector.fromArray(FS, nibScale, 0);
+        BYTE_SHIFT_4 = IntVector.fromArray(IS, byteShift, 0);
         FIELD_SHIFT_8 = IntVector.fromArray(IS, f8, 0);
-        W4_1 = VectorMask.fromArray(IS, m4[1], 0);
-        W8_1 = VectorMask.fromArray(IS, m8[1], 0);
-        W8_2 = VectorMask.fromArray(IS, m8[2], 0);
-        W8_3 = VectorMask.fromArray(IS, m8[3], 0);
+        W4_1 = VectorMask.fromArray(IS, m4, 0);
     }
 
     private PanamaFormatNm() {}
@@ -109,7 +127,11 @@ final class PanamaFormatNm {
         }
     }
 
-    /** 2:4, 4- or 8-bit codes in whole int words per chunk (L·b ≥ 32), groups of a multiple of L kept values. */
+    /**
+     * 2:4 with 4- or 8-bit codes, groups of a multiple of L kept values. 4-bit needs L ≥ 8 (a chunk's L/2
+     * bytes are then whole int words for the one-chunk path); 8-bit loads a chunk as L bytes (L ≥ 8) or
+     * one int word (L = 4).
+     */
     static boolean supports(NmQuantized w) {
         UniformQuantized v = w.values();
         return w.n() == 2 && w.m() == 4 && (v.bits() == 4 || v.bits() == 8) && L * v.bits() >= 32 && L >= 4 && L <= 16
@@ -121,75 +143,163 @@ final class PanamaFormatNm {
         else matvec8(w, x, y);
     }
 
-    /** The chunk's L 4-bit codes, one per lane: L/8 int words (L·4 bits). */
-    private static IntVector codes4(MemorySegment codes, long off) {
+    /**
+     * Two chunks' 4-bit codes (L bytes) widened to one int per lane: lane i holds byte i, codes 2i and 2i + 1.
+     * {@link #FIRST}/{@link #SECOND} then give lane l of chunk 0/1 the byte of its code l, and
+     * {@link #NIBBLE} keeps that code in place: q for even l, 16·q for odd l ({@link #NIBBLE_SCALE} undoes it).
+     */
+    private static IntVector pair4(MemorySegment codes, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(BS, codes, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+    }
+
+    /** One chunk's L 4-bit codes (L/8 int words), in place as {@link #pair4} then {@link #NIBBLE}. */
+    private static IntVector single4(MemorySegment codes, long off) {
         IntVector qw = IntVector.broadcast(IS, codes.get(INT, off));
         if (L == 16) qw = qw.blend(IntVector.broadcast(IS, codes.get(INT, off + 4)), W4_1);
-        return qw.lanewise(VectorOperators.LSHR, FIELD_SHIFT_4).and(15);
+        return qw.lanewise(VectorOperators.LSHR, BYTE_SHIFT_4).and(NIBBLE);
     }
 
-    /** The chunk's L 8-bit codes, one per lane: L/4 int words. */
-    private static IntVector codes8(MemorySegment codes, long off) {
-        IntVector qw = IntVector.broadcast(IS, codes.get(INT, off));
-        if (L >= 8) qw = qw.blend(IntVector.broadcast(IS, codes.get(INT, off + 4)), W8_1);
-        if (L == 16) {
-            qw = qw.blend(IntVector.broadcast(IS, codes.get(INT, off + 8)), W8_2).blend(IntVector.broadcast(IS, codes.get(INT, off + 12)), W8_3);
-        }
-        return qw.lanewise(VectorOperators.LSHR, FIELD_SHIFT_8).and(255);
+    /** Row j's group scales, widened in bulk (F16/BF16/F32 as stored) into s[0..n_groups). */
+    private static void rowScales(UniformQuantized v, int j, float[] s) {
+        Tensor sc = v.scales();
+        int ng = v.nGroups();
+        Convert.toF32(sc.dtype(), sc.segment(), (long) j * ng * sc.dtype().byteSize(), s, 0, ng);
     }
 
+    /** Zero point of group g of the row whose packed zeros start at z0 (b = 4 or 8); symmetric: 2^(b−1). */
+    private static int zeroAt(MemorySegment zs, long z0, int g, int bits) {
+        if (zs == null) return 1 << (bits - 1);
+        if (bits == 8) return zs.get(ValueLayout.JAVA_BYTE, z0 + g) & 0xFF;
+        return (zs.get(ValueLayout.JAVA_BYTE, z0 + (g >> 1)) >>> ((g & 1) << 2)) & 15;
+    }
+
+    /**
+     * 4-bit codes. (q − z)·x is summed in two accumulators (one per chunk of a pair, so the fma chains overlap)
+     * with z and q in place (16·q − 16·z on odd lanes: exact integers, one {@code and} instead of a shift and an
+     * {@code and}); at each group's end the pair of sums is scaled by s into the row total (one fma per group), and
+     * the odd lanes' factor 16 is removed once per row. Groups of an even number of chunks run as one flat loop over
+     * pairs with a countdown to the group's end: a loop per group (one pair long at G = 32) measured 1.3–1.5× slower,
+     * and per-row {@code readScales}/{@code readZeros} (scalar) cost about as much as the F16 kernel's whole call.
+     */
     private static void matvec4(NmQuantized w, float[] x, float[] y) {
         UniformQuantized v = w.values();
-        int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L;
-        MemorySegment codes = v.qweight().segment(), idx = w.indices().segment();
-        long ib = w.indexRowBytes(), cb = v.rowBytes();
-        float[] s = new float[v.nGroups()];
-        int[] z = new int[v.nGroups()];
+        int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L, ng = v.nGroups();
+        if (perGroup % 2 != 0) {
+            groups4(w, x, y);
+            return;
+        }
+        int half = perGroup / 2;
+        MemorySegment codes = v.qweight().segment(), idx = w.indices().segment(), zs = v.symmetric() ? null : v.zeros().segment();
+        long ib = w.indexRowBytes(), cb = v.rowBytes(), zb = v.width().rowBytes(ng);
+        float[] s = new float[ng + 1]; // s[ng] = 0: the flush after a row's last whole group adds nothing
+        FloatVector zero = FloatVector.zero(FS);
         for (int j = 0; j < w.dOut(); j++) {
-            long i0 = j * ib, c0 = j * cb;
-            v.readScales(j, s);
-            v.readZeros(j, z);
-            FloatVector acc = FloatVector.zero(FS);
-            for (int t = 0; t < chunks; t++) {
-                int g = t / perGroup;
-                FloatVector val = ((FloatVector) codes4(codes, c0 + (long) t * L / 2).sub(z[g]).convert(VectorOperators.I2F, 0)).mul(s[g]);
-                acc = val.fma(activations(idx, i0, t, x), acc);
+            long i0 = j * ib, c0 = j * cb, z0 = j * zb;
+            rowScales(v, j, s);
+            FloatVector tot = zero, a = zero, b = zero;
+            int g = 0, left = half;
+            IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, 0, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+            int t = 0;
+            for (; t + 2 <= chunks; t += 2) {
+                IntVector q = pair4(codes, c0 + (long) t * L / 2);
+                a = f(q.rearrange(FIRST).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t, x), a);
+                b = f(q.rearrange(SECOND).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t + 1, x), b);
+                if (--left == 0) {
+                    tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
+                    a = zero;
+                    b = zero;
+                    left = half;
+                    if (++g < ng) zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+                }
             }
-            y[j] = Lanes.sum(acc) + tail(w, j, chunks * L, s, z, x);
+            if (t < chunks) a = f(single4(codes, c0 + (long) t * L / 2).sub(zv)).fma(activations(idx, i0, t, x), a);
+            tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
+            y[j] = Lanes.sum(tot.mul(NIBBLE_SCALE)) + tail(w, j, chunks * L, s, zs, z0, x);
         }
     }
 
+    /** 4-bit codes, groups of an odd number of chunks (pairs may straddle two groups): a loop per group. */
+    private static void groups4(NmQuantized w, float[] x, float[] y) {
+        UniformQuantized v = w.values();
+        int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L, ng = v.nGroups();
+        MemorySegment codes = v.qweight().segment(), idx = w.indices().segment(), zs = v.symmetric() ? null : v.zeros().segment();
+        long ib = w.indexRowBytes(), cb = v.rowBytes(), zb = v.width().rowBytes(ng);
+        float[] s = new float[ng];
+        FloatVector zero = FloatVector.zero(FS);
+        for (int j = 0; j < w.dOut(); j++) {
+            long i0 = j * ib, c0 = j * cb, z0 = j * zb;
+            rowScales(v, j, s);
+            FloatVector tot = zero;
+            for (int g = 0, t = 0; t < chunks; g++) {
+                int end = Math.min(chunks, t + perGroup);
+                IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+                FloatVector a = zero, b = zero;
+                for (; t + 2 <= end; t += 2) {
+                    IntVector q = pair4(codes, c0 + (long) t * L / 2);
+                    a = f(q.rearrange(FIRST).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t, x), a);
+                    b = f(q.rearrange(SECOND).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t + 1, x), b);
+                }
+                if (t < end) {
+                    a = f(single4(codes, c0 + (long) t * L / 2).sub(zv)).fma(activations(idx, i0, t, x), a);
+                    t++;
+                }
+                tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
+            }
+            y[j] = Lanes.sum(tot.mul(NIBBLE_SCALE)) + tail(w, j, chunks * L, s, zs, z0, x);
+        }
+    }
+
+    /** The chunk's L 8-bit codes, one per lane: L bytes widened (L ≥ 8), or one int word's fields (L = 4). */
+    private static IntVector codes8(MemorySegment codes, long off) {
+        if (L >= 8) return (IntVector) ByteVector.fromMemorySegment(BS, codes, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        return IntVector.broadcast(IS, codes.get(INT, off)).lanewise(VectorOperators.LSHR, FIELD_SHIFT_8).and(255);
+    }
+
+    /** 8-bit codes: a loop per group as {@link #groups4}, codes loaded one chunk at a time, no in-place factor. */
     private static void matvec8(NmQuantized w, float[] x, float[] y) {
         UniformQuantized v = w.values();
-        int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L;
-        MemorySegment codes = v.qweight().segment(), idx = w.indices().segment();
-        long ib = w.indexRowBytes(), cb = v.rowBytes();
-        float[] s = new float[v.nGroups()];
-        int[] z = new int[v.nGroups()];
+        int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L, ng = v.nGroups();
+        MemorySegment codes = v.qweight().segment(), idx = w.indices().segment(), zs = v.symmetric() ? null : v.zeros().segment();
+        long ib = w.indexRowBytes(), cb = v.rowBytes(), zb = v.width().rowBytes(ng);
+        float[] s = new float[ng];
+        FloatVector zero = FloatVector.zero(FS);
         for (int j = 0; j < w.dOut(); j++) {
-            long i0 = j * ib, c0 = j * cb;
-            v.readScales(j, s);
-            v.readZeros(j, z);
-            FloatVector acc = FloatVector.zero(FS);
-            for (int t = 0; t < chunks; t++) {
-                int g = t / perGroup;
-                FloatVector val = ((FloatVector) codes8(codes, c0 + (long) t * L).sub(z[g]).convert(VectorOperators.I2F, 0)).mul(s[g]);
-                acc = val.fma(activations(idx, i0, t, x), acc);
+            long i0 = j * ib, c0 = j * cb, z0 = j * zb;
+            rowScales(v, j, s);
+            FloatVector tot = zero;
+            for (int g = 0, t = 0; t < chunks; g++) {
+                int end = Math.min(chunks, t + perGroup);
+                IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 8));
+                FloatVector a = zero, b = zero;
+                for (; t + 2 <= end; t += 2) {
+                    a = f(codes8(codes, c0 + (long) t * L).sub(zv)).fma(activations(idx, i0, t, x), a);
+                    b = f(codes8(codes, c0 + (long) (t + 1) * L).sub(zv)).fma(activations(idx, i0, t + 1, x), b);
+                }
+                if (t < end) {
+                    a = f(codes8(codes, c0 + (long) t * L).sub(zv)).fma(activations(idx, i0, t, x), a);
+                    t++;
+                }
+                tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
             }
-            y[j] = Lanes.sum(acc) + tail(w, j, chunks * L, s, z, x);
+            y[j] = Lanes.sum(tot) + tail(w, j, chunks * L, s, zs, z0, x);
         }
+    }
+
+    private static FloatVector f(IntVector q) {
+        return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
 
     /** The activations of chunk t's kept values: its 2·L input columns, permuted by the packed positions. */
     private static FloatVector activations(MemorySegment idx, long i0, int t, float[] x) {
-        IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).add(RUN_BASE);
+        // (… & 3) | RUN_BASE equals the sum (disjoint bits) and can be one ternary-logic instruction
+        IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(RUN_BASE);
         int xo = t * 2 * L;
         return pos.selectFrom(FloatVector.fromArray(FS, x, xo).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + L).reinterpretAsInts())
                 .reinterpretAsFloats();
     }
 
     /** Kept values from {@code from} to the row's end, scalar (the spec's terms). */
-    private static float tail(NmQuantized w, int j, int from, float[] s, int[] z, float[] x) {
+    private static float tail(NmQuantized w, int j, int from, float[] s, MemorySegment zs, long z0, float[] x) {
         int kept = w.keptPerRow();
         if (from == kept) return 0;
         UniformQuantized v = w.values();
@@ -198,7 +308,7 @@ final class PanamaFormatNm {
         float sum = 0;
         for (int t = from; t < kept; t++) {
             int g = v.group(t);
-            sum += s[g] * (v.code(j, t) - z[g]) * x[cols[t]];
+            sum += s[g] * (v.code(j, t) - zeroAt(zs, z0, g, v.bits())) * x[cols[t]];
         }
         return sum;
     }
