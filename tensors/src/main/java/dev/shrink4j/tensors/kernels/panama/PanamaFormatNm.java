@@ -57,6 +57,11 @@ final class PanamaFormatNm {
     // lanes whose code sits in the chunk's second int word (the first is the broadcast start); a static final,
     // not an array, so C2 sees a constant (masks read from an array measured ~4× slower)
     private static final VectorMask<Integer> W4_1;
+    // dense decode (GEMM panels): dense lane c of half h of a chunk is column c of run h·L/4 + ⌊c/4⌋, whose kept
+    // values are chunk lanes EVEN_h[c] and EVEN_h[c] + 1; it takes the one whose position equals c mod 4
+    private static final VectorShuffle<Float> EVEN_0, ODD_0, EVEN_1, ODD_1;
+    private static final VectorShuffle<Integer> IEVEN_0, IODD_0, IEVEN_1, IODD_1;
+    private static final IntVector COL_IN_RUN;
 
     static {
         int[] s = new int[L], b = new int[L], first = new int[L], second = new int[L];
@@ -85,6 +90,24 @@ final class PanamaFormatNm {
         BYTE_SHIFT_4 = IntVector.fromArray(IS, byteShift, 0);
         FIELD_SHIFT_8 = IntVector.fromArray(IS, f8, 0);
         W4_1 = VectorMask.fromArray(IS, m4, 0);
+        int[][] e = new int[2][L], o = new int[2][L];
+        int[] cr = new int[L];
+        for (int h = 0; h < 2; h++) {
+            for (int c = 0; c < L; c++) {
+                e[h][c] = 2 * (h * L / 4 + c / 4);
+                o[h][c] = e[h][c] + 1;
+                cr[c] = c % 4;
+            }
+        }
+        EVEN_0 = VectorShuffle.fromArray(FS, e[0], 0);
+        ODD_0 = VectorShuffle.fromArray(FS, o[0], 0);
+        EVEN_1 = VectorShuffle.fromArray(FS, e[1], 0);
+        ODD_1 = VectorShuffle.fromArray(FS, o[1], 0);
+        IEVEN_0 = VectorShuffle.fromArray(IS, e[0], 0);
+        IODD_0 = VectorShuffle.fromArray(IS, o[0], 0);
+        IEVEN_1 = VectorShuffle.fromArray(IS, e[1], 0);
+        IODD_1 = VectorShuffle.fromArray(IS, o[1], 0);
+        COL_IN_RUN = IntVector.fromArray(IS, cr, 0);
     }
 
     private PanamaFormatNm() {}
@@ -287,6 +310,41 @@ final class PanamaFormatNm {
 
     private static FloatVector f(IntVector q) {
         return (FloatVector) q.convert(VectorOperators.I2F, 0);
+    }
+
+    /**
+     * Dense row slice for the GEMM panels ({@link PanamaFormatNmGemm}): dst[off + c] = Ŵ[j, p0 + c] for the
+     * whole chunks of [p0, p0 + len) (p0 a multiple of 2L), zeros between the kept values. Each chunk's values
+     * s·(q − z) are decoded as in the matvec, then spread over its 2L columns in registers (two rearranges,
+     * two compares and two blends per L columns). Returns the columns written; the caller widens the rest.
+     */
+    static int decodeDense(NmQuantized w, int j, int p0, int len, float[] s, float[] dst, int off) {
+        UniformQuantized v = w.values();
+        int bits = v.bits(), gs = v.groupSize(), ng = v.nGroups(), t0 = p0 / (2 * L), chunks = len / (2 * L);
+        MemorySegment codes = v.qweight().segment(), idx = w.indices().segment(), zs = v.symmetric() ? null : v.zeros().segment();
+        long i0 = j * w.indexRowBytes(), c0 = j * v.rowBytes(), z0 = j * v.width().rowBytes(ng);
+        int g0 = t0 * L / gs, g1 = Math.min(ng, ((t0 + chunks) * L - 1) / gs + 1);
+        if (chunks == 0) return 0;
+        Tensor sc = v.scales();
+        Convert.toF32(sc.dtype(), sc.segment(), ((long) j * ng + g0) * sc.dtype().byteSize(), s, 0, g1 - g0);
+        for (int c = 0; c < chunks; c++) {
+            int t = t0 + c, g = t * L / gs;
+            FloatVector val;
+            if (bits == 4) {
+                IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+                val = f(single4(codes, c0 + (long) t * L / 2).sub(zv)).mul(NIBBLE_SCALE.mul(s[g - g0]));
+            } else {
+                val = f(codes8(codes, c0 + (long) t * L).sub(zeroAt(zs, z0, g, 8))).mul(s[g - g0]);
+            }
+            IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3);
+            int o = off + c * 2 * L;
+            FloatVector zero = FloatVector.zero(FS);
+            zero.blend(val.rearrange(EVEN_0), pos.rearrange(IEVEN_0).eq(COL_IN_RUN).cast(FS))
+                    .blend(val.rearrange(ODD_0), pos.rearrange(IODD_0).eq(COL_IN_RUN).cast(FS)).intoArray(dst, o);
+            zero.blend(val.rearrange(EVEN_1), pos.rearrange(IEVEN_1).eq(COL_IN_RUN).cast(FS))
+                    .blend(val.rearrange(ODD_1), pos.rearrange(IODD_1).eq(COL_IN_RUN).cast(FS)).intoArray(dst, o + L);
+        }
+        return chunks * 2 * L;
     }
 
     /** The activations of chunk t's kept values: its 2·L input columns, permuted by the packed positions. */

@@ -15,7 +15,9 @@ import java.util.Arrays;
  * decoded once per call, as for the other formats (docs/kernels.md "Batched forward"). The GEMM multiplies the
  * zeros too (twice the needed flops at 2:4), which its register blocking still wins over m sparse matvecs.
  *
- * <p>A slice starts at a multiple of KC = 256 columns, so it must hold whole runs of M and start its kept values'
+ * <p>2:4 quantized slices with the matvec kernel's code widths are decoded in registers a chunk at a time
+ * ({@link PanamaFormatNm#decodeDense}); other patterns and widths widen their kept values in bulk and scatter
+ * them, scalar. A slice starts at a multiple of KC = 256 columns, so it must hold whole runs of M and start its kept values'
  * codes and positions on a byte ({@link #supports}); other patterns keep the per-row default.
  */
 final class PanamaFormatNmGemm {
@@ -72,14 +74,24 @@ final class PanamaFormatNmGemm {
         private final float[] vals = new float[PanamaGemm.KC];
         private final float[] s;
 
+        private final boolean vector; // 2:4 with the matvec kernel's codes: whole chunks decoded in registers
+
         QuantizedRows(NmQuantized w) {
             this.w = w;
             this.v = w.values();
             this.s = new float[v.nGroups()];
+            this.vector = PanamaFormatNm.supports(w) && PanamaGemm.KC % (2 * PanamaFormatKernels.L) == 0;
         }
 
         @Override
         public void decode(int j, int p0, int len, float[] dst, int off) {
+            if (vector) {
+                int done = PanamaFormatNm.decodeDense(w, j, p0, len, s, dst, off);
+                p0 += done;
+                len -= done;
+                off += done;
+                if (len == 0) return;
+            }
             int n = w.n(), m = w.m(), t0 = p0 / m * n, cnt = len / m * n, bits = v.bits(), gs = v.groupSize(), ng = v.nGroups();
             BitPacking.unpackRow(v.qweight().segment(), j * v.rowBytes() + (long) t0 * bits / 8, cnt, bits, q);
             int g0 = t0 / gs, g1 = (t0 + cnt - 1) / gs + 1;
