@@ -46,7 +46,7 @@ final class PanamaFormatNm {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
-    // quantized values (4-bit: two chunks' codes per load, see pair4)
+    // quantized values (4-bit: two chunks' codes per byte-vector load, see matvec4)
     private static final VectorSpecies<Byte> BS = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     private static final VectorShuffle<Integer> FIRST, SECOND; // lane l of chunk 0 / 1 → lane of the byte holding its code
     private static final IntVector NIBBLE;        // 0xF on even lanes, 0xF0 on odd lanes: code l kept in place
@@ -166,22 +166,6 @@ final class PanamaFormatNm {
         else matvec8(w, x, y);
     }
 
-    /**
-     * Two chunks' 4-bit codes (L bytes) widened to one int per lane: lane i holds byte i, codes 2i and 2i + 1.
-     * {@link #FIRST}/{@link #SECOND} then give lane l of chunk 0/1 the byte of its code l, and
-     * {@link #NIBBLE} keeps that code in place: q for even l, 16·q for odd l ({@link #NIBBLE_SCALE} undoes it).
-     */
-    private static IntVector pair4(MemorySegment codes, long off) {
-        return (IntVector) ByteVector.fromMemorySegment(BS, codes, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-    }
-
-    /** One chunk's L 4-bit codes (L/8 int words), in place as {@link #pair4} then {@link #NIBBLE}. */
-    private static IntVector single4(MemorySegment codes, long off) {
-        IntVector qw = IntVector.broadcast(IS, codes.get(INT, off));
-        if (L == 16) qw = qw.blend(IntVector.broadcast(IS, codes.get(INT, off + 4)), W4_1);
-        return qw.lanewise(VectorOperators.LSHR, BYTE_SHIFT_4).and(NIBBLE);
-    }
-
     /** Row j's group scales, widened in bulk (F16/BF16/F32 as stored) into s[0..n_groups). */
     private static void rowScales(UniformQuantized v, int j, float[] s) {
         Tensor sc = v.scales();
@@ -201,12 +185,13 @@ final class PanamaFormatNm {
      * with z and q in place (16·q − 16·z on odd lanes: exact integers, one {@code and} instead of a shift and an
      * {@code and}); at each group's end the pair of sums is scaled by s into the row total (one fma per group), and
      * the odd lanes' factor 16 is removed once per row. Groups of an even number of chunks run as one flat loop over
-     * pairs with a countdown to the group's end: a loop per group (one pair long at G = 32) measured 1.3–1.5× slower,
-     * and per-row {@code readScales}/{@code readZeros} (scalar) cost about as much as the F16 kernel's whole call.
+     * pairs with a countdown to the group's end; an odd last chunk joins the scalar tail. The loop body is written
+     * out by hand: C2 refused to inline the vector helpers at some call sites ("callee is too large",
+     * NodeCountInliningCutoff), which boxed vectors in the loop and made the kernel 4–5× slower than F16 2:4.
      */
     private static void matvec4(NmQuantized w, float[] x, float[] y) {
         UniformQuantized v = w.values();
-        int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L, ng = v.nGroups();
+        int kept = w.keptPerRow(), pairs = kept / (2 * L), perGroup = v.groupSize() / L, ng = v.nGroups();
         if (perGroup % 2 != 0) {
             groups4(w, x, y);
             return;
@@ -221,27 +206,33 @@ final class PanamaFormatNm {
             rowScales(v, j, s);
             FloatVector tot = zero, a = zero, b = zero;
             int g = 0, left = half;
-            IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, 0, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
-            int t = 0;
-            for (; t + 2 <= chunks; t += 2) {
-                IntVector q = pair4(codes, c0 + (long) t * L / 2);
-                a = f(q.rearrange(FIRST).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t, x), a);
-                b = f(q.rearrange(SECOND).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t + 1, x), b);
+            IntVector zv = IntVector.broadcast(IS, zs == null ? 8 : zs.get(ValueLayout.JAVA_BYTE, z0) & 15).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+            for (int p = 0; p < pairs; p++) {
+                int t = 2 * p, xo = t * 2 * L;
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, codes, c0 + (long) p * L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector pa = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(RUN_BASE);
+                IntVector pb = IntVector.broadcast(IS, indexWord(idx, i0 + (long) (t + 1) * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(RUN_BASE);
+                FloatVector xa = pa.selectFrom(FloatVector.fromArray(FS, x, xo).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + L).reinterpretAsInts()).reinterpretAsFloats();
+                FloatVector xb = pb.selectFrom(FloatVector.fromArray(FS, x, xo + 2 * L).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + 3 * L).reinterpretAsInts()).reinterpretAsFloats();
+                a = ((FloatVector) q.rearrange(FIRST).and(NIBBLE).sub(zv).convert(VectorOperators.I2F, 0)).fma(xa, a);
+                b = ((FloatVector) q.rearrange(SECOND).and(NIBBLE).sub(zv).convert(VectorOperators.I2F, 0)).fma(xb, b);
                 if (--left == 0) {
                     tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
                     a = zero;
                     b = zero;
                     left = half;
-                    if (++g < ng) zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+                    if (++g < ng) {
+                        int zg = zs == null ? 8 : (zs.get(ValueLayout.JAVA_BYTE, z0 + (g >> 1)) >>> ((g & 1) << 2)) & 15;
+                        zv = IntVector.broadcast(IS, zg).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+                    }
                 }
             }
-            if (t < chunks) a = f(single4(codes, c0 + (long) t * L / 2).sub(zv)).fma(activations(idx, i0, t, x), a);
             tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
-            y[j] = Lanes.sum(tot.mul(NIBBLE_SCALE)) + tail(w, j, chunks * L, s, zs, z0, x);
+            y[j] = Lanes.sum(tot.mul(NIBBLE_SCALE)) + tail(w, j, pairs * 2 * L, s, zs, z0, x);
         }
     }
 
-    /** 4-bit codes, groups of an odd number of chunks (pairs may straddle two groups): a loop per group. */
+    /** 4-bit codes, groups of an odd number of chunks: one chunk at a time (its L/8 int words broadcast and blended). */
     private static void groups4(NmQuantized w, float[] x, float[] y) {
         UniformQuantized v = w.values();
         int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L, ng = v.nGroups();
@@ -255,30 +246,25 @@ final class PanamaFormatNm {
             FloatVector tot = zero;
             for (int g = 0, t = 0; t < chunks; g++) {
                 int end = Math.min(chunks, t + perGroup);
-                IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
-                FloatVector a = zero, b = zero;
-                for (; t + 2 <= end; t += 2) {
-                    IntVector q = pair4(codes, c0 + (long) t * L / 2);
-                    a = f(q.rearrange(FIRST).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t, x), a);
-                    b = f(q.rearrange(SECOND).and(NIBBLE).sub(zv)).fma(activations(idx, i0, t + 1, x), b);
+                int zg = zs == null ? 8 : (zs.get(ValueLayout.JAVA_BYTE, z0 + (g >> 1)) >>> ((g & 1) << 2)) & 15;
+                IntVector zv = IntVector.broadcast(IS, zg).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
+                FloatVector a = zero;
+                for (; t < end; t++) {
+                    long off = c0 + (long) t * L / 2;
+                    IntVector qw = IntVector.broadcast(IS, codes.get(INT, off));
+                    if (L == 16) qw = qw.blend(IntVector.broadcast(IS, codes.get(INT, off + 4)), W4_1);
+                    IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(RUN_BASE);
+                    int xo = t * 2 * L;
+                    FloatVector xs = pos.selectFrom(FloatVector.fromArray(FS, x, xo).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + L).reinterpretAsInts()).reinterpretAsFloats();
+                    a = ((FloatVector) qw.lanewise(VectorOperators.LSHR, BYTE_SHIFT_4).and(NIBBLE).sub(zv).convert(VectorOperators.I2F, 0)).fma(xs, a);
                 }
-                if (t < end) {
-                    a = f(single4(codes, c0 + (long) t * L / 2).sub(zv)).fma(activations(idx, i0, t, x), a);
-                    t++;
-                }
-                tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
+                tot = a.fma(FloatVector.broadcast(FS, s[g]), tot);
             }
             y[j] = Lanes.sum(tot.mul(NIBBLE_SCALE)) + tail(w, j, chunks * L, s, zs, z0, x);
         }
     }
 
-    /** The chunk's L 8-bit codes, one per lane: L bytes widened (L ≥ 8), or one int word's fields (L = 4). */
-    private static IntVector codes8(MemorySegment codes, long off) {
-        if (L >= 8) return (IntVector) ByteVector.fromMemorySegment(BS, codes, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-        return IntVector.broadcast(IS, codes.get(INT, off)).lanewise(VectorOperators.LSHR, FIELD_SHIFT_8).and(255);
-    }
-
-    /** 8-bit codes: a loop per group as {@link #groups4}, codes loaded one chunk at a time, no in-place factor. */
+    /** 8-bit codes: a loop per group, one chunk (L bytes widened, or one int word's fields at L = 4) at a time. */
     private static void matvec8(NmQuantized w, float[] x, float[] y) {
         UniformQuantized v = w.values();
         int kept = w.keptPerRow(), chunks = kept / L, perGroup = v.groupSize() / L, ng = v.nGroups();
@@ -292,25 +278,24 @@ final class PanamaFormatNm {
             FloatVector tot = zero;
             for (int g = 0, t = 0; t < chunks; g++) {
                 int end = Math.min(chunks, t + perGroup);
-                IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 8));
-                FloatVector a = zero, b = zero;
-                for (; t + 2 <= end; t += 2) {
-                    a = f(codes8(codes, c0 + (long) t * L).sub(zv)).fma(activations(idx, i0, t, x), a);
-                    b = f(codes8(codes, c0 + (long) (t + 1) * L).sub(zv)).fma(activations(idx, i0, t + 1, x), b);
+                IntVector zv = IntVector.broadcast(IS, zs == null ? 128 : zs.get(ValueLayout.JAVA_BYTE, z0 + g) & 0xFF);
+                FloatVector a = zero;
+                for (; t < end; t++) {
+                    long off = c0 + (long) t * L;
+                    IntVector q = L >= 8
+                            ? (IntVector) ByteVector.fromMemorySegment(BS, codes, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)
+                            : IntVector.broadcast(IS, codes.get(INT, off)).lanewise(VectorOperators.LSHR, FIELD_SHIFT_8).and(255);
+                    IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(RUN_BASE);
+                    int xo = t * 2 * L;
+                    FloatVector xs = pos.selectFrom(FloatVector.fromArray(FS, x, xo).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + L).reinterpretAsInts()).reinterpretAsFloats();
+                    a = ((FloatVector) q.sub(zv).convert(VectorOperators.I2F, 0)).fma(xs, a);
                 }
-                if (t < end) {
-                    a = f(codes8(codes, c0 + (long) t * L).sub(zv)).fma(activations(idx, i0, t, x), a);
-                    t++;
-                }
-                tot = a.add(b).fma(FloatVector.broadcast(FS, s[g]), tot);
+                tot = a.fma(FloatVector.broadcast(FS, s[g]), tot);
             }
             y[j] = Lanes.sum(tot) + tail(w, j, chunks * L, s, zs, z0, x);
         }
     }
 
-    private static FloatVector f(IntVector q) {
-        return (FloatVector) q.convert(VectorOperators.I2F, 0);
-    }
 
     /**
      * Dense row slice for the GEMM panels ({@link PanamaFormatNmGemm}): dst[off + c] = Ŵ[j, p0 + c] for the
@@ -329,13 +314,20 @@ final class PanamaFormatNm {
         Convert.toF32(sc.dtype(), sc.segment(), ((long) j * ng + g0) * sc.dtype().byteSize(), s, 0, g1 - g0);
         for (int c = 0; c < chunks; c++) {
             int t = t0 + c, g = t * L / gs;
-            FloatVector val;
-            if (bits == 4) {
-                IntVector zv = IntVector.broadcast(IS, zeroAt(zs, z0, g, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT);
-                val = f(single4(codes, c0 + (long) t * L / 2).sub(zv)).mul(NIBBLE_SCALE.mul(s[g - g0]));
+            IntVector qz;
+            if (bits == 4) { // as groups4: the chunk's int words broadcast and blended, nibbles in place
+                long cOff = c0 + (long) t * L / 2;
+                IntVector qw = IntVector.broadcast(IS, codes.get(INT, cOff));
+                if (L == 16) qw = qw.blend(IntVector.broadcast(IS, codes.get(INT, cOff + 4)), W4_1);
+                qz = qw.lanewise(VectorOperators.LSHR, BYTE_SHIFT_4).and(NIBBLE).sub(IntVector.broadcast(IS, zeroAt(zs, z0, g, 4)).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT));
             } else {
-                val = f(codes8(codes, c0 + (long) t * L).sub(zeroAt(zs, z0, g, 8))).mul(s[g - g0]);
+                long cOff = c0 + (long) t * L;
+                IntVector q = L >= 8
+                        ? (IntVector) ByteVector.fromMemorySegment(BS, codes, cOff, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)
+                        : IntVector.broadcast(IS, codes.get(INT, cOff)).lanewise(VectorOperators.LSHR, FIELD_SHIFT_8).and(255);
+                qz = q.sub(zeroAt(zs, z0, g, 8));
             }
+            FloatVector val = ((FloatVector) qz.convert(VectorOperators.I2F, 0)).mul(bits == 4 ? NIBBLE_SCALE.mul(s[g - g0]) : FloatVector.broadcast(FS, s[g - g0]));
             IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3);
             int o = off + c * 2 * L;
             FloatVector zero = FloatVector.zero(FS);
@@ -345,15 +337,6 @@ final class PanamaFormatNm {
                     .blend(val.rearrange(ODD_1), pos.rearrange(IODD_1).eq(COL_IN_RUN).cast(FS)).intoArray(dst, o + L);
         }
         return chunks * 2 * L;
-    }
-
-    /** The activations of chunk t's kept values: its 2·L input columns, permuted by the packed positions. */
-    private static FloatVector activations(MemorySegment idx, long i0, int t, float[] x) {
-        // (… & 3) | RUN_BASE equals the sum (disjoint bits) and can be one ternary-logic instruction
-        IntVector pos = IntVector.broadcast(IS, indexWord(idx, i0 + (long) t * L / 4)).lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(RUN_BASE);
-        int xo = t * 2 * L;
-        return pos.selectFrom(FloatVector.fromArray(FS, x, xo).reinterpretAsInts(), FloatVector.fromArray(FS, x, xo + L).reinterpretAsInts())
-                .reinterpretAsFloats();
     }
 
     /** Kept values from {@code from} to the row's end, scalar (the spec's terms). */
