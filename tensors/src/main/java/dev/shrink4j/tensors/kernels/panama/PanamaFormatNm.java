@@ -34,8 +34,10 @@ import jdk.incubator.vector.VectorSpecies;
  * widened to ints; a constant {@code rearrange} gives each lane of either chunk the byte of its code and a
  * constant mask keeps the nibble in place (16·q on odd lanes, removed once per row). 8-bit codes: one chunk's
  * L bytes widened. (q − z)·x is summed per group in two accumulators and scaled by s once per group. The
- * first version broadcast and blended int words per chunk, with a division and two array reads per chunk, and
- * measured 3× slower than F16 2:4; a gather or a shuffle from a scratch array measured 8× slower.
+ * first version broadcast and blended int words per chunk, with a division and two array reads per chunk and
+ * its vector steps in helper methods that C2 did not always inline; in steady state it took ≈ 5× the F16 2:4
+ * time, this one 1.4–1.6× (one JVM, under load; docs/formats.md). A gather or a shuffle from a scratch array
+ * measured 8× slower than F16 2:4.
  */
 final class PanamaFormatNm {
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
