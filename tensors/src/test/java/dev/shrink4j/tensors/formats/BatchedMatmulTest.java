@@ -75,6 +75,29 @@ class BatchedMatmulTest {
         }
     }
 
+    /** N:M with float and quantized kept values: every slice widened dense (zeros between the kept columns). */
+    @Test
+    void nmSparseAndQuantizedMatchTheSpec() {
+        long seed = 300;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] nm : new int[][] {{2, 4}, {4, 8}, {1, 4}}) {
+                for (int[] s : new int[][] {{70, 600}, {33, 256}, {41, 520}}) {
+                    Random rnd = new Random(seed++);
+                    int kept = s[1] / nm[1] * nm[0];
+                    float[] vals = FormatChecks.gaussian(rnd, s[0] * kept, 1);
+                    int[] idx = new int[s[0] * kept];
+                    for (int t = 0; t < idx.length; t++) idx[t] = (t % nm[0]) * (nm[1] / nm[0]) + rnd.nextInt(nm[1] / nm[0]);
+                    check(NmSparse.of(arena, s[0], s[1], nm[0], nm[1], vals, idx), ROWS, rnd);
+                    for (int bits : new int[] {4, 8, 3}) {
+                        for (int g : new int[] {32, 48}) {
+                            check(NmQuantized.rtn(arena, s[0], s[1], nm[0], nm[1], vals, idx, bits, g, (seed + bits + g) % 2 == 0), ROWS, rnd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void codebooksMatchTheSpec() {
         Random rnd = new Random(9);

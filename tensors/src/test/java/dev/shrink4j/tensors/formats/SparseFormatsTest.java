@@ -198,7 +198,7 @@ class SparseFormatsTest {
             for (int[] nm : new int[][] {{2, 4}, {4, 8}, {1, 4}}) {
                 for (int[] s : new int[][] {{1, 16}, {5, 176}, {3, 1032}, {17, 264}, {2, 8}}) {
                     for (int bits : new int[] {4, 8, 3}) {
-                        for (int g : new int[] {32, 64, 7}) {
+                        for (int g : new int[] {32, 64, 7, 16, 48}) { // 16, 48: an odd number of 16-lane chunks per group
                             Random rnd = new Random(seed++);
                             int kept = s[1] / nm[1] * nm[0];
                             float[] vals = FormatChecks.gaussian(rnd, s[0] * kept, 1);

@@ -136,12 +136,30 @@ public final class PanamaFormatKernels implements FormatKernels {
         PanamaFormatNm.matvec(w, x, y);
     }
 
+    /** Many rows: Ŵ widened into the GEMM's panels ({@link PanamaFormatNmGemm}); a few: one matvec per row. */
+    @Override public void nmMatmul(NmSparse w, float[] x, int m, float[] y) {
+        if (m >= PanamaFormatGemm.MIN_ROWS && PanamaFormatNmGemm.supports(w.n(), w.m(), 8)) {
+            PanamaFormatNmGemm.matmul(w, x, m, y);
+            return;
+        }
+        FormatKernels.super.nmMatmul(w, x, m, y);
+    }
+
     @Override public void nmUniformMatvec(NmQuantized w, float[] x, float[] y) {
         if (!PanamaFormatNm.supports(w)) {
             SCALAR.nmUniformMatvec(w, x, y);
             return;
         }
         PanamaFormatNm.matvec(w, x, y);
+    }
+
+    /** As {@link #nmMatmul}: many rows decode the kept values into GEMM panels once per call. */
+    @Override public void nmUniformMatmul(NmQuantized w, float[] x, int m, float[] y) {
+        if (m >= PanamaFormatGemm.MIN_ROWS && PanamaFormatNmGemm.supports(w.n(), w.m(), w.values().bits())) {
+            PanamaFormatNmGemm.matmul(w, x, m, y);
+            return;
+        }
+        FormatKernels.super.nmUniformMatmul(w, x, m, y);
     }
 
     // ---------------------------------------------------------------- gguf blocks
