@@ -147,6 +147,10 @@ public final class PanamaFormatKernels implements FormatKernels {
     // ---------------------------------------------------------------- gguf blocks
 
     @Override public void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
+        if (PanamaFormatGgufK.supports(w)) {
+            PanamaFormatGgufK.matvec(w, x, y);
+            return;
+        }
         if (!PanamaFormatGguf.supports(w)) {
             SCALAR.ggufMatvec(w, x, y);
             return;

@@ -1,0 +1,155 @@
+package dev.shrink4j.tensors.kernels.panama;
+
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.FS;
+import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.L;
+
+import dev.shrink4j.tensors.formats.GgufBlockWeight;
+import dev.shrink4j.tensors.gguf.GgufBlocks;
+import dev.shrink4j.tensors.gguf.GgufType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * y = Ŵ·x for ggml's 256-element "K-quant" super-blocks Q4_K, Q5_K and Q6_K with F32 activations,
+ * reading the blocks in place. The scalar spec is {@code GgufBlocks.dequantize} (ggml's
+ * {@code dequantize_row_q*_K}) followed by a dot product; unlike llama.cpp's CPU kernels nothing here
+ * rounds x to Q8_K, so the result is the F32 dot product of the dequantized weights up to summation
+ * order.
+ *
+ * <p>Layouts (ggml-common.h) and how they are read, L = float lanes (8 or 16), L bytes at a time
+ * widened to int lanes:
+ * <ul>
+ *   <li>Q4_K (144 bytes): d, dmin, 12 bytes of 6-bit scales/mins for 8 sub-blocks of 32, 128 bytes of
+ *       nibbles; byte l of the i-th 32-byte group holds element 64i + l (low) and 64i + 32 + l (high).
+ *       ŵ = d·sc·q − dmin·m, so a sub-block costs Σq·x in one vector, one fma with d·sc into the row
+ *       accumulator, and the min term dmin·m·Σx from sums of x per 32 computed once per call.</li>
+ *   <li>Q5_K (176): as Q4_K, with 32 bytes qh in front of the nibbles: bit 2i (2i + 1) of qh[l] is the
+ *       fifth bit of element 64i + l (64i + 32 + l).</li>
+ *   <li>Q6_K (210): ql[128] low nibbles, qh[64] 2-bit high parts, int8 scales per 16 elements, d last.
+ *       Per 128-element half, byte l of ql/qh gives elements l, l + 32, l + 64, l + 96 (ql[l + 32] for
+ *       the second and fourth); codes are q − 32. An L-lane chunk never crosses a 16-element scale,
+ *       so q·sc is formed per vector and d applied once per super-block.</li>
+ * </ul>
+ * One accumulator per row: a row's super-blocks are 144–210 bytes of independent loads, and the
+ * per-sub-block fmas into it are a small share of the work (4–8 vector ops per 32 codes).
+ */
+final class PanamaFormatGgufK {
+    private static final VectorSpecies<Byte> BS = L == 8 || L == 16 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
+    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private PanamaFormatGgufK() {}
+
+    static boolean supports(GgufBlockWeight w) {
+        return BS != null && (w.type() == GgufType.Q4_K || w.type() == GgufType.Q5_K || w.type() == GgufType.Q6_K);
+    }
+
+    /** x (d_in), y (d_out), Modified. */
+    static void matvec(GgufBlockWeight w, float[] x, float[] y) {
+        int nb = w.dIn() / 256;
+        MemorySegment src = w.blocks();
+        long rowBytes = w.rowBytes();
+        switch (w.type()) {
+            case Q4_K, Q5_K -> {
+                float[] xsum = sums32(x, w.dIn());
+                boolean q5 = w.type() == GgufType.Q5_K;
+                int[] scales = new int[16]; // sc[0..8), m[8..16) of one super-block
+                for (int j = 0; j < w.dOut(); j++) y[j] = q45Row(src, j * rowBytes, nb, x, xsum, q5, scales);
+            }
+            case Q6_K -> { for (int j = 0; j < w.dOut(); j++) y[j] = q6Row(src, j * rowBytes, nb, x); }
+            default -> throw new IllegalArgumentException(w.type() + " has no K-quant kernel");
+        }
+    }
+
+    /** Σx over each 32 elements: (d_in / 32). */
+    private static float[] sums32(float[] x, int n) {
+        float[] s = new float[n / 32];
+        for (int b = 0; b < s.length; b++) {
+            float t = 0;
+            for (int i = 0; i < 32; i++) t += x[32 * b + i];
+            s[b] = t;
+        }
+        return s;
+    }
+
+    private static IntVector bytes(MemorySegment src, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(BS, src, off, LE).convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    /** One row of Q4_K or Q5_K; {@code scales} is scratch (16). */
+    private static float q45Row(MemorySegment src, long row, int nb, float[] x, float[] xsum, boolean q5, int[] scales) {
+        int blockBytes = q5 ? 176 : 144;
+        long qsOff = q5 ? 48 : 16;
+        FloatVector acc = FloatVector.zero(FS);
+        float mins = 0;
+        long base = row;
+        for (int b = 0; b < nb; b++, base += blockBytes) {
+            float d = Float.float16ToFloat(src.get(HALF, base)), dmin = Float.float16ToFloat(src.get(HALF, base + 2));
+            for (int i = 0; i < 8; i++) {
+                scales[i] = GgufBlocks.scaleK4(src, base + 4, i, false);
+                scales[8 + i] = GgufBlocks.scaleK4(src, base + 4, i, true);
+            }
+            int xb = 256 * b;
+            for (int g = 0; g < 4; g++) {
+                long q = base + qsOff + 32L * g;
+                FloatVector lo = FloatVector.zero(FS), hi = FloatVector.zero(FS);
+                for (int c = 0; c < 32; c += L) {
+                    IntVector v = bytes(src, q + c);
+                    IntVector ql = v.and(0xF), qh = v.lanewise(VectorOperators.LSHR, 4).and(0xF);
+                    if (q5) {
+                        IntVector h = bytes(src, base + 16 + c);
+                        ql = ql.or(h.lanewise(VectorOperators.LSHR, 2 * g).and(1).lanewise(VectorOperators.LSHL, 4));
+                        qh = qh.or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    lo = ((FloatVector) ql.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * g + c), lo);
+                    hi = ((FloatVector) qh.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * g + 32 + c), hi);
+                }
+                acc = lo.fma(FloatVector.broadcast(FS, d * scales[2 * g]), acc);
+                acc = hi.fma(FloatVector.broadcast(FS, d * scales[2 * g + 1]), acc);
+                mins += dmin * scales[8 + 2 * g] * xsum[8 * b + 2 * g] + dmin * scales[8 + 2 * g + 1] * xsum[8 * b + 2 * g + 1];
+            }
+        }
+        return Lanes.sum(acc) - mins;
+    }
+
+    /** One row of Q6_K. */
+    private static float q6Row(MemorySegment src, long row, int nb, float[] x) {
+        FloatVector acc = FloatVector.zero(FS);
+        long base = row;
+        for (int b = 0; b < nb; b++, base += 210) {
+            float d = Float.float16ToFloat(src.get(HALF, base + 208));
+            FloatVector blk = FloatVector.zero(FS);
+            for (int half = 0; half < 2; half++) {
+                long ql = base + 64L * half, qh = base + 128 + 32L * half, sc = base + 192 + 8L * half;
+                int xb = 256 * b + 128 * half;
+                for (int c = 0; c < 32; c += L) {
+                    int is = c / 16;
+                    IntVector a = bytes(src, ql + c), a2 = bytes(src, ql + 32 + c), h = bytes(src, qh + c);
+                    IntVector q1 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = a2.and(0xF).or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q4 = a2.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    blk = term(q1, src.get(ValueLayout.JAVA_BYTE, sc + is), x, xb + c, blk);
+                    blk = term(q2, src.get(ValueLayout.JAVA_BYTE, sc + is + 2), x, xb + 32 + c, blk);
+                    blk = term(q3, src.get(ValueLayout.JAVA_BYTE, sc + is + 4), x, xb + 64 + c, blk);
+                    blk = term(q4, src.get(ValueLayout.JAVA_BYTE, sc + is + 6), x, xb + 96 + c, blk);
+                }
+            }
+            acc = blk.fma(FloatVector.broadcast(FS, d), acc);
+        }
+        return Lanes.sum(acc);
+    }
+
+    /** blk + (q·sc)·x[at …]: |q·sc| ≤ 32·128, exact in int and in float. */
+    private static FloatVector term(IntVector q, byte sc, float[] x, int at, FloatVector blk) {
+        return ((FloatVector) q.mul(sc).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, at), blk);
+    }
+}
