@@ -152,4 +152,67 @@ final class PanamaFormatGgufK {
     private static FloatVector term(IntVector q, byte sc, float[] x, int at, FloatVector blk) {
         return ((FloatVector) q.mul(sc).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, at), blk);
     }
+
+    // ---------------------------------------------------------------- widening (the batched path)
+
+    /**
+     * Widens elements [first, first + len) of {@code w} (whole super-blocks: both multiples of 256) into
+     * dst[off …]. Bit-identical to {@code GgufBlocks.dequantize}: the same float operations per element
+     * (d·sc, then ·q and − dmin·m, no fused multiply-add), done L lanes at a time.
+     */
+    static void decode(GgufBlockWeight w, long first, int len, float[] dst, int off) {
+        MemorySegment src = w.blocks();
+        GgufType t = w.type();
+        long base = first / 256 * t.blockBytes;
+        for (int b = 0; b < len / 256; b++, base += t.blockBytes, off += 256) {
+            if (t == GgufType.Q6_K) decodeQ6(src, base, dst, off);
+            else decodeQ45(src, base, t == GgufType.Q5_K, dst, off);
+        }
+    }
+
+    private static void decodeQ45(MemorySegment src, long base, boolean q5, float[] dst, int off) {
+        float d = Float.float16ToFloat(src.get(HALF, base)), dmin = Float.float16ToFloat(src.get(HALF, base + 2));
+        long qsOff = q5 ? 48 : 16;
+        for (int g = 0; g < 4; g++) {
+            FloatVector d1 = FloatVector.broadcast(FS, d * GgufBlocks.scaleK4(src, base + 4, 2 * g, false));
+            FloatVector m1 = FloatVector.broadcast(FS, dmin * GgufBlocks.scaleK4(src, base + 4, 2 * g, true));
+            FloatVector d2 = FloatVector.broadcast(FS, d * GgufBlocks.scaleK4(src, base + 4, 2 * g + 1, false));
+            FloatVector m2 = FloatVector.broadcast(FS, dmin * GgufBlocks.scaleK4(src, base + 4, 2 * g + 1, true));
+            for (int c = 0; c < 32; c += L) {
+                IntVector v = bytes(src, base + qsOff + 32L * g + c);
+                IntVector ql = v.and(0xF), qh = v.lanewise(VectorOperators.LSHR, 4).and(0xF);
+                if (q5) {
+                    IntVector h = bytes(src, base + 16 + c);
+                    ql = ql.add(h.lanewise(VectorOperators.LSHR, 2 * g).and(1).lanewise(VectorOperators.LSHL, 4));
+                    qh = qh.add(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                }
+                ((FloatVector) ql.convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(dst, off + 64 * g + c);
+                ((FloatVector) qh.convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).intoArray(dst, off + 64 * g + 32 + c);
+            }
+        }
+    }
+
+    private static void decodeQ6(MemorySegment src, long base, float[] dst, int off) {
+        float d = Float.float16ToFloat(src.get(HALF, base + 208));
+        for (int half = 0; half < 2; half++) {
+            long ql = base + 64L * half, qh = base + 128 + 32L * half, sc = base + 192 + 8L * half;
+            int o = off + 128 * half;
+            for (int c = 0; c < 32; c += L) {
+                int is = c / 16;
+                IntVector a = bytes(src, ql + c), a2 = bytes(src, ql + 32 + c), h = bytes(src, qh + c);
+                IntVector q1 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = a2.and(0xF).or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q4 = a2.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                scaled(q1, d * src.get(ValueLayout.JAVA_BYTE, sc + is), dst, o + c);
+                scaled(q2, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 2), dst, o + 32 + c);
+                scaled(q3, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 4), dst, o + 64 + c);
+                scaled(q4, d * src.get(ValueLayout.JAVA_BYTE, sc + is + 6), dst, o + 96 + c);
+            }
+        }
+    }
+
+    private static void scaled(IntVector q, float dsc, float[] dst, int at) {
+        FloatVector.broadcast(FS, dsc).mul((FloatVector) q.convert(VectorOperators.I2F, 0)).intoArray(dst, at);
+    }
 }

@@ -164,6 +164,11 @@ public final class PanamaFormatKernels implements FormatKernels {
             PanamaFormatGemm.gguf(w, x, m, y);
             return;
         }
+        if (PanamaFormatGgufK.supports(w)) {
+            long n = w.dIn();
+            PanamaFormatDots.rowsMatmul(w.dIn(), w.dOut(), (j, p0, len, dst, off) -> PanamaFormatGgufK.decode(w, j * n, w.dIn(), dst, off), x, m, y);
+            return;
+        }
         PanamaFormatDots.rowsMatmul(w, x, m, y);
     }
 }
