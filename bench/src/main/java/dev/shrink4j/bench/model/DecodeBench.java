@@ -38,7 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>weights: {@code q4} = RTN int4 g32 symmetric (ours: the shrink4j checkpoint; llama.cpp: the same
  * codes and F16 scales as Q4_0), embeddings and head F32 on both; {@code f32} = the dense F32
  * checkpoint; {@code q4.gguf} (shrink4j only) = the Q4_0 file read in place ({@code GgufCheckpoint}: the
- * ggml block kernels, F32 activations). {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
+ * ggml block kernels, F32 activations); {@code q4km} (llama.cpp) / {@code q4km.gguf} (shrink4j, in place:
+ * the K-quant kernels, F32 activations) = llama.cpp's own Q4_K_M of f32.gguf. {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
  * activations for Q4_0 weights) or f32.
  */
 @State(Scope.Benchmark)
@@ -51,7 +52,7 @@ public class DecodeBench {
     @Param({"shrink4j", "llamacpp"})
     public String engine;
 
-    @Param({"q4", "f32"})
+    @Param({"q4", "f32", "q4km", "q4km.gguf"})
     public String weights;
 
     @Param({"int8"})
@@ -90,7 +91,7 @@ public class DecodeBench {
 
     @Setup
     public void setup() throws IOException, InterruptedException {
-        Path dir = TinyLlamaFiles.ensure();
+        Path dir = weights.startsWith("q4km") ? TinyLlamaFiles.ensure("q4.gguf", "f32.gguf", "q4km.gguf") : TinyLlamaFiles.ensure();
         ids = new int[prompt];
         ids[0] = 1;
         for (int i = 1; i < prompt; i++) ids[i] = 100 + (i * 7919) % 30000; // fixed ids inside the 32000 vocabulary
@@ -138,8 +139,13 @@ public class DecodeBench {
     /** Where {@code bench/tinyllama-prepare.sh} leaves the files; runs it when they are missing. */
     static final class TinyLlamaFiles {
         static Path ensure() throws IOException, InterruptedException {
+            return ensure("q4.gguf", "f32.gguf");
+        }
+
+        /** The directory, once every one of {@code files} is in it (the script skips what exists). */
+        static Path ensure(String... files) throws IOException, InterruptedException {
             Path dir = Path.of(System.getProperty("shrink4j.bench.tinyllama", "/tmp/shrink4j-bench/tinyllama"));
-            if (Files.isRegularFile(dir.resolve("q4.gguf")) && Files.isRegularFile(dir.resolve("f32.gguf"))) return dir;
+            if (java.util.Arrays.stream(files).allMatch(f -> Files.isRegularFile(dir.resolve(f)))) return dir;
             Path script = Path.of("bench", "tinyllama-prepare.sh").toAbsolutePath();
             if (!Files.isRegularFile(script)) throw new IllegalStateException("run bench/tinyllama-prepare.sh first (from the project root)");
             Process p = new ProcessBuilder(script.toString(), dir.toString()).inheritIO().start();
