@@ -95,7 +95,7 @@ public final class GgufBlocks {
     }
 
     /** ggml's get_scale_min_k4: the 6-bit scale (or min) of sub-block j. */
-    public static int scaleK4(MemorySegment s, long sc, int j, boolean min) {
+    private static int scaleK4(MemorySegment s, long sc, int j, boolean min) {
         if (j < 4) return u8(s, sc + j + (min ? 4 : 0)) & 63;
         return min ? (u8(s, sc + j + 4) >>> 4) | ((u8(s, sc + j) >>> 6) << 4)
                    : (u8(s, sc + j + 4) & 0xF) | ((u8(s, sc + j - 4) >>> 6) << 4);

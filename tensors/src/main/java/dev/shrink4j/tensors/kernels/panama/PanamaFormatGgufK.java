@@ -4,7 +4,6 @@ import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.FS;
 import static dev.shrink4j.tensors.kernels.panama.PanamaFormatKernels.L;
 
 import dev.shrink4j.tensors.formats.GgufBlockWeight;
-import dev.shrink4j.tensors.gguf.GgufBlocks;
 import dev.shrink4j.tensors.gguf.GgufType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
