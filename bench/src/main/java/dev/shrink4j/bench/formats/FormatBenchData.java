@@ -50,7 +50,8 @@ final class FormatBenchData {
         if (format.startsWith("gguf-")) { // gguf-q4_0, gguf-q4_1, gguf-q8_0: ggml blocks from GgufBlocks.quantize
             dev.shrink4j.tensors.gguf.GgufType t = dev.shrink4j.tensors.gguf.GgufType.valueOf(format.substring(5).toUpperCase(java.util.Locale.ROOT));
             java.lang.foreign.MemorySegment blocks = arena.allocate(t.bytes((long) dOut * dIn));
-            dev.shrink4j.tensors.gguf.GgufBlocks.quantize(t, w, 0, w.length, blocks, 0);
+            if (t.writable) dev.shrink4j.tensors.gguf.GgufBlocks.quantize(t, w, 0, w.length, blocks, 0);
+            else kQuantBlocks(t, blocks); // gguf-q4_k, gguf-q5_k, gguf-q6_k
             return new dev.shrink4j.tensors.formats.GgufBlockWeight(t, dOut, dIn, blocks);
         }
         if (format.startsWith("lut")) {
@@ -97,5 +98,18 @@ final class FormatBenchData {
         float[] s = new float[n];
         for (int i = 0; i < n; i++) if (r.nextDouble() < frac) s[i] = (float) (r.nextDouble() - 0.5);
         return s;
+    }
+
+    /**
+     * K-quant super-blocks (shrink4j does not write them): seeded random codes and scales with d and dmin
+     * fixed at small halves. The kernels' work does not depend on the values, only on the layout.
+     */
+    private static void kQuantBlocks(dev.shrink4j.tensors.gguf.GgufType t, java.lang.foreign.MemorySegment s) {
+        SplittableRandom r = new SplittableRandom(44);
+        for (long i = 0; i < s.byteSize(); i++) s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
+        for (long b = 0; b < s.byteSize(); b += t.blockBytes) {
+            if (t == dev.shrink4j.tensors.gguf.GgufType.Q6_K) s.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, b + 208, (short) 0x1000);
+            else for (int k = 0; k < 4; k += 2) s.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, b + k, (short) 0x1000);
+        }
     }
 }

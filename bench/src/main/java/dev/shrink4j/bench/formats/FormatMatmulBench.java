@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
 public class FormatMatmulBench {
-    @Param({"f32", "int4-g128"})
+    @Param({"f32", "int4-g128", "gguf-q4_k", "gguf-q6_k"})
     public String format;
 
     @Param({"64"})

@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 7, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
 public class FormatMatvecBench {
-    @Param({"f32", "int4-g128", "int4-g32", "int4-g128-sym", "int3-g128", "int2-g128", "int8-g128", "lut4", "lut3", "csr-1pct", "nm-2of4", "nm-2of4-int4-g32", "nm-2of4-int4-g32-sym", "int3-g128+csr-0.5pct", "gguf-q4_0", "gguf-q4_1", "gguf-q8_0"})
+    @Param({"f32", "int4-g128", "int4-g32", "int4-g128-sym", "int3-g128", "int2-g128", "int8-g128", "lut4", "lut3", "csr-1pct", "nm-2of4", "nm-2of4-int4-g32", "nm-2of4-int4-g32-sym", "int3-g128+csr-0.5pct", "gguf-q4_0", "gguf-q4_1", "gguf-q8_0", "gguf-q4_k", "gguf-q5_k", "gguf-q6_k"})
     public String format;
 
     @Param({"4096"})

@@ -40,7 +40,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * checkpoint; {@code q4.gguf} (shrink4j only) = the Q4_0 file read in place ({@code GgufCheckpoint}: the
  * ggml block kernels, F32 activations); {@code q4h8} = q4 with the output head quantized too
  * ({@code --head-bits 8}: int8 symmetric g32, Q8_0 on llama.cpp's side, same codes), embeddings F32;
- * {@code q4h4} the same with an int4 g32 head (Q4_0).
+ * {@code q4h4} the same with an int4 g32 head (Q4_0); {@code q4km} (llama.cpp) / {@code q4km.gguf} (shrink4j,
+ * in place: the K-quant kernels, F32 activations) = llama.cpp's own Q4_K_M of f32.gguf.
  * {@code activations} applies to our q4 side: int8 (blocks of 32, as llama.cpp's Q8_0
  * activations for Q4_0 weights) or f32.
  */
@@ -54,7 +55,7 @@ public class DecodeBench {
     @Param({"shrink4j", "llamacpp"})
     public String engine;
 
-    @Param({"q4", "f32"})
+    @Param({"q4", "f32", "q4km", "q4km.gguf"})
     public String weights;
 
     @Param({"int8"})
@@ -93,7 +94,8 @@ public class DecodeBench {
 
     @Setup
     public void setup() throws IOException, InterruptedException {
-        Path dir = TinyLlamaFiles.ensure(engine.equals("llamacpp") ? weights + ".gguf" : weights);
+        Path dir = TinyLlamaFiles.ensure("q4.gguf", "f32.gguf",
+                engine.equals("llamacpp") && !weights.endsWith(".gguf") ? weights + ".gguf" : weights);
         ids = new int[prompt];
         ids[0] = 1;
         for (int i = 1; i < prompt; i++) ids[i] = 100 + (i * 7919) % 30000; // fixed ids inside the 32000 vocabulary
@@ -141,13 +143,13 @@ public class DecodeBench {
     /** Where {@code bench/tinyllama-prepare.sh} leaves the files; runs it when they are missing. */
     static final class TinyLlamaFiles {
         static Path ensure() throws IOException, InterruptedException {
-            return ensure("q4.gguf");
+            return ensure("q4.gguf", "f32.gguf");
         }
 
-        /** The directory, made complete when {@code file} (a checkpoint directory or a .gguf inside it) is missing. */
-        static Path ensure(String file) throws IOException, InterruptedException {
+        /** The directory, once every one of {@code files} is in it (a file or a checkpoint directory; the script skips what exists). */
+        static Path ensure(String... files) throws IOException, InterruptedException {
             Path dir = Path.of(System.getProperty("shrink4j.bench.tinyllama", "/tmp/shrink4j-bench/tinyllama"));
-            if (Files.exists(dir.resolve(file)) && Files.isRegularFile(dir.resolve("q4.gguf")) && Files.isRegularFile(dir.resolve("f32.gguf"))) return dir;
+            if (java.util.Arrays.stream(files).allMatch(f -> Files.exists(dir.resolve(f)))) return dir;
             Path script = Path.of("bench", "tinyllama-prepare.sh").toAbsolutePath();
             if (!Files.isRegularFile(script)) throw new IllegalStateException("run bench/tinyllama-prepare.sh first (from the project root)");
             Process p = new ProcessBuilder(script.toString(), dir.toString()).inheritIO().start();

@@ -26,11 +26,12 @@ import java.util.Set;
  * ({@link LlamaGgufMetadata}). What each tensor type becomes:
  * <ul>
  *   <li>F32/F16/BF16: a zero-copy view of the mapped file;</li>
- *   <li>Q4_0/Q4_1/Q8_0 linears: a {@link GgufBlockWeight} over the mapped blocks, named in the config's
- *       {@code shrink4j.tensors} as format {@code gguf_blocks}, so {@code LlamaModel} builds a
- *       {@code CompressedLinear} and the Panama block kernels multiply the blocks in place;</li>
- *   <li>Q4_K/Q6_K (any tensor), and a block-typed embedding (the model reads embedding rows as floats):
- *       dequantized to F32 off-heap once, at load.</li>
+ *   <li>Q4_0/Q4_1/Q8_0 and Q4_K/Q5_K/Q6_K linears: a {@link GgufBlockWeight} over the mapped blocks,
+ *       named in the config's {@code shrink4j.tensors} as format {@code gguf_blocks}, so
+ *       {@code LlamaModel} builds a {@code CompressedLinear} and the Panama block kernels multiply the
+ *       blocks in place (a Q4_K_M file's Q4_K and Q6_K projections and head alike);</li>
+ *   <li>a block-typed embedding (the model reads embedding rows as floats): dequantized to F32
+ *       off-heap once, at load.</li>
  * </ul>
  * <b>Q/K rows.</b> llama.cpp stores q_proj/k_proj rows in its adjacent-pair RoPE order
  * ({@link LlamaGgufNames#ggufToHfRows}); ours is rotate-half. Those two projections are copied once into
@@ -63,7 +64,7 @@ public final class GgufCheckpoint implements WeightSource {
 
     /**
      * Maps {@code file} into {@code arena} (shared: forward passes read from several threads); copies
-     * (Q/K rows, widened K-quants) live in the same arena.
+     * (Q/K rows, a widened block-typed embedding) live in the same arena.
      */
     public static GgufCheckpoint open(Path file, Arena arena) {
         GgufFile g = GgufFile.open(file, arena);
@@ -148,7 +149,7 @@ public final class GgufCheckpoint implements WeightSource {
         return typesRead;
     }
 
-    /** Bytes copied off-heap at load: permuted Q/K rows and widened K-quants (everything else is the mapped file). */
+    /** Bytes copied off-heap at load: permuted Q/K rows and a widened block-typed embedding (everything else is the mapped file). */
     public long copiedBytes() {
         return copiedBytes;
     }
@@ -172,9 +173,9 @@ public final class GgufCheckpoint implements WeightSource {
         return file;
     }
 
-    /** Block types multiplied in place by the Panama kernels; the others are widened at load. */
+    /** Block types multiplied in place by the block kernels (every quantized type shrink4j reads). */
     private static boolean inPlaceBlocks(GgufType t) {
-        return t == GgufType.Q4_0 || t == GgufType.Q4_1 || t == GgufType.Q8_0;
+        return t.quantized();
     }
 
     private static boolean isFloat(GgufType t) {

@@ -14,6 +14,7 @@ import dev.shrink4j.model.Proj;
 import dev.shrink4j.model.Sampler;
 import dev.shrink4j.model.Tokenizer;
 import dev.shrink4j.tensors.formats.GgufBlockWeight;
+import dev.shrink4j.tensors.gguf.GgufFile;
 import dev.shrink4j.tensors.gguf.GgufType;
 import dev.shrink4j.tensors.testing.LlamaCpp;
 import dev.shrink4j.tensors.testing.TestData;
@@ -34,6 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class GgufCheckpointTest {
     /** Same weights, same F32 activations, different summation order. */
     private static final double SAME_WEIGHTS_REL = 1e-6;
+    /** Logits of the same weights, block kernels vs dense GEMM: relative to the largest |logit|. */
+    private static final double LOGIT_REL = 1e-5;
     private static final int SEQ_LEN = 128;
     private static final int WINDOWS = 4;
     private static final int GREEDY_TOKENS = 48;
@@ -100,24 +103,54 @@ class GgufCheckpointTest {
         }
     }
 
-    /** K-quants are widened at load: the in-place model is the converted one, value for value. */
-    @Test void kQuantsAreWidenedAtLoad() {
+    /**
+     * llama.cpp's Q4_K_M and Q5_K_M of a synthetic model with rows of 256: the K-quant projections and
+     * the head run in place as {@link GgufBlockWeight}s and give the converted copy's logits up to
+     * summation order; nothing is copied at load but the Q/K rows (and a block-typed embedding, widened).
+     */
+    @Test void kQuantsRunInPlace() {
         Path synth = dev.shrink4j.model.Synthetic.write(synthConfig(), dev.shrink4j.tensors.DType.F32, 7, dir.resolve("synth64"), 1L << 30, false);
         Path synthF32 = dir.resolve("synth64-f32.gguf");
         LlamaGgufExport.write(synth, synthF32, false, LlamaGgufExport::sameType);
-        Path q = dir.resolve("synth64-q4_k_m.gguf");
-        LlamaCpp.quantize(synthF32, q, LlamaCpp.FileType.Q4_K_M, 1);
-        Path hf = LlamaGgufImport.write(q, dir.resolve("synth64-q4_k_m"), null, false).dir();
         int[] tokens = new int[64];
         java.util.Random r = new java.util.Random(5);
         tokens[0] = 1;
         for (int i = 1; i < tokens.length; i++) tokens[i] = 3 + r.nextInt(253);
+        for (LlamaCpp.FileType ft : new LlamaCpp.FileType[] {LlamaCpp.FileType.Q4_K_M, LlamaCpp.FileType.Q5_K_M}) {
+            Path q = dir.resolve("synth64-" + ft + ".gguf");
+            LlamaCpp.quantize(synthF32, q, ft, 1);
+            Path hf = LlamaGgufImport.write(q, dir.resolve("synth64-" + ft), null, false).dir();
+            try (Arena a = Arena.ofShared()) {
+                LlamaModel direct = LlamaModel.load(q, a);
+                GgufCheckpoint c = (GgufCheckpoint) direct.weights();
+                GgufType main = ft == LlamaCpp.FileType.Q4_K_M ? GgufType.Q4_K : GgufType.Q5_K;
+                assertTrue(c.typesRead().containsKey(main) && c.typesRead().containsKey(GgufType.Q6_K), ft + " " + c.typesRead());
+                java.util.Set<GgufType> linearTypes = java.util.EnumSet.noneOf(GgufType.class);
+                for (int l = 0; l < direct.config().numLayers(); l++) {
+                    for (Proj p : Proj.values()) {
+                        var lin = assertInstanceOf(CompressedLinear.class, direct.layer(l).linear(p), ft + " layer " + l + " " + p);
+                        linearTypes.add(assertInstanceOf(GgufBlockWeight.class, lin.compressed()).type());
+                    }
+                }
+                assertEquals(java.util.EnumSet.of(main, GgufType.Q6_K), linearTypes, ft + ": projections in place");
+                // copied: Q/K rows as they are, plus the embedding widened to F32 when it is a block type
+                long expected = 0;
+                GgufFile g = GgufFile.open(q, a);
+                for (GgufFile.TensorEntry e : g.tensors().values()) {
+                    if (e.name().endsWith("attn_q.weight") || e.name().endsWith("attn_k.weight")) expected += e.bytes();
+                    if (e.name().equals("token_embd.weight") && e.type().quantized()) expected += 4 * e.numel();
+                }
+                assertEquals(expected, c.copiedBytes(), ft + " bytes copied at load");
+                float[] viaCopy = LlamaModel.load(hf, a).logits(tokens), inPlace = direct.logits(tokens);
+                float max = 0;
+                for (float v : viaCopy) max = Math.max(max, Math.abs(v));
+                for (int i = 0; i < viaCopy.length; i++) assertEquals(viaCopy[i], inPlace[i], LOGIT_REL * max, ft + " logit " + i);
+            }
+        }
+        // synth writes no tokenizer, so the file carries none we read: one line naming the file
+        Path q = dir.resolve("synth64-" + LlamaCpp.FileType.Q4_K_M + ".gguf");
         try (Arena a = Arena.ofShared()) {
             LlamaModel direct = LlamaModel.load(q, a);
-            assertTrue(((GgufCheckpoint) direct.weights()).typesRead().containsKey(GgufType.Q4_K));
-            assertTrue(((GgufCheckpoint) direct.weights()).copiedBytes() > 0);
-            assertArrayEquals(LlamaModel.load(hf, a).logits(tokens), direct.logits(tokens));
-            // synth writes no tokenizer, so the file carries none we read: one line naming the file
             var e = org.junit.jupiter.api.Assertions.assertThrows(dev.shrink4j.tensors.ShrinkException.class, () -> Tokenizer.load(q, direct.config()));
             assertTrue(e.getMessage().startsWith(q + ": no tokenizer in this GGUF file"), e.getMessage());
         }

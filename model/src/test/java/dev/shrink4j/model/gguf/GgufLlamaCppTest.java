@@ -51,9 +51,11 @@ class GgufLlamaCppTest {
     private static final double EMULATED_REL = 1.5e-3;
     /**
      * K-quant dot products quantize activations to Q8_K (one scale per 256); the synthetic model's
-     * random weights (std 0.05) amplify that rounding more than the demo does.
+     * random weights (std 0.05) amplify that rounding more than the demo does. Measured with the
+     * blocks read in place (AMD EPYC, llama.cpp's zen4 CPU variant, 2026-12-03): Q4_K_M 1.9e-4,
+     * Q5_K_M 1.1e-5, Q6_K 3.9e-4 relative; the bound leaves room for other CPU variants' kernels.
      */
-    private static final double K_QUANT_ACTIVATION_REL = 1e-2;
+    private static final double K_QUANT_ACTIVATION_REL = 5e-3;
     /** One thread: ggml's workers spin at barriers, which is slow on a shared 2-core machine. */
     private static final int THREADS = 1;
 
@@ -213,7 +215,7 @@ class GgufLlamaCppTest {
 
     /**
      * A seeded synthetic model with head_dim 64 and rows of multiples of 256: llama.cpp writes Q4_K_M
-     * (Q4_K with some Q6_K tensors) and Q6_K, and we read both to llama.cpp's NLL.
+     * (Q4_K with some Q6_K tensors), Q5_K_M and Q6_K, and we read them in place to llama.cpp's NLL.
      */
     @Test void weReadLlamaCppKQuantsOfASyntheticHeadDim64Model() {
         java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
@@ -245,18 +247,24 @@ class GgufLlamaCppTest {
             double theirs = nll(llama.logitsAll(tokens), tokens, 256);
             assertEquals(ours, theirs, NLL_REL * ours, "synthetic F32: shrink4j " + ours + " vs llama.cpp " + theirs);
         }
-        for (LlamaCpp.FileType ft : new LlamaCpp.FileType[] {LlamaCpp.FileType.Q4_K_M, LlamaCpp.FileType.Q6_K}) {
+        for (LlamaCpp.FileType ft : new LlamaCpp.FileType[] {LlamaCpp.FileType.Q4_K_M, LlamaCpp.FileType.Q5_K_M, LlamaCpp.FileType.Q6_K}) {
             Path q = dir.resolve("synth64-" + ft + ".gguf");
             LlamaCpp.quantize(f32, q, ft, THREADS);
             java.util.Set<GgufType> types = java.util.EnumSet.noneOf(GgufType.class);
             try (Arena a = Arena.ofConfined()) {
                 GgufFile.open(q, a).tensors().values().forEach(e -> types.add(e.type()));
             }
-            assertTrue(types.contains(ft == LlamaCpp.FileType.Q6_K ? GgufType.Q6_K : GgufType.Q4_K), ft + " wrote " + types);
+            GgufType main = switch (ft) { case Q4_K_M -> GgufType.Q4_K; case Q5_K_M -> GgufType.Q5_K; default -> GgufType.Q6_K; };
+            assertTrue(types.contains(main), ft + " wrote " + types);
             Path hf = dir.resolve("synth64-" + ft);
             LlamaGgufImport.write(q, hf, null, false);
+            // the file read in place: K-quant blocks multiplied by our kernels (GgufCheckpointTest shows they are
+            // the converted copy's weights); llama.cpp's own kernels round x to Q8_K first
             try (Arena a = Arena.ofShared(); LlamaCpp llama = new LlamaCpp(q, SEQ_LEN, THREADS)) {
-                double ours = nll(LlamaModel.load(hf, a).logits(tokens), tokens, 256);
+                LlamaModel inPlace = LlamaModel.load(q, a);
+                var lin = (dev.shrink4j.model.CompressedLinear) inPlace.layer(0).linear(dev.shrink4j.model.Proj.UP);
+                assertTrue(((dev.shrink4j.tensors.formats.GgufBlockWeight) lin.compressed()).type().blockSize == 256, ft + " up_proj in place");
+                double ours = nll(inPlace.logits(tokens), tokens, 256);
                 double theirs = nll(llama.logitsAll(tokens), tokens, 256);
                 assertEquals(theirs, ours, K_QUANT_ACTIVATION_REL * theirs, ft + " " + types + ": shrink4j " + ours + " vs llama.cpp " + theirs);
             }

@@ -11,10 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A weight stored in one of ggml's formats (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K, or plain F32/F16/BF16),
+ * A weight stored in one of ggml's formats (Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K, or plain F32/F16/BF16),
  * row by row exactly as a GGUF file holds it: row j is {@code d_in / blockSize} consecutive blocks.
  * The scalar reference is {@link GgufBlocks#dequantize} ({@link FormatKernels#ggufMatvec}: widen a
- * row, then a dot product); the Panama kernels multiply Q4_0/Q4_1/Q8_0 blocks in place.
+ * row, then a dot product); the Panama kernels multiply Q4_0/Q4_1/Q8_0 and Q4_K/Q5_K/Q6_K blocks in place.
  *
  * @param blocks (d_out, d_in / blockSize · blockBytes) bytes, a view
  */

@@ -61,6 +61,7 @@ public final class GgufBlocks {
                 }
             }
             case Q4_K -> { for (int b = 0; b < n / 256; b++, base += type.blockBytes) q4k(src, base, dst, off + b * 256); }
+            case Q5_K -> { for (int b = 0; b < n / 256; b++, base += type.blockBytes) q5k(src, base, dst, off + b * 256); }
             case Q6_K -> { for (int b = 0; b < n / 256; b++, base += type.blockBytes) q6k(src, base, dst, off + b * 256); }
         }
     }
@@ -75,6 +76,21 @@ public final class GgufBlocks {
             float d2 = d * scaleK4(s, sc, is + 1, false), m2 = dmin * scaleK4(s, sc, is + 1, true);
             for (int l = 0; l < 32; l++) y[off + j + l] = d1 * (u8(s, q + l) & 0xF) - m1;
             for (int l = 0; l < 32; l++) y[off + j + 32 + l] = d2 * (u8(s, q + l) >>> 4) - m2;
+        }
+    }
+
+    // block_q5_K: half d, half dmin, u8 scales[12] (as Q4_K), u8 qh[32] (bit 2i / 2i+1 of byte l: the 5th
+    // bit of element 64i + l / 64i + 32 + l), u8 qs[128] (low nibbles, laid out as Q4_K).
+    private static void q5k(MemorySegment s, long base, float[] y, int off) {
+        float d = half(s, base), dmin = half(s, base + 2);
+        long sc = base + 4, qh = base + 16, q = base + 48;
+        int is = 0;
+        for (int j = 0; j < 256; j += 64, q += 32, is += 2) {
+            float d1 = d * scaleK4(s, sc, is, false), m1 = dmin * scaleK4(s, sc, is, true);
+            float d2 = d * scaleK4(s, sc, is + 1, false), m2 = dmin * scaleK4(s, sc, is + 1, true);
+            int lo = is, hi = is + 1; // bit positions in qh
+            for (int l = 0; l < 32; l++) y[off + j + l] = d1 * ((u8(s, q + l) & 0xF) + (((u8(s, qh + l) >>> lo) & 1) << 4)) - m1;
+            for (int l = 0; l < 32; l++) y[off + j + 32 + l] = d2 * ((u8(s, q + l) >>> 4) + (((u8(s, qh + l) >>> hi) & 1) << 4)) - m2;
         }
     }
 

@@ -167,7 +167,7 @@ public final class GgufFile {
                 long typeId = u32(item + " type");
                 GgufType type = GgufType.byId((int) typeId).filter(x -> typeId <= Integer.MAX_VALUE)
                         .orElseThrow(() -> bad(item + ": unknown or unsupported ggml type " + typeId
-                                + " (shrink4j reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K)"));
+                                + " (shrink4j reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K)"));
                 if (ne[0] % type.blockSize != 0) throw bad(item + ": row length " + ne[0] + " is not a multiple of the " + type + " block size " + type.blockSize);
                 long offset = u64(item + " offset");
                 if (offset < 0 || offset % alignment != 0) throw bad(item + ": offset " + Long.toUnsignedString(offset) + " is not a multiple of the alignment " + alignment);

@@ -13,8 +13,9 @@ public enum GgufType {
     Q4_0(2, 32, 2 + 16, true),      // half d; 16 bytes of nibbles: x = (q − 8)·d
     Q4_1(3, 32, 2 + 2 + 16, true),  // half d, half m; 16 bytes of nibbles: x = q·d + m
     Q8_0(8, 32, 2 + 32, true),      // half d; 32 int8: x = q·d
-    Q4_K(12, 256, 2 + 2 + 12 + 128, false), // read only (dequantize)
-    Q6_K(14, 256, 128 + 64 + 16 + 2, false), // read only (dequantize)
+    Q4_K(12, 256, 2 + 2 + 12 + 128, false),      // read only: half d, dmin; 6-bit scales/mins; nibbles
+    Q5_K(13, 256, 2 + 2 + 12 + 32 + 128, false), // read only: as Q4_K plus one high bit per weight
+    Q6_K(14, 256, 128 + 64 + 16 + 2, false),     // read only: 4+2-bit codes, int8 scales per 16, half d
     BF16(30, 1, 2, true);
 
     /** ggml's {@code enum ggml_type} value. */
@@ -39,6 +40,7 @@ public enum GgufType {
         check(Q4_1, 20);
         check(Q8_0, 34);
         check(Q4_K, 144);
+        check(Q5_K, 176);
         check(Q6_K, 210);
     }
 

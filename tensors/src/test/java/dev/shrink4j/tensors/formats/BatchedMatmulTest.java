@@ -127,6 +127,24 @@ class BatchedMatmulTest {
         }
     }
 
+    /** K-quant super-blocks (256 = one KC slice), three per row: random codes and scales, finite halves d and dmin. */
+    @Test
+    void kQuantBlocksMatchTheSpec() {
+        Random rnd = new Random(12);
+        try (Arena arena = Arena.ofConfined()) {
+            for (GgufType t : new GgufType[] {GgufType.Q4_K, GgufType.Q5_K, GgufType.Q6_K}) {
+                int dOut = 35, dIn = 768;
+                MemorySegment s = arena.allocate(t.bytes((long) dOut * dIn));
+                for (long i = 0; i < s.byteSize(); i++) s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+                for (long b = 0; b < s.byteSize(); b += t.blockBytes) {
+                    if (t == GgufType.Q6_K) s.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, b + 208, (short) 0x1c00);
+                    else for (int k = 0; k < 4; k += 2) s.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, b + k, (short) 0x1c00);
+                }
+                check(new GgufBlockWeight(t, dOut, dIn, s), ROWS, rnd);
+            }
+        }
+    }
+
     /**
      * The Vector API kernels' matmul (the scalar ones where it is absent) equals the scalar matvec row
      * by row (the spec) and Ŵ·x in double, within float summation error.

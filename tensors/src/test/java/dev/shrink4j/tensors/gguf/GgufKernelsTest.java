@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class GgufKernelsTest {
     private static final int[] D_OUT = {1, 3, 7, 33};
-    private static final int[] D_IN = {32, 64, 96, 160, 288, 544};
+    private static final int[] D_IN = {32, 64, 96, 160, 288, 544, 256, 768, 1280};
     /** Relative to Σ|ŵ·x| of the row: float summation in another order. */
     private static final double REL = 2e-6;
 
@@ -28,7 +28,7 @@ class GgufKernelsTest {
         var panama = FormatKernels.panama();
         assertTrue(panama.isPresent(), "Vector API kernels should load under --add-modules jdk.incubator.vector");
         Random r = new Random(11);
-        for (GgufType t : new GgufType[] {GgufType.Q4_0, GgufType.Q4_1, GgufType.Q8_0, GgufType.F16, GgufType.Q4_K}) {
+        for (GgufType t : new GgufType[] {GgufType.Q4_0, GgufType.Q4_1, GgufType.Q8_0, GgufType.F16, GgufType.Q4_K, GgufType.Q5_K, GgufType.Q6_K}) {
             for (int dOut : D_OUT) {
                 for (int dIn : D_IN) {
                     if (dIn % t.blockSize != 0) continue;
@@ -65,7 +65,9 @@ class GgufKernelsTest {
                                         float[] yr = new float[dOut];
                                         w.matvec(xr, yr, scalar);
                                         for (int j = 0; j < dOut; j++) {
-                                            assertEquals(yr[j], ym[q * dOut + j], 1e-4 * (1 + Math.abs(yr[j])), k.name() + " matmul " + t + " m=" + m + " row " + j);
+                                            // Q6_K's random int8 scales cancel heavily: tolerance also relative to Σ|ŵ·x|
+                                            double tol = 1e-4 * (1 + Math.abs(yr[j])) + REL * magnitude(w, j, xr);
+                                            assertEquals(yr[j], ym[q * dOut + j], tol, k.name() + " matmul " + t + " m=" + m + " row " + j);
                                         }
                                     }
                                 }
@@ -77,7 +79,16 @@ class GgufKernelsTest {
         }
     }
 
-    /** Random blocks: quantized Gaussians for writable types, random bytes with small F16 scales for Q4_K. */
+    /** Σ|ŵ_ji·x_i| of row j. */
+    private static double magnitude(GgufBlockWeight w, int j, float[] x) {
+        float[] row = new float[w.dIn()];
+        w.dequantizeRow(j, row, 0);
+        double mag = 0;
+        for (int i = 0; i < row.length; i++) mag += Math.abs((double) row[i] * x[i]);
+        return mag;
+    }
+
+    /** Random blocks: quantized Gaussians for writable types, random bytes with small F16 scales (d, dmin) for the K-quants. */
     private static GgufBlockWeight weight(GgufType t, int dOut, int dIn, Random r, Arena a, boolean heap) {
         long n = (long) dOut * dIn;
         MemorySegment s = heap ? MemorySegment.ofArray(new byte[Math.toIntExact(t.bytes(n))]) : a.allocate(t.bytes(n));
@@ -88,8 +99,12 @@ class GgufKernelsTest {
         } else {
             for (long i = 0; i < s.byteSize(); i++) s.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
             for (long b = 0; b < s.byteSize(); b += t.blockBytes) {
-                s.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, (short) 0x2000);
-                s.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 2, (short) 0x1800);
+                if (t == GgufType.Q6_K) { // d is the last half; the int8 scales may be any byte
+                    s.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 208, (short) 0x2000);
+                } else {
+                    s.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, (short) 0x2000);
+                    s.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 2, (short) 0x1800);
+                }
             }
         }
         return new GgufBlockWeight(t, dOut, dIn, s);

@@ -39,7 +39,7 @@ public final class LlamaCpp implements AutoCloseable {
 
     /** llama.cpp's {@code enum llama_ftype} values used by the tests. */
     public enum FileType {
-        Q4_0(2), Q4_1(3), Q8_0(7), Q4_K_M(15), Q6_K(18);
+        Q4_0(2), Q4_1(3), Q8_0(7), Q4_K_M(15), Q5_K_M(17), Q6_K(18);
 
         final int id;
 

@@ -93,12 +93,16 @@ final class PanamaFormatDots {
 
     /** Y = X·Ŵᵀ for any format: widen two rows of Ŵ (the scalar reference) and multiply them with every row of X. */
     static void rowsMatmul(CompressedWeight w, float[] x, int m, float[] y) {
-        int n = w.dIn(), dOut = w.dOut();
-        float[] rows = new float[2 * n];
+        rowsMatmul(w.dIn(), w.dOut(), (j, p0, len, dst, off) -> w.dequantizeRow(j, dst, off), x, m, y);
+    }
+
+    /** As above with rows widened by {@code rows} (whole rows: p0 = 0, len = d_in). */
+    static void rowsMatmul(int n, int dOut, Panel.RowSlices rows, float[] x, int m, float[] y) {
+        float[] buf = new float[2 * n];
         for (int j = 0; j < dOut; j += 2) {
             int nr = Math.min(2, dOut - j);
-            for (int q = 0; q < nr; q++) w.dequantizeRow(j + q, rows, q * n);
-            rowsTimesX(rows, nr, x, m, n, y, dOut, j);
+            for (int q = 0; q < nr; q++) rows.decode(j + q, 0, n, buf, q * n);
+            rowsTimesX(buf, nr, x, m, n, y, dOut, j);
         }
     }
 }

@@ -184,9 +184,13 @@ final class PanamaFormatGemm {
         return PanamaGemm.KC % w.type().blockSize == 0;
     }
 
-    /** Y = X·Ŵᵀ for ggml block formats: each slice widened by the scalar reference {@link GgufBlocks#dequantize}. */
+    /** Y = X·Ŵᵀ for ggml block formats: each slice widened by the scalar reference {@link GgufBlocks#dequantize} (K-quants: its vector twin). */
     static void gguf(GgufBlockWeight w, float[] x, int m, float[] y) {
         long n = w.dIn();
+        if (PanamaFormatGgufK.supports(w)) { // K-quants: the Vector API widening, bit-identical to the reference
+            matmul((j, p0, len, dst, off) -> PanamaFormatGgufK.decode(w, j * n + p0, len, dst, off), x, m, w.dIn(), w.dOut(), y);
+            return;
+        }
         matmul((j, p0, len, dst, off) -> GgufBlocks.dequantize(w.type(), w.blocks(), j * n + p0, dst, off, len), x, m, w.dIn(), w.dOut(), y);
     }
 }

@@ -33,7 +33,7 @@ final class PanamaFormatGguf {
 
     private PanamaFormatGguf() {}
 
-    /** Whether this kernel covers {@code w}; other types (K-quants, plain floats) use the scalar path. */
+    /** Whether this kernel covers {@code w}; K-quants have {@code PanamaFormatGgufK}, plain floats the scalar path. */
     static boolean supports(GgufBlockWeight w) {
         return BS != null && (w.type() == GgufType.Q4_0 || w.type() == GgufType.Q4_1 || w.type() == GgufType.Q8_0);
     }

@@ -165,6 +165,10 @@ public final class PanamaFormatKernels implements FormatKernels {
     // ---------------------------------------------------------------- gguf blocks
 
     @Override public void ggufMatvec(GgufBlockWeight w, float[] x, float[] y) {
+        if (PanamaFormatGgufK.supports(w)) {
+            PanamaFormatGgufK.matvec(w, x, y);
+            return;
+        }
         if (!PanamaFormatGguf.supports(w)) {
             SCALAR.ggufMatvec(w, x, y);
             return;
@@ -176,6 +180,11 @@ public final class PanamaFormatKernels implements FormatKernels {
     @Override public void ggufMatmul(GgufBlockWeight w, float[] x, int m, float[] y) {
         if (m >= PanamaFormatGemm.MIN_ROWS && PanamaFormatGemm.supports(w)) {
             PanamaFormatGemm.gguf(w, x, m, y);
+            return;
+        }
+        if (PanamaFormatGgufK.supports(w)) {
+            long n = w.dIn();
+            PanamaFormatDots.rowsMatmul(w.dIn(), w.dOut(), (j, p0, len, dst, off) -> PanamaFormatGgufK.decode(w, j * n, w.dIn(), dst, off), x, m, y);
             return;
         }
         PanamaFormatDots.rowsMatmul(w, x, m, y);
