@@ -133,10 +133,15 @@ final class PanamaFormatUniform {
      * Row j's scales widened into srow[0..n_groups) and the zero-point term Σ_g s_g·z_g·Σ_{i∈g} x_i,
      * computed before the vector loop so that loop does no scalar work but one load per group.
      */
-    private static float rowScales(UniformQuantized w, int j, float[] xsum, float[] srow, int[] zrow, ScaleTile tile) {
+    private static float rowScales(UniformQuantized w, int j, float[] xsum, float[] srow, int[] zrow) {
         int ng = w.nGroups();
-        if (tile != null) {
-            tile.row(w, j, srow);
+        Tensor sc = w.scales();
+        if (sc.dtype() == DType.F16) {
+            MemorySegment ss = sc.segment();
+            long base = (long) j * ng;
+            // In bulk (C2 vectorises Convert's loop to vcvtph2ps): one float16ToFloat call per group read
+            // through the segment was 15 % of an int4 g32 decode step (docs/kernels.md).
+            Convert.toF32(DType.F16, ss, 2 * base, srow, 0, ng);
         } else {
             w.readScales(j, srow);
         }
@@ -162,36 +167,6 @@ final class PanamaFormatUniform {
     }
 
     /**
-     * F16 scales widened in bulk (C2 vectorises Convert's loop to vcvtph2ps; one float16ToFloat per group
-     * was 15 % of an int4 g32 decode step, docs/kernels.md), {@link #ROWS} rows per call: one call per row
-     * (64 scales at g32) cost as much again in call overhead (JFR of a TinyLlama-shaped decode step).
-     */
-    static final class ScaleTile {
-        static final int ROWS = 64;
-        private final float[] tile;
-        private int start = -1;
-
-        private ScaleTile(int floats) {
-            tile = new float[floats];
-        }
-
-        /** A tile for {@code w}'s F16 scales, or null when they are stored otherwise. */
-        static ScaleTile of(UniformQuantized w) {
-            return w.scales().dtype() == DType.F16 ? new ScaleTile(Math.min(ROWS, w.dOut()) * w.nGroups()) : null;
-        }
-
-        void row(UniformQuantized w, int j, float[] srow) {
-            int ng = w.nGroups();
-            if (start < 0 || j < start || j >= start + ROWS) {
-                int rows = Math.min(ROWS, w.dOut() - j);
-                Convert.toF32(DType.F16, w.scales().segment(), 2L * j * ng, tile, 0, rows * ng);
-                start = j;
-            }
-            System.arraycopy(tile, (j - start) * ng, srow, 0, ng);
-        }
-    }
-
-    /**
      * 4-bit codes, broadcast groups. Per block of 8·L codes: one load, 8 × (mask, convert, fma), then
      * the block's two partial sums are scaled into the row total. Chains start with a multiply, not
      * an fma into a zero vector: measured 1.5× faster on JDK 25 / AVX-512, as was scaling every
@@ -203,9 +178,8 @@ final class PanamaFormatUniform {
         long rb = w.rowBytes(), bb = 4L * L;
         float[] srow = new float[ng];
         int[] zrow = new int[ng];
-        ScaleTile tile = ScaleTile.of(w);
         for (int j = 0; j < dOut; j++) {
-            float zt = rowScales(w, j, xsum, srow, zrow, tile);
+            float zt = rowScales(w, j, xsum, srow, zrow);
             long r0 = j * rb;
             FloatVector tot = FloatVector.zero(FS);
             for (int t = 0, g = 0, inGroup = 0; t < blocks; t++) {
@@ -243,11 +217,10 @@ final class PanamaFormatUniform {
         VectorShuffle<Float> shuffle = VectorShuffle.fromArray(FS, spread, 0);
         float[] srow = new float[ng + L]; // padded so the last block's load stays in bounds
         int[] zrow = new int[ng];
-        ScaleTile tile = ScaleTile.of(w);
         FloatVector zero = FloatVector.zero(FS);
         for (int j = 0; j < dOut; j++) {
             long r0 = j * rb;
-            float zt = rowScales(w, j, xsum, srow, zrow, tile);
+            float zt = rowScales(w, j, xsum, srow, zrow);
             FloatVector tot = zero;
             for (int t = 0, so = 0; t < blocks; t++, so += groupsPerBlock) {
                 IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
@@ -277,10 +250,9 @@ final class PanamaFormatUniform {
         VectorShuffle<Float> shuffle = VectorShuffle.fromArray(FS, spread, 0);
         float[] srow = new float[ng + L]; // padded so the last block's load stays in bounds
         int[] zrow = new int[ng];
-        ScaleTile tile = ScaleTile.of(w);
         for (int j = 0; j < dOut; j++) {
             long r0 = j * rb;
-            float zt = rowScales(w, j, xsum, srow, zrow, tile);
+            float zt = rowScales(w, j, xsum, srow, zrow);
             FloatVector tot = FloatVector.zero(FS);
             for (int t = 0, so = 0; t < blocks; t++, so += groupsPerBlock) {
                 IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);
@@ -307,9 +279,8 @@ final class PanamaFormatUniform {
         long rb = w.rowBytes(), bb = 4L * L;
         float[] srow = new float[ng];
         int[] zrow = new int[ng];
-        ScaleTile tile = ScaleTile.of(w);
         for (int j = 0; j < dOut; j++) {
-            float zt = rowScales(w, j, xsum, srow, zrow, tile);
+            float zt = rowScales(w, j, xsum, srow, zrow);
             long r0 = j * rb;
             FloatVector tot = FloatVector.zero(FS);
             for (int t = 0, g = 0, inGroup = 0; t < blocks; t++) {
@@ -340,9 +311,8 @@ final class PanamaFormatUniform {
         long rb = w.rowBytes(), bb = 4L * L;
         float[] srow = new float[ng];
         int[] zrow = new int[ng];
-        ScaleTile tile = ScaleTile.of(w);
         for (int j = 0; j < dOut; j++) {
-            float zt = rowScales(w, j, xsum, srow, zrow, tile);
+            float zt = rowScales(w, j, xsum, srow, zrow);
             long r0 = j * rb;
             FloatVector tot = FloatVector.zero(FS);
             for (int t = 0, g = 0, inGroup = 0; t < blocks; t++) {
@@ -376,11 +346,10 @@ final class PanamaFormatUniform {
         VectorShuffle<Float> shuffle = VectorShuffle.fromArray(FS, spread, 0);
         float[] srow = new float[ng + L]; // padded so the last block's load stays in bounds
         int[] zrow = new int[ng];
-        ScaleTile tile = ScaleTile.of(w);
         FloatVector zero = FloatVector.zero(FS);
         for (int j = 0; j < dOut; j++) {
             long r0 = j * rb;
-            float zt = rowScales(w, j, xsum, srow, zrow, tile);
+            float zt = rowScales(w, j, xsum, srow, zrow);
             FloatVector tot = zero;
             for (int t = 0, so = 0; t < blocks; t++, so += groupsPerBlock) {
                 IntVector q = IntVector.fromMemorySegment(IS, seg, r0 + t * bb, LE);

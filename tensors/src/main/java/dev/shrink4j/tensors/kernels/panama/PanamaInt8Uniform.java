@@ -85,9 +85,6 @@ final class PanamaInt8Uniform {
     }
 
     /** One call's state: the permuted activations, per-row block sums, and per-row scratch for scales. */
-    /** Rows whose F16 scales are widened in one call. */
-    private static final int SCALE_TILE = 64;
-
     private static final class Rows {
         final UniformQuantized w;
         final Int8Activations x;
@@ -95,8 +92,6 @@ final class PanamaInt8Uniform {
         final short[][] a;       // (m, supers·per) permuted activations
         final float[][] sums;    // (m, nb + FL) block code sums of the vector part, 0 after it
         final float[] srow;      // (ng + FL) row j's scales
-        final float[] scaleTile; // (SCALE_TILE · ng) F16 scales of rows [tileStart, tileStart + SCALE_TILE) widened
-        int tileStart = -1;
         final int[] zrow;        // (ng) row j's zero points
         final float[] c;         // (nb + FL) combined scales c_b; padded: the last superblock's load reads FL floats
         final float[][] groupDots; // (m, ng) D_g = Σ_{b∈g} d_b·Σ_{i∈b} a_i over the vector part (asymmetric weights)
@@ -124,7 +119,6 @@ final class PanamaInt8Uniform {
                 for (int b = 0; b < vecBlocks; b++) sums[r][b] = x.sums()[r * nb + b];
             }
             srow = new float[ng + FL];
-            scaleTile = w.scales().dtype() == DType.F16 ? new float[Math.min(SCALE_TILE, w.dOut()) * ng] : null;
             zrow = new int[ng];
             c = new float[nb + FL];
             groupDots = new float[m][ng];
@@ -157,20 +151,11 @@ final class PanamaInt8Uniform {
             }
         }
 
-        /**
-         * Row j's scales into srow, F16 widened in bulk (vcvtph2ps; one float16ToFloat per group cost 15 % of a
-         * decode step) for {@link #SCALE_TILE} rows at a time: one conversion call per row (64 scales at g32)
-         * was 8 % of an int8-activation decode step in call overhead (JFR, TinyLlama shape, AMD EPYC).
-         */
+        /** Row j's scales into srow, F16 widened in bulk (vcvtph2ps; one float16ToFloat per group cost 15 % of a decode step). */
         private void readScales(int j) {
             Tensor sc = w.scales();
-            if (scaleTile != null) {
-                if (tileStart < 0 || j < tileStart || j >= tileStart + SCALE_TILE) {
-                    int rows = Math.min(SCALE_TILE, w.dOut() - j);
-                    Convert.toF32(DType.F16, sc.segment(), 2L * j * ng, scaleTile, 0, rows * ng);
-                    tileStart = j;
-                }
-                System.arraycopy(scaleTile, (j - tileStart) * ng, srow, 0, ng);
+            if (sc.dtype() == DType.F16) {
+                Convert.toF32(DType.F16, sc.segment(), 2L * j * ng, srow, 0, ng);
             } else {
                 w.readScales(j, srow);
             }
