@@ -30,8 +30,8 @@ import java.util.Set;
  *       named in the config's {@code shrink4j.tensors} as format {@code gguf_blocks}, so
  *       {@code LlamaModel} builds a {@code CompressedLinear} and the Panama block kernels multiply the
  *       blocks in place (a Q4_K_M file's Q4_K and Q6_K projections and head alike);</li>
- *   <li>a block-typed embedding (the model reads embedding rows as floats): dequantized to F32
- *       off-heap once, at load.</li>
+ *   <li>a block-typed embedding: in place as well, one row decoded per token
+ *       ({@code LlamaModel.embeddingRow}); never widened whole.</li>
  * </ul>
  * <b>Q/K rows.</b> llama.cpp stores q_proj/k_proj rows in its adjacent-pair RoPE order
  * ({@link LlamaGgufNames#ggufToHfRows}); ours is rotate-half. Those two projections are copied once into
@@ -64,7 +64,7 @@ public final class GgufCheckpoint implements WeightSource {
 
     /**
      * Maps {@code file} into {@code arena} (shared: forward passes read from several threads); copies
-     * (Q/K rows, a widened block-typed embedding) live in the same arena.
+     * (Q/K rows) live in the same arena.
      */
     public static GgufCheckpoint open(Path file, Arena arena) {
         GgufFile g = GgufFile.open(file, arena);
@@ -79,7 +79,7 @@ public final class GgufCheckpoint implements WeightSource {
             String hf = LlamaGgufNames.toHf(e.name(), file);
             types.merge(e.type(), 1, Integer::sum);
             int ropeHeads = LlamaGgufNames.ropeHeads(hf, heads, kvHeads);
-            if (inPlaceBlocks(e.type()) && isLinear(hf)) {
+            if (inPlaceBlocks(e.type()) && (isLinear(hf) || hf.equals(EMBEDDING_WEIGHT))) {
                 String module = hf.substring(0, hf.length() - ".weight".length());
                 GgufBlockWeight w = g.weight(e.name());
                 MemorySegment blocks = w.blocks();
@@ -149,7 +149,7 @@ public final class GgufCheckpoint implements WeightSource {
         return typesRead;
     }
 
-    /** Bytes copied off-heap at load: permuted Q/K rows and a widened block-typed embedding (everything else is the mapped file). */
+    /** Bytes copied off-heap at load: permuted Q/K rows (everything else is the mapped file). */
     public long copiedBytes() {
         return copiedBytes;
     }
@@ -183,6 +183,13 @@ public final class GgufCheckpoint implements WeightSource {
     }
 
     /** The attention and MLP projections and the output head (not the embedding, not the norms). */
+    /**
+     * A block-typed embedding stays in place too: the model decodes one row per token from a compressed
+     * table ({@code LlamaModel.embeddingRow}), so widening it at load (250 MiB of F32 for a TinyLlama
+     * Q4_K_M file) bought nothing.
+     */
+    private static final String EMBEDDING_WEIGHT = "model.embed_tokens.weight";
+
     private static boolean isLinear(String hf) {
         return hf.equals("lm_head.weight") || hf.endsWith("_proj.weight");
     }
