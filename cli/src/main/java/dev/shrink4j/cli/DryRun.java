@@ -99,7 +99,7 @@ final class DryRun {
         ModelConfig c = ModelConfig.load(in);
         MachineProbe probe = MachineProbe.measure(c.hiddenSize());
         List<CostModel.Step> steps = new ArrayList<>();
-        steps.add(new CostModel.Step("start-up and hash IN", probe.startupSeconds(), "JVM start-up as measured by this dry run; SHA-256 of IN"));
+        steps.add(new CostModel.Step("start-up and hash IN", probe.startupSeconds(), "JVM start-up as measured by this dry run; checksums of IN (resume fingerprint)"));
         long peak = 0;
         String memory = "";
         List<Recipe.Stage> stages = recipe.stages();
