@@ -25,6 +25,8 @@ import java.util.stream.Stream;
  */
 public final class AbandonedOutputs {
     public static final String OWNER_FILE = ".shrink4j-owner";
+    /** What follows {@code .OUT.tmp-} in a temporary directory's name: {@code [kind-]PID[-…]}. */
+    private static final java.util.regex.Pattern OWNER_PID = java.util.regex.Pattern.compile("(?:[a-z]+-)?(\\d+)(?:-.*)?");
 
     private AbandonedOutputs() {}
 
@@ -95,7 +97,7 @@ public final class AbandonedOutputs {
      */
     static boolean ownerless(Path temp, String prefix) {
         if (Files.exists(temp.resolve(OWNER_FILE))) return false;
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:[a-z]+-)?(\\d+)(?:-.*)?").matcher(temp.getFileName().toString().substring(prefix.length()));
+        java.util.regex.Matcher m = OWNER_PID.matcher(temp.getFileName().toString().substring(prefix.length()));
         if (!m.matches()) return false;
         try {
             return ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty();
